@@ -1,0 +1,54 @@
+"""Typed engine configuration, validated once at start-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    """How one Whisper model is loaded and decoded.
+
+    Each field carries a line of tuning advice.
+    """
+
+    model: str = "tiny.en"
+    """Bundled name (`tiny.en`, `base`), a local CTranslate2 directory, or a hub name (large-v3, ...)."""
+    device: str = "auto"
+    """`cpu`, `cuda` or `auto` (CUDA when CTranslate2 sees a GPU)."""
+    compute_type: str = "auto"
+    """`auto` picks int8 on CPU and float16 on CUDA; int8_float16 halves GPU memory for large models."""
+    cpu_threads: int = 0
+    """Intra-op threads; 0 = all cores. One model instance serves every call, so give it the machine."""
+    beam_size: int = 5
+    """Beam width for finals. Partials are always greedy (beam 1): they are replaced anyway."""
+    final_pad_s: float = 1.0
+    """Silence appended after a final's audio before encoding. Whisper loops on very tight windows
+    (0.2 s was seen to repeat sentences); 1 s keeps tiny.en's words (DESIGN.md)."""
+    partial_pad_s: float = 1.0
+    """The same for partials."""
+    min_window_s: float = -1.0
+    """Lower bound for the encoder window in seconds (30 = Whisper's full window, the slow classic path).
+    -1 = auto: 8 s for English-only models, 10 s for multilingual ones. Measured on the 2-core machine:
+    base on the Dutch clips gave WER 0.69 at utterance+1 s (it repeats sentences), 0.21 at 10 s and 30 s;
+    tiny.en on VAD-cut JFK utterances repeated a 2.2 s utterance three times at utterance+1 s or 5 s and
+    was clean at 8 s and 30 s (30 s took 3x longer). Measure per model and language before changing it."""
+    no_speech_threshold: float = 0.6
+    """With avg log-prob below `logprob_threshold`, a result whose no-speech probability exceeds this is
+    treated as silence and dropped."""
+    logprob_threshold: float = -1.0
+    """See `no_speech_threshold`."""
+    compression_ratio_threshold: float = 2.4
+    """Text that gzip-compresses better than this is a repetition loop: decode again with n-gram blocking."""
+    tokens_per_second: float = 12.0
+    """Cap on generated tokens per second of audio (plus a small constant): stops runaway loops early."""
+
+    def __post_init__(self) -> None:
+        if self.beam_size < 1:
+            raise ValueError("beam_size must be >= 1")
+        if self.final_pad_s < 0 or self.partial_pad_s < 0:
+            raise ValueError("padding must be >= 0")
+        if not (self.min_window_s == -1.0 or 0 <= self.min_window_s <= 30):
+            raise ValueError("min_window_s must be -1 (auto) or within [0, 30]")
+        if self.cpu_threads < 0:
+            raise ValueError("cpu_threads must be >= 0")

@@ -1,0 +1,145 @@
+"""The cross-call scheduler: one queue, one worker thread, many engines' batches (async shell).
+
+All calls submit their partial and final requests here. The pure policy lives in `asr.batching`; this
+module owns the event-loop side: futures for the callers, a wake-up event, and a single worker thread in
+which the engines run (CTranslate2 releases the GIL, so the event loop keeps serving sockets meanwhile).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import structlog
+
+from asr.batching import BatcherConfig, BatchQueue, Job
+from asr.types import DecodeRequest, DecodeResult, Transcriber
+
+log = structlog.get_logger("asr.scheduler")
+
+Pending = tuple[DecodeRequest, "asyncio.Future[DecodeResult | None]"]
+
+
+@dataclass(slots=True)
+class SchedulerStats:
+    """Counters tests and metrics read; `multi_call_batches` counts batches holding more than one call."""
+
+    batches: int = 0
+    requests: int = 0
+    finals: int = 0
+    partials: int = 0
+    replaced: int = 0
+    failed: int = 0
+    multi_call_batches: int = 0
+    max_calls_in_batch: int = 0
+    max_batch_size: int = 0
+    busy_seconds: float = 0.0
+    audio_seconds: float = 0.0
+    batch_sizes: dict[int, int] = field(default_factory=dict)
+
+
+class Scheduler:
+    """Batches decode requests from all calls onto the engines; `submit` returns a future per request.
+
+    A future resolves to the result, or to None when a newer partial of the same leg replaced it.
+    """
+
+    def __init__(self, engines: Mapping[str, Transcriber], config: BatcherConfig | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.engines = dict(engines)
+        self.config = config or BatcherConfig()
+        self.stats = SchedulerStats()
+        self._clock = clock
+        self._queue: BatchQueue[Pending] = BatchQueue(self.config)
+        self._wake = asyncio.Event()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr-engine")
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+
+    @property
+    def queued(self) -> int:
+        return len(self._queue)
+
+    def would_overload(self) -> bool:
+        return self._closing or self._queue.would_overload()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="asr-scheduler")
+
+    def submit(self, engine: str, request: DecodeRequest) -> asyncio.Future[DecodeResult | None]:
+        """Queue a request for `engine`; finals are always accepted, partials may be replaced."""
+        if engine not in self.engines:
+            raise KeyError(f"no engine {engine!r}")
+        future: asyncio.Future[DecodeResult | None] = asyncio.get_running_loop().create_future()
+        job: Job[Pending] = Job(engine, request.kind, (request.call_id, request.leg), request.call_id,
+                                (request, future), self._clock())
+        old = self._queue.submit(job)
+        if old is not None:
+            self.stats.replaced += 1
+            if not old.payload[1].done():
+                old.payload[1].set_result(None)
+        self._wake.set()
+        return future
+
+    async def aclose(self) -> None:
+        """Finish every queued request (finals are never dropped), then stop the worker."""
+        self._closing = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+        self._executor.shutdown(wait=True)
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            now = self._clock()
+            batch = self._queue.take(now)
+            if batch:
+                await self._execute(loop, batch)
+                continue
+            if self._closing and not len(self._queue):
+                return
+            deadline = self._queue.next_deadline()
+            self._wake.clear()
+            timeout = None if deadline is None else max(0.0, deadline - now)
+            if self._closing:
+                timeout = 0.0
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
+
+    async def _execute(self, loop: asyncio.AbstractEventLoop, batch: list[Job[Pending]]) -> None:
+        requests = [job.payload[0] for job in batch]
+        engine = self.engines[batch[0].engine]
+        started = time.perf_counter()
+        try:
+            results = await loop.run_in_executor(self._executor, engine.transcribe_batch, requests)
+        except Exception as exc:  # the engine failed: every caller hears about it, none hangs
+            log.error("engine_failed", engine=batch[0].engine, batch=len(batch), exc_info=exc)
+            self.stats.failed += len(batch)
+            for job in batch:
+                if not job.payload[1].done():
+                    job.payload[1].set_exception(exc)
+            return
+        self._count(batch, requests, time.perf_counter() - started)
+        for job, result in zip(batch, results, strict=True):
+            if not job.payload[1].done():
+                job.payload[1].set_result(result)
+
+    def _count(self, batch: list[Job[Pending]], requests: list[DecodeRequest], busy: float) -> None:
+        s = self.stats
+        calls = len({job.call_id for job in batch})
+        s.batches += 1
+        s.requests += len(batch)
+        s.finals += sum(1 for r in requests if r.kind == "final")
+        s.partials += sum(1 for r in requests if r.kind == "partial")
+        s.multi_call_batches += calls > 1
+        s.max_calls_in_batch = max(s.max_calls_in_batch, calls)
+        s.max_batch_size = max(s.max_batch_size, len(batch))
+        s.busy_seconds += busy
+        s.audio_seconds += sum(r.seconds for r in requests)
+        s.batch_sizes[len(batch)] = s.batch_sizes.get(len(batch), 0) + 1

@@ -1,0 +1,214 @@
+"""CTranslate2 Whisper engine: batched encode + generate over utterances from many calls.
+
+Theory of operation: a batch holds requests of one kind (all partials or all finals). Each request's audio
+is padded with `*_pad_s` of silence (and at least to `min_window_s`); the batch is padded to its longest
+member, so the encoder sees a window of a few seconds instead of Whisper's fixed 30 s (CTranslate2 >= 3.19
+accepts shorter inputs). One `encode` call serves the whole batch; `generate` runs greedy for partials and
+beam search for finals with one prompt per request (language and optional previous text); finals get word
+timestamps from `align`, grouped by language. The guards in `asr.guards` then drop silence and cut loops.
+
+faster-whisper provides the loader (device, hub download), the mel front end and the tokenizer; its
+segment-by-segment `transcribe()` is not used.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import ctranslate2
+import numpy as np
+from faster_whisper import WhisperModel
+from faster_whisper.tokenizer import Tokenizer
+
+from asr.config import EngineConfig
+from asr.guards import collapse_repeats, compression_ratio, drop_restart, is_silence
+from asr.models import resolve_model
+from asr.types import SAMPLE_RATE, DecodeRequest, DecodeResult, WordTiming
+
+_HOP = 160  # samples per mel frame
+_PROMPT_TOKENS = 223  # Whisper's limit for previous-text conditioning
+
+
+def _auto_device(device: str) -> str:
+    if device != "auto":
+        return device
+    return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+
+
+class WhisperEngine:
+    """A `Transcriber` on one CTranslate2 Whisper model (thread-safe for one caller at a time)."""
+
+    def __init__(self, config: EngineConfig) -> None:
+        self.config = config
+        device = _auto_device(config.device)
+        compute = config.compute_type
+        if compute == "auto":
+            compute = "float16" if device == "cuda" else "int8"
+        self.device, self.compute_type = device, compute
+        self._fw = WhisperModel(resolve_model(config.model), device=device, compute_type=compute,
+                                cpu_threads=config.cpu_threads)
+        self._model: Any = self._fw.model
+        self.multilingual: bool = bool(self._model.is_multilingual)
+        self._tokenizers: dict[str, Tokenizer] = {}
+        self.min_window_s = config.min_window_s
+        if self.min_window_s < 0:  # auto: measured per model (see EngineConfig.min_window_s)
+            self.min_window_s = 10.0 if self.multilingual else 8.0
+
+    @property
+    def name(self) -> str:
+        return self.config.model
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(self._fw.supported_languages) if self.multilingual else ("en",)
+
+    def tokenizer(self, language: str) -> Tokenizer:
+        if language not in self._tokenizers:
+            lang = language if self.multilingual else None
+            self._tokenizers[language] = Tokenizer(self._fw.hf_tokenizer, self.multilingual,
+                                                   task="transcribe", language=lang)
+        return self._tokenizers[language]
+
+    def transcribe_offline(self, audio: np.ndarray, language: str) -> str:
+        """faster-whisper's own offline transcription (30 s windows, beam search): the accuracy baseline."""
+        lang = None if language == "auto" else language
+        segments, _ = self._fw.transcribe(audio, language=lang, beam_size=self.config.beam_size)
+        return " ".join(s.text.strip() for s in segments)
+
+    # -- batch ---------------------------------------------------------------------------------------
+
+    def transcribe_batch(self, requests: Sequence[DecodeRequest]) -> list[DecodeResult]:
+        """Decode a batch; requests of mixed kinds are split and decoded kind by kind."""
+        results: dict[int, DecodeResult] = {}
+        for kind in ("final", "partial"):
+            idx = [i for i, r in enumerate(requests) if r.kind == kind]
+            if idx:
+                for i, res in zip(idx, self._decode_group([requests[i] for i in idx]), strict=True):
+                    results[i] = res
+        return [results[i] for i in range(len(requests))]
+
+    def _features(self, requests: Sequence[DecodeRequest]) -> tuple[Any, list[int]]:
+        pad_s = self.config.final_pad_s if requests[0].kind == "final" else self.config.partial_pad_s
+        longest = max(len(r.audio) for r in requests) + int(pad_s * SAMPLE_RATE)
+        window = max(longest, int(self.min_window_s * SAMPLE_RATE))
+        window = min(window, 30 * SAMPLE_RATE)
+        window += (-window) % (2 * _HOP)  # an even number of mel frames
+        mels = []
+        for r in requests:
+            audio = r.audio[:window]
+            padded = np.zeros(window, dtype=np.float32)
+            padded[: len(audio)] = audio
+            mels.append(self._fw.feature_extractor(padded, padding=0)[:, : window // _HOP])
+        batch = np.ascontiguousarray(np.stack(mels).astype(np.float32))
+        frames = [min(len(r.audio), window) // _HOP for r in requests]
+        return ctranslate2.StorageView.from_array(batch), frames
+
+    def _languages(self, requests: Sequence[DecodeRequest], encoded: Any) -> list[str]:
+        langs = [r.language if self.multilingual else "en" for r in requests]
+        auto = [i for i, lang in enumerate(langs) if lang == "auto"]
+        if auto:
+            detected = self._model.detect_language(encoded)
+            for i in auto:
+                langs[i] = detected[i][0][0].strip("<|>")
+        return langs
+
+    def _prompt(self, request: DecodeRequest, language: str) -> list[int]:
+        tok = self.tokenizer(language)
+        prompt: list[int] = []
+        if request.prompt:
+            prev = tok.encode(" " + request.prompt.strip())[-_PROMPT_TOKENS:]
+            prompt = [tok.sot_prev, *prev]
+        return [*prompt, *tok.sot_sequence, tok.no_timestamps]
+
+    def _decode_group(self, requests: Sequence[DecodeRequest]) -> list[DecodeResult]:
+        t0 = time.perf_counter()
+        features, frames = self._features(requests)
+        encoded = self._model.encode(features, to_cpu=False)
+        t_enc = time.perf_counter()
+        langs = self._languages(requests, encoded)
+        prompts = [self._prompt(r, lang) for r, lang in zip(requests, langs, strict=True)]
+        final = requests[0].kind == "final"
+        max_audio = max(r.seconds for r in requests)
+        max_len = min(448, int(max_audio * self.config.tokens_per_second) + 16 + max(map(len, prompts)))
+        outs = self._generate(encoded, prompts, final, max_len)
+        t_gen = time.perf_counter()
+        results = [self._result(r, lang, out) for r, lang, out in zip(requests, langs, outs, strict=True)]
+        if final:
+            results = self._with_words(results, encoded, frames)
+        timings = {"encode": t_enc - t0, "generate": t_gen - t_enc, "total": time.perf_counter() - t0}
+        return [DecodeResult(r.text, r.language, r.words, r.no_speech_prob, r.avg_logprob,
+                             r.compression_ratio, r.rejected, timings) for r in results]
+
+    def _generate(self, encoded: Any, prompts: list[list[int]], final: bool, max_len: int,
+                  no_repeat: int = 0) -> list[Any]:
+        return list(self._model.generate(
+            encoded, prompts,
+            beam_size=self.config.beam_size if final else 1,
+            max_length=max_len,
+            return_scores=True,
+            return_no_speech_prob=True,
+            suppress_blank=True,
+            suppress_tokens=[-1],
+            no_repeat_ngram_size=no_repeat,
+        ))
+
+    def _result(self, request: DecodeRequest, language: str, out: Any) -> DecodeResult:
+        tok = self.tokenizer(language)
+        ids = [t for t in out.sequences_ids[0] if t < tok.eot]
+        text = tok.decode(ids).strip()
+        n = max(len(ids), 1)
+        avg_logprob = float(out.scores[0]) / (n + 1) if out.scores else 0.0  # CTranslate2 scores are sums
+        no_speech = float(out.no_speech_prob)
+        ratio = compression_ratio(text)
+        rejected: str | None = None
+        if is_silence(no_speech, avg_logprob, self.config.no_speech_threshold, self.config.logprob_threshold):
+            text, rejected = "", "no_speech"
+        else:
+            if ratio > self.config.compression_ratio_threshold:
+                rejected = "compression_ratio"  # kept, but cut down to its first pass
+            text = drop_restart(collapse_repeats(text))
+        return DecodeResult(text, language, (), no_speech, avg_logprob, ratio, rejected)
+
+    def _with_words(self, results: list[DecodeResult], encoded: Any,
+                    frames: list[int]) -> list[DecodeResult]:
+        """Word timestamps from cross-attention alignment, one `align` call per language."""
+        out = list(results)
+        for lang in {r.language for r in results if r.text}:
+            idx = [i for i, r in enumerate(results) if r.text and r.language == lang]
+            tok = self.tokenizer(lang)
+            tokens = [[t for t in tok.encode(" " + results[i].text) if t < tok.eot] for i in idx]
+            sub = self._select(encoded, idx, len(results))
+            aligned = self._fw.find_alignment(tok, tokens, sub, max(frames[i] for i in idx))
+            for i, words in zip(idx, aligned, strict=True):
+                timed = _merge_punctuation(words)
+                r = results[i]
+                out[i] = DecodeResult(r.text, r.language, timed, r.no_speech_prob, r.avg_logprob,
+                                      r.compression_ratio, r.rejected)
+        return out
+
+    @staticmethod
+    def _select(encoded: Any, idx: list[int], total: int) -> Any:
+        if len(idx) == total:
+            return encoded
+        arr = np.asarray(encoded) if encoded.device == "cpu" else None
+        if arr is None:  # on GPU: copy through the host once; alignment batches are small
+            arr = np.asarray(ctranslate2.StorageView.to_device(encoded, ctranslate2.Device.cpu))
+        return ctranslate2.StorageView.from_array(np.ascontiguousarray(arr[idx]))
+
+
+def _merge_punctuation(words: list[dict[str, Any]]) -> tuple[WordTiming, ...]:
+    """Attach tokens that are only punctuation ("." ",") to the word before them."""
+    out: list[WordTiming] = []
+    for w in words:
+        text = str(w["word"]).strip()
+        if not text:
+            continue
+        start, end, prob = round(float(w["start"]), 3), round(float(w["end"]), 3), float(w["probability"])
+        if out and not any(ch.isalnum() for ch in text):
+            prev = out[-1]
+            out[-1] = WordTiming(prev.word + text, prev.start, prev.end, prev.probability)
+        else:
+            out.append(WordTiming(text, start, end, prob))
+    return tuple(out)

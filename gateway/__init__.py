@@ -1,0 +1,1 @@
+"""The network edge: WebSocket and HTTP serving, the consent state machine, per-call sessions."""

@@ -1,0 +1,54 @@
+"""Server configuration: one typed object, validated once at start-up."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from asr.batching import BatcherConfig
+from asr.config import EngineConfig
+from gateway.session_config import SessionConfig
+from vad.config import VadConfig
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    """Everything the gateway process needs; each field has a line of advice."""
+
+    host: str = "127.0.0.1"
+    """Listen address. Loopback by default: put a TLS-terminating proxy in front for anything else."""
+    port: int = 8080
+    tokens: Mapping[str, str] = field(default_factory=dict)
+    """Bearer token -> tenant. Tokens are compared in constant time; keep them long and random."""
+    english_model: str | None = "tiny.en"
+    """Model for calls in English (`language: "en"`); None sends English to the multilingual model."""
+    multilingual_model: str | None = "base"
+    """Model for every other language and `auto`; None refuses such calls (`unsupported`)."""
+    engine: EngineConfig = field(default_factory=EngineConfig)
+    """Device, compute type, threads and decoding options shared by both models (`model` is ignored)."""
+    batcher: BatcherConfig = field(default_factory=BatcherConfig)
+    vad: VadConfig = field(default_factory=VadConfig)
+    session: SessionConfig = field(default_factory=SessionConfig)
+    max_calls: int = 64
+    """Concurrent calls per process; the next one gets `overloaded` (1013). Size it with bench/."""
+    max_frame_bytes: int = 192_000
+    """Largest WebSocket message accepted (`too_large`, 1009): 1 s of 48 kHz stereo PCM16."""
+    idle_timeout_s: float = 30.0
+    """A stream that sends nothing (audio or keepalive) this long is flushed and closed."""
+    drain_timeout_s: float = 15.0
+    """On shutdown, how long open calls get to receive their last finals."""
+    resume_ttl_s: float = 300.0
+    """How long the finals of a disconnected call are kept for `resume_from`."""
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.port <= 65535:
+            raise ValueError("port must be within 0..65535")
+        if self.english_model is None and self.multilingual_model is None:
+            raise ValueError("configure at least one model")
+        if self.max_calls < 1 or self.max_frame_bytes < 1024:
+            raise ValueError("max_calls must be >= 1 and max_frame_bytes >= 1024")
+        if self.idle_timeout_s <= 0 or self.drain_timeout_s < 0 or self.resume_ttl_s < 0:
+            raise ValueError("timeouts must be positive")
+        for token, tenant in self.tokens.items():
+            if len(token) < 8 or not tenant:
+                raise ValueError("tokens must be >= 8 characters and name a tenant")

@@ -1,0 +1,97 @@
+"""The consent state machine (pure, table-driven).
+
+Rules (PROTOCOL.md "Consent states"):
+
+    state      event                 -> state     notes
+    pending    granted               -> active
+    pending    announced             -> pending   starts the opt-out window (audio seconds)
+    pending    window_elapsed        -> active    only after `announced`
+    active     paused                -> paused
+    paused     resumed               -> active
+    active     announced / granted   -> active    no-op (repeated announcement)
+    paused     paused                -> paused    no-op
+    active     resumed               -> active    no-op
+    any        declined / opt_out    -> declined  terminal
+    declined   *                     -> declined  ignored (still audited)
+
+Anything else is illegal: `process` raises `IllegalTransition` and leaves the state unchanged.
+Only `active` audio is processed. Time (`now`) is the stream's audio clock in seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+State = Literal["pending", "active", "paused", "declined"]
+Event = Literal["announced", "granted", "declined", "paused", "resumed", "opt_out", "window_elapsed"]
+
+
+class IllegalTransition(Exception):
+    """The event is not allowed in the current state (the caller maps it to a protocol error)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """What changed: the audit trail and the client both hear about it when `changed`."""
+
+    event: Event
+    before: State
+    after: State
+    at: float
+    announcement: str | None
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+TRANSITIONS: dict[tuple[State, Event], State] = {
+    ("pending", "granted"): "active",
+    ("pending", "announced"): "pending",
+    ("pending", "window_elapsed"): "active",
+    ("active", "paused"): "paused",
+    ("paused", "resumed"): "active",
+    ("active", "announced"): "active",
+    ("active", "granted"): "active",
+    ("active", "resumed"): "active",
+    ("paused", "paused"): "paused",
+    ("active", "window_elapsed"): "active",
+}
+
+
+class ConsentMachine:
+    """Consent of one call. `opt_out_window_s` is how long after `announced` an opt-out is awaited."""
+
+    def __init__(self, initial: Literal["pending", "granted"], opt_out_window_s: float) -> None:
+        if opt_out_window_s < 0:
+            raise ValueError("opt_out_window_s must be >= 0")
+        self.state: State = "active" if initial == "granted" else "pending"
+        self.window_s = opt_out_window_s
+        self.announced_at: float | None = None
+        self.announcement: str | None = None
+
+    @property
+    def window_ends_at(self) -> float | None:
+        """Audio time at which a pending announced call becomes active, if one is running."""
+        if self.state != "pending" or self.announced_at is None:
+            return None
+        return self.announced_at + self.window_s
+
+    def process(self, event: Event, now: float, announcement: str | None = None) -> Transition:
+        """Apply an event at audio time `now`; raises IllegalTransition for a forbidden one."""
+        before = self.state
+        if event in ("declined", "opt_out") or before == "declined":
+            after: State = "declined"
+        elif (before, event) in TRANSITIONS:
+            if event == "window_elapsed" and before == "pending" and self.announced_at is None:
+                raise IllegalTransition("the opt-out window runs only after an announcement")
+            after = TRANSITIONS[(before, event)]
+        else:
+            raise IllegalTransition(f"consent event {event!r} is not allowed while {before}")
+        if event == "announced" and before == "pending" and self.announced_at is None:
+            self.announced_at = now
+        if announcement is not None:
+            self.announcement = announcement
+        self.state = after
+        return Transition(event, before, after, now, self.announcement)

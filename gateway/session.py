@@ -1,0 +1,330 @@
+"""One call's transcription session, without sockets or timers (sans-I/O core).
+
+Theory of operation: the async shell feeds client messages to `receive()` and engine results to
+`decoded()`; both return effects for the shell to carry out: `Send` a server message, `Decode` a request
+on the shared scheduler. The order of work for audio is fixed by DESIGN.md:
+
+1. consent, at the door: while the call is not `active` a frame is only counted (to keep the sample
+   clock) and discarded, never decoded. An `announced` call turns active exactly at the sample where
+   its opt-out window ends, so a frame that straddles it is split there;
+2. decode and resample to 16 kHz per leg (`protocol.audio`), after a gap the resampler is reset and
+   each leg's 16 kHz clock jumps to the sample clock;
+3. per-leg VAD endpointing (`vad.endpointer`);
+4. a partial request every `partial_interval_s` of new utterance audio, unless one for that leg is in
+   flight; a final request when the utterance ends.
+
+Finals get `seq` numbers (1, 2, ... per call, no gaps) when they are sent. After `declined` nothing is
+sent but the consent state and `closed`: open utterances are discarded and results still in flight are
+dropped on arrival.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from asr.stabilizer import PartialStabilizer
+from asr.types import DecodeRequest, DecodeResult, Kind
+from gateway.consent import ConsentMachine, Event, IllegalTransition, Transition
+from gateway.session_config import SessionConfig
+from protocol.audio import TARGET_RATE, AudioDecoder, frame_count
+from protocol.errors import BadMessage
+from protocol.messages import (
+    AudioChunk,
+    ClientMessage,
+    Closed,
+    ConsentEvent,
+    ConsentState,
+    Dtmf,
+    Final,
+    Finalize,
+    KeepAlive,
+    Partial,
+    Redaction,
+    ServerMessage,
+    Start,
+    Stop,
+    Word,
+)
+from vad.endpointer import LegEndpointer, UtteranceEnded, UtteranceStarted, VadEvent
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    message: ServerMessage
+
+
+@dataclass(frozen=True, slots=True)
+class Decode:
+    ticket: Ticket
+    request: DecodeRequest
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """Identifies what a decode result belongs to."""
+
+    leg: str
+    utterance_id: str
+    kind: str
+    start: int  # 16 kHz samples on the leg clock
+    end: int
+
+
+Effect = Send | Decode
+TextFilter = Callable[[str, str], tuple[str, tuple[Redaction, ...]]]
+"""(text, kind "partial"|"final") -> (text to send, redactions). Identity when no redactor is set."""
+
+
+def _no_filter(text: str, kind: str) -> tuple[str, tuple[Redaction, ...]]:
+    return text, ()
+
+
+@dataclass(slots=True)
+class _Utterance:
+    uid: str
+    start: int
+    stabilizer: PartialStabilizer = field(default_factory=PartialStabilizer)
+    partial_audio: int = 0  # samples covered by the last partial request
+    partial_in_flight: bool = False
+
+
+@dataclass(slots=True)
+class _Leg:
+    name: str
+    endpointer: LegEndpointer
+    language: str
+    position: int = 0  # next 16 kHz sample on this leg's clock
+    open: _Utterance | None = None
+    previous_text: str = ""
+    samples_to_vad: int = 0
+
+
+@dataclass(slots=True)
+class SessionCounters:
+    """What tests read to prove consent at the door: nothing dropped ever reached VAD or the engine."""
+
+    dropped_samples: int = 0
+    processed_samples: int = 0
+    vad_samples: int = 0
+    engine_audio_samples: int = 0
+    finals_sent: int = 0
+    partials_sent: int = 0
+    discarded_results: int = 0
+
+
+class CallSession:
+    """The state of one call from `start` to `closed`."""
+
+    def __init__(self, start: Start, config: SessionConfig, endpointers: Callable[[], LegEndpointer],
+                 text_filter: TextFilter = _no_filter, first_seq: int = 1, uid_prefix: str = "") -> None:
+        self.start = start
+        self.config = config
+        self.fmt = start.audio
+        self.consent = ConsentMachine(start.consent, config.opt_out_window_s)
+        self.legs = [_Leg(name, endpointers(), start.language) for name in start.legs]
+        self.counters = SessionCounters()
+        self._decoder = AudioDecoder(self.fmt, config.max_frame_seconds)
+        self._filter = text_filter
+        self._samples = 0  # the sample clock: per-channel samples received, dropped ones included
+        self._processed_until: int | None = None
+        self._next_seq = first_seq
+        self._uid_prefix = uid_prefix
+        self.stopping = False
+        self.transitions: list[Transition] = []
+
+    # -- clocks -------------------------------------------------------------------------------------
+
+    @property
+    def now(self) -> float:
+        """Audio seconds since the first sample of the stream."""
+        return self._samples / self.fmt.sample_rate
+
+    @property
+    def declined(self) -> bool:
+        return self.consent.state == "declined"
+
+    @property
+    def next_seq(self) -> int:
+        return self._next_seq
+
+    def audio_seconds(self) -> dict[str, float]:
+        return {leg.name: round(self.now, 3) for leg in self.legs}
+
+    # -- inbound ------------------------------------------------------------------------------------
+
+    def receive(self, msg: ClientMessage) -> list[Effect]:
+        """Apply one client message (after `start`); raises ProtocolError for bad input."""
+        if isinstance(msg, AudioChunk):
+            return self._audio(msg.data)
+        if isinstance(msg, ConsentEvent):
+            return self._consent(msg.event, msg.announcement)
+        if isinstance(msg, Dtmf):
+            return self._consent("opt_out", None) if msg.digit == self.config.opt_out_digit else []
+        if isinstance(msg, Finalize):
+            return self._flush()
+        if isinstance(msg, Stop):
+            self.stopping = True
+            return self._flush()
+        if isinstance(msg, KeepAlive):
+            return []
+        if isinstance(msg, Start):
+            raise BadMessage("start: sent twice on one stream")
+        raise BadMessage("unexpected message")
+
+    def closed(self) -> Closed:
+        return Closed(finals=self._next_seq - 1, audio_seconds=self.audio_seconds())
+
+    # -- consent ------------------------------------------------------------------------------------
+
+    def _consent(self, event: Event, announcement: str | None) -> list[Effect]:
+        try:
+            transition = self.consent.process(event, self.now, announcement)
+        except IllegalTransition as exc:
+            raise BadMessage(f"consent: {exc}") from None
+        return self._after_transition(transition)
+
+    def _after_transition(self, t: Transition) -> list[Effect]:
+        self.transitions.append(t)
+        if not t.changed:
+            return []
+        effects: list[Effect] = []
+        if t.after == "paused":
+            effects += self._flush()  # speech before the pause is transcribed, the paused span is not
+        elif t.after == "declined":
+            for leg in self.legs:
+                leg.endpointer.discard()
+                leg.open = None
+        effects.append(Send(ConsentState(t.after, round(t.at, 3))))
+        return effects
+
+    # -- audio --------------------------------------------------------------------------------------
+
+    def _audio(self, data: bytes) -> list[Effect]:
+        n = frame_count(self.fmt, len(data), self.config.max_frame_seconds)
+        begin, end = self._samples, self._samples + n
+        effects: list[Effect] = []
+        window = self.consent.window_ends_at
+        if window is not None:
+            at = max(begin, math.ceil(window * self.fmt.sample_rate - 1e-9))
+            if at < end:
+                self.counters.dropped_samples += at - begin
+                self._samples = at
+                elapsed = self.consent.process("window_elapsed", at / self.fmt.sample_rate)
+                effects += self._after_transition(elapsed)
+                data, begin = data[(at - begin) * self.fmt.frame_bytes :], at
+        self._samples = end
+        if self.consent.state != "active":
+            self.counters.dropped_samples += end - begin
+            return effects
+        return effects + self._process(data, begin)
+
+    def _process(self, data: bytes, begin: int) -> list[Effect]:
+        if self._processed_until != begin:  # first audio, or a gap (audio dropped while not active)
+            self._decoder.reset()
+            for leg in self.legs:
+                leg.position = round(begin * TARGET_RATE / self.fmt.sample_rate)
+        self._processed_until = begin + len(data) // self.fmt.frame_bytes
+        self.counters.processed_samples += len(data) // self.fmt.frame_bytes
+        effects: list[Effect] = []
+        for leg, audio in zip(self.legs, self._decoder.decode(data), strict=True):
+            if not len(audio):
+                continue
+            events = leg.endpointer.push(audio, leg.position)
+            leg.position += len(audio)
+            leg.samples_to_vad += len(audio)
+            self.counters.vad_samples += len(audio)
+            effects += self._vad_events(leg, events)
+            effects += self._maybe_partial(leg)
+        return effects
+
+    def _vad_events(self, leg: _Leg, events: list[VadEvent]) -> list[Effect]:
+        effects: list[Effect] = []
+        for ev in events:
+            if isinstance(ev, UtteranceStarted):
+                leg.open = _Utterance(f"{self._uid_prefix}{leg.name}-{ev.index}", ev.start)
+            elif isinstance(ev, UtteranceEnded):
+                uid = leg.open.uid if leg.open else f"{self._uid_prefix}{leg.name}-{ev.index}"
+                leg.open = None
+                effects.append(self._request(leg, uid, "final", ev.start, ev.audio))
+        return effects
+
+    def _maybe_partial(self, leg: _Leg) -> list[Effect]:
+        u = leg.open
+        if u is None or u.partial_in_flight or not self.start.interim_results:
+            return []
+        current = leg.endpointer.current_audio()
+        if current is None:
+            return []
+        _, start, audio = current
+        need = self.config.partial_interval_s if u.partial_audio else self.config.first_partial_s
+        if len(audio) - u.partial_audio < need * TARGET_RATE:
+            return []
+        u.partial_audio = len(audio)
+        u.partial_in_flight = True
+        return [self._request(leg, u.uid, "partial", start, audio)]
+
+    def _request(self, leg: _Leg, uid: str, kind: Kind, start: int, audio: np.ndarray) -> Decode:
+        prompt = leg.previous_text if kind == "final" and self.config.condition_on_previous else ""
+        request = DecodeRequest(self.start.call_id, leg.name, kind, audio.astype(np.float32, copy=False),
+                                leg.language, prompt)
+        self.counters.engine_audio_samples += len(audio)
+        return Decode(Ticket(leg.name, uid, kind, start, start + len(audio)), request)
+
+    def _flush(self) -> list[Effect]:
+        effects: list[Effect] = []
+        empty = [np.zeros(0, np.float32)] * len(self.legs)
+        tail = self._decoder.flush() if self.consent.state == "active" else empty
+        for leg, audio in zip(self.legs, tail, strict=True):
+            events = leg.endpointer.push(audio, leg.position) if len(audio) else []
+            leg.position += len(audio)
+            effects += self._vad_events(leg, events + leg.endpointer.flush())
+        self._decoder.reset()
+        self._processed_until = None
+        return effects
+
+    # -- results ------------------------------------------------------------------------------------
+
+    def decoded(self, ticket: Ticket, result: DecodeResult | None) -> list[Effect]:
+        """Turn an engine result into messages (None: the partial was replaced by a newer one)."""
+        leg = next(leg for leg in self.legs if leg.name == ticket.leg)
+        if ticket.kind == "partial" and leg.open is not None and leg.open.uid == ticket.utterance_id:
+            leg.open.partial_in_flight = False
+        if result is None or self.declined:
+            self.counters.discarded_results += result is not None
+            return []
+        if leg.language == "auto" and result.language:
+            leg.language = result.language  # detected once per leg, then fixed
+        if ticket.kind == "partial":
+            return self._partial(leg, ticket, result)
+        return self._final(leg, ticket, result)
+
+    def _partial(self, leg: _Leg, ticket: Ticket, result: DecodeResult) -> list[Effect]:
+        u = leg.open
+        if u is None or u.uid != ticket.utterance_id or not result.text:
+            return []  # its final is already on its way: a late partial would flicker back
+        stable = u.stabilizer.update(result.text)
+        if stable is None:
+            return []
+        text, _ = self._filter(stable.text, "partial")
+        self.counters.partials_sent += 1
+        return [Send(Partial(leg.name, ticket.utterance_id, text, ticket.start / TARGET_RATE,
+                             ticket.end / TARGET_RATE, min(stable.stable_chars, len(text))))]
+
+    def _final(self, leg: _Leg, ticket: Ticket, result: DecodeResult) -> list[Effect]:
+        if not result.text:
+            return []
+        leg.previous_text = result.text
+        offset = ticket.start / TARGET_RATE
+        words = tuple(Word(w.word, round(offset + w.start, 3), round(offset + w.end, 3),
+                           round(w.probability, 3)) for w in result.words)
+        text, redactions = self._filter(result.text, "final")
+        if redactions:
+            words = ()  # word list would carry the redacted values; times stay on the final
+        seq, self._next_seq = self._next_seq, self._next_seq + 1
+        self.counters.finals_sent += 1
+        return [Send(Final(seq, leg.name, ticket.utterance_id, text, round(offset, 3),
+                           round(ticket.end / TARGET_RATE, 3), result.language, words, redactions))]

@@ -1,0 +1,35 @@
+"""Per-call behaviour settings, validated once at start-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from protocol.messages import DTMF_DIGITS
+
+
+@dataclass(frozen=True, slots=True)
+class SessionConfig:
+    """How every call session behaves; each field has a line of advice."""
+
+    opt_out_digit: str = "9"
+    """DTMF key that means `declined`. Announce it in the consent prompt."""
+    opt_out_window_s: float = 5.0
+    """After `announced`, audio seconds to wait for an opt-out before transcribing starts."""
+    partial_interval_s: float = 0.5
+    """New utterance audio between two partials of a leg. A partial is skipped (not queued) while the
+    previous one of that leg is still decoding."""
+    first_partial_s: float = 0.6
+    """Utterance audio before the first partial; shorter snippets decode to noise."""
+    max_frame_seconds: float = 1.0
+    """Most audio one binary frame may carry (PROTOCOL.md: bad_audio above it)."""
+    condition_on_previous: bool = False
+    """Prompt a final with the leg's previous final text. Off: it did not lower WER on our clips and it
+    can carry a hallucination from one utterance into the next."""
+
+    def __post_init__(self) -> None:
+        if len(self.opt_out_digit) != 1 or self.opt_out_digit not in DTMF_DIGITS:
+            raise ValueError("opt_out_digit must be one DTMF key")
+        if self.opt_out_window_s < 0 or self.partial_interval_s <= 0 or self.first_partial_s <= 0:
+            raise ValueError("windows and intervals must be positive")
+        if not 0 < self.max_frame_seconds <= 1.0:
+            raise ValueError("max_frame_seconds must be within (0, 1]")

@@ -1,0 +1,58 @@
+"""Typed VAD / endpointing configuration, validated once at start-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vad.errors import VadConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class VadConfig:
+    """How speech probabilities become utterances.
+
+    All durations are on the leg's 16 kHz clock. Each field carries a line of tuning advice.
+    """
+
+    threshold: float = 0.5
+    """Speech starts when a window's probability is >= this. Raise it (0.6-0.7) on noisy lines."""
+    neg_threshold: float = 0.35
+    """Speech continues while probability is >= this (hysteresis). Keep ~0.15 below `threshold`."""
+    min_silence_ms: int = 400
+    """Silence that ends an utterance (the endpoint). Lower = faster finals but more mid-sentence cuts."""
+    min_speech_ms: int = 200
+    """Shorter blips (clicks, coughs, 'mm') are discarded and never reach ASR. Raise it if Whisper
+    hallucinates on them."""
+    pre_roll_ms: int = 200
+    """Audio kept before the detected onset, so soft word starts are not clipped."""
+    post_roll_ms: int = 150
+    """Audio kept after the last speech window, so word tails are not clipped; must be <= min_silence_ms."""
+    max_utterance_s: float = 15.0
+    """Longer speech is force-split so finals keep coming; stay well under Whisper's 30 s window."""
+    split_search_s: float = 4.0
+    """A forced split cuts at the quietest window within the last this-many seconds; must be
+    < max_utterance_s."""
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.threshold <= 1.0:
+            raise VadConfigError("threshold must be within (0, 1]")
+        if not 0.0 <= self.neg_threshold <= self.threshold:
+            raise VadConfigError("neg_threshold must be within [0, threshold]")
+        durations = {
+            "min_silence_ms": self.min_silence_ms,
+            "min_speech_ms": self.min_speech_ms,
+            "pre_roll_ms": self.pre_roll_ms,
+            "post_roll_ms": self.post_roll_ms,
+        }
+        for name, value in durations.items():
+            if value < 0:
+                raise VadConfigError(f"{name} must be >= 0")
+        if self.min_silence_ms == 0:
+            raise VadConfigError("min_silence_ms must be > 0 (an utterance needs an endpoint)")
+        if self.post_roll_ms > self.min_silence_ms:
+            raise VadConfigError("post_roll_ms must be <= min_silence_ms")
+        if not 0.0 < self.split_search_s < self.max_utterance_s:
+            raise VadConfigError("split_search_s must be > 0 and < max_utterance_s")
+        budget_ms = self.pre_roll_ms + self.min_speech_ms + self.min_silence_ms
+        if self.max_utterance_s * 1000 <= budget_ms:
+            raise VadConfigError("max_utterance_s must exceed pre_roll + min_speech + min_silence")
