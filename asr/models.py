@@ -71,6 +71,8 @@ def resolve_model(name: str, cache_dir: Path | None = None) -> str:
         if not (path / "model.bin").is_file():
             raise ModelNotFound(f"{path} is a directory without a CTranslate2 model.bin")
         return str(path)
+    if path.is_absolute() or name.startswith(("./", "../", "~")):
+        raise ModelNotFound(f"{path} is not a directory (a local model path was given)")
     if name == "tiny.en":
         return str(_tiny_en())
     if name == "base":

@@ -35,7 +35,7 @@ class PartialStabilizer:
     def __init__(self) -> None:
         self._committed: list[str] = []
         self._previous: list[str] = []
-        self._last_text: str | None = None
+        self._last: StablePartial | None = None
 
     @property
     def committed(self) -> str:
@@ -49,13 +49,12 @@ class PartialStabilizer:
             if _key(a) != _key(b):
                 break
             agree += 1
-        if agree > len(self._committed):
-            self._committed = words[:agree]
+        if agree > len(self._committed):  # committed words keep their first spelling
+            self._committed = self._committed + words[len(self._committed) : agree]
         self._previous = words
         shown = self._committed + words[len(self._committed):]
-        text = " ".join(shown)
-        if text == self._last_text:
-            return None
-        self._last_text = text
-        stable = len(" ".join(self._committed))
-        return StablePartial(text, stable)
+        out = StablePartial(" ".join(shown), len(" ".join(self._committed)))
+        if out == self._last:
+            return None  # neither the text nor its stable prefix changed
+        self._last = out
+        return out

@@ -12,14 +12,61 @@ from collections.abc import Sequence
 
 import jiwer
 
-_EN_UNITS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-             "fifteen sixteen seventeen eighteen nineteen").split()
-_EN_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
-_NL_UNITS = ("nul een twee drie vier vijf zes zeven acht negen tien elf twaalf dertien veertien vijftien "
-             "zestien zeventien achttien negentien").split()
-_NL_TENS = "_ _ twintig dertig veertig vijftig zestig zeventig tachtig negentig".split()
-_EN_ORD = {"one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
-           "nine": "ninth", "twelve": "twelfth"}
+_EN_UNITS = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+_EN_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+_NL_UNITS = [
+    "nul",
+    "een",
+    "twee",
+    "drie",
+    "vier",
+    "vijf",
+    "zes",
+    "zeven",
+    "acht",
+    "negen",
+    "tien",
+    "elf",
+    "twaalf",
+    "dertien",
+    "veertien",
+    "vijftien",
+    "zestien",
+    "zeventien",
+    "achttien",
+    "negentien",
+]
+_NL_TENS = ["_", "_", "twintig", "dertig", "veertig", "vijftig", "zestig", "zeventig", "tachtig", "negentig"]
+_EN_ORD = {
+    "one": "first",
+    "two": "second",
+    "three": "third",
+    "five": "fifth",
+    "eight": "eighth",
+    "nine": "ninth",
+    "twelve": "twelfth",
+}
 _TITLES = {"mr": "mister", "mrs": "missus", "dr": "doctor", "st": "saint"}
 
 
@@ -41,8 +88,11 @@ def number_words(n: int, language: str) -> str:
         return head + (f" {number_words(rest, language)}" if rest else "")
     if n < 1_000_000:
         k, rest = divmod(n, 1000)
-        head = f"{number_words(k, language)} thousand" if language == "en" else (
-            "duizend" if k == 1 else f"{number_words(k, language)}duizend")
+        head = (
+            f"{number_words(k, language)} thousand"
+            if language == "en"
+            else ("duizend" if k == 1 else f"{number_words(k, language)}duizend")
+        )
         return head + (f" {number_words(rest, language)}" if rest else "")
     return " ".join(number_words(int(d), language) for d in str(n))
 

@@ -19,6 +19,7 @@ class CallRecord:
     live: bool = True
     ended_at: float | None = None
     connections: int = 0
+    counters: object | None = None  # the last connection's SessionCounters, for tests and metrics
 
     @property
     def next_seq(self) -> int:
@@ -49,6 +50,9 @@ class CallRegistry:
         record.live, record.ended_at = True, None
         record.connections += 1
         return record
+
+    def get(self, tenant: str, call_id: str) -> CallRecord | None:
+        return self._calls.get((tenant, call_id))
 
     def close(self, record: CallRecord, erase: bool = False) -> None:
         """The connection ended; keep the finals for resumption unless the call is erased (declined)."""

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from asr.stabilizer import PartialStabilizer
-from asr.types import DecodeRequest, DecodeResult, Kind
+from asr.types import DecodeRequest, DecodeResult, Kind, WordTiming
 from gateway.consent import ConsentMachine, Event, IllegalTransition, Transition
 from gateway.session_config import SessionConfig
 from protocol.audio import TARGET_RATE, AudioDecoder, frame_count
@@ -111,6 +111,7 @@ class SessionCounters:
     processed_samples: int = 0
     vad_samples: int = 0
     engine_audio_samples: int = 0
+    earliest_engine_sample: int | None = None  # 16 kHz leg clock: the first sample any request covered
     finals_sent: int = 0
     partials_sent: int = 0
     discarded_results: int = 0
@@ -271,7 +272,10 @@ class CallSession:
         prompt = leg.previous_text if kind == "final" and self.config.condition_on_previous else ""
         request = DecodeRequest(self.start.call_id, leg.name, kind, audio.astype(np.float32, copy=False),
                                 leg.language, prompt)
-        self.counters.engine_audio_samples += len(audio)
+        c = self.counters
+        c.engine_audio_samples += len(audio)
+        c.earliest_engine_sample = start if c.earliest_engine_sample is None else min(
+            c.earliest_engine_sample, start)
         return Decode(Ticket(leg.name, uid, kind, start, start + len(audio)), request)
 
     def _flush(self) -> list[Effect]:
@@ -318,13 +322,19 @@ class CallSession:
         if not result.text:
             return []
         leg.previous_text = result.text
-        offset = ticket.start / TARGET_RATE
-        words = tuple(Word(w.word, round(offset + w.start, 3), round(offset + w.end, 3),
-                           round(w.probability, 3)) for w in result.words)
+        offset, last = ticket.start / TARGET_RATE, ticket.end / TARGET_RATE
+        words = tuple(_word(w, offset, last) for w in result.words)
         text, redactions = self._filter(result.text, "final")
         if redactions:
             words = ()  # word list would carry the redacted values; times stay on the final
         seq, self._next_seq = self._next_seq, self._next_seq + 1
         self.counters.finals_sent += 1
-        return [Send(Final(seq, leg.name, ticket.utterance_id, text, round(offset, 3),
-                           round(ticket.end / TARGET_RATE, 3), result.language, words, redactions))]
+        return [Send(Final(seq, leg.name, ticket.utterance_id, text, round(offset, 3), round(last, 3),
+                           result.language, words, redactions))]
+
+
+def _word(w: WordTiming, offset: float, last: float) -> Word:
+    """A word on the leg clock, clamped inside its utterance (alignment can overshoot the audio)."""
+    start = min(max(offset + w.start, offset), last)
+    end = min(max(offset + w.end, start), last)
+    return Word(w.word, round(start, 3), round(end, 3), round(min(max(w.probability, 0.0), 1.0), 3))

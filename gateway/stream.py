@@ -156,6 +156,7 @@ class StreamConnection:
         log.info("call_ended", finals=c.finals_sent, partials=c.partials_sent,
                  consent=self.session.consent.state, audio_s=round(self.session.now, 2),
                  dropped_s=round(c.dropped_samples / rate, 2))
+        self.record.counters = c
         self.rt.registry.close(self.record, erase=self.session.declined)
         structlog.contextvars.unbind_contextvars("session_id")
 

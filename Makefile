@@ -1,0 +1,39 @@
+# Targets mirrored by CI (.ci/run calls `make check`).
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+ARGS ?=
+
+.PHONY: install run check test lint bench-latency clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	# silero-vad ships the ONNX model we run; its torch dependency is never installed.
+	$(BIN)/pip install -q --no-deps 'silero-vad>=5.1'
+	@! $(BIN)/pip show torch >/dev/null 2>&1 || (echo "torch was pulled in; it must not be" && exit 1)
+	touch $@
+
+## Start the gateway on the embedded default models (tiny.en for English, base for Dutch/auto).
+run: install
+	$(BIN)/callscribe $(ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: install
+	$(BIN)/pytest $(ARGS)
+
+## Install, lint, type-check and run every test (what CI runs).
+check: lint test
+
+## Latency/CPU/WER of 1, 4 and 8 concurrent two-leg calls at real-time pace against an in-process gateway.
+bench-latency: install
+	$(BIN)/python -m bench.latency $(ARGS)
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info
