@@ -80,13 +80,13 @@ class BatchQueue(Generic[T]):
         oldest = [j.queued_at for j in (*self._finals, *self._partials.values())]
         return min(oldest) + self.config.window_s if oldest else None
 
-    def take(self, now: float) -> list[Job[T]]:
-        """Cut the next batch if one is due at `now` (empty list otherwise)."""
+    def take(self, now: float, force: bool = False) -> list[Job[T]]:
+        """Cut the next batch if one is due at `now` (or at once with `force`); empty list otherwise."""
         if not len(self):
             return []
         full = len(self) >= self.config.max_batch
         deadline = self.next_deadline()
-        if not full and deadline is not None and now < deadline:
+        if not (full or force) and deadline is not None and now < deadline:
             return []
         pool = self._finals if self._finals else list(self._partials.values())
         engine = min(pool, key=lambda j: j.queued_at).engine

@@ -75,6 +75,8 @@ class Scheduler:
         """Queue a request for `engine`; finals are always accepted, partials may be replaced."""
         if engine not in self.engines:
             raise KeyError(f"no engine {engine!r}")
+        if self._task is not None and self._task.done():
+            raise RuntimeError("the scheduler is closed")
         future: asyncio.Future[DecodeResult | None] = asyncio.get_running_loop().create_future()
         job: Job[Pending] = Job(engine, request.kind, (request.call_id, request.leg), request.call_id,
                                 (request, future), self._clock())
@@ -89,6 +91,7 @@ class Scheduler:
     async def aclose(self) -> None:
         """Finish every queued request (finals are never dropped), then stop the worker."""
         self._closing = True
+        self.start()  # a scheduler closed before it ever ran still resolves what was queued
         self._wake.set()
         if self._task is not None:
             await self._task
@@ -98,7 +101,7 @@ class Scheduler:
         loop = asyncio.get_running_loop()
         while True:
             now = self._clock()
-            batch = self._queue.take(now)
+            batch = self._queue.take(now, force=self._closing)
             if batch:
                 await self._execute(loop, batch)
                 continue

@@ -16,7 +16,7 @@ from starlette.websockets import WebSocket
 from gateway import metrics
 from gateway.auth import bearer_token, tenant_for
 from gateway.runtime import Runtime
-from gateway.stream import StreamConnection
+from gateway.stream import StreamConnection, WebSocketShell
 from protocol.codec import Mode
 
 log = structlog.get_logger("gateway.app")
@@ -59,7 +59,7 @@ async def drain(rt: Runtime) -> None:
     rt.draining = True
     conns = list(rt.connections)
     for conn in conns:
-        if isinstance(conn, StreamConnection):
+        if isinstance(conn, WebSocketShell):
             conn.request_drain()
     deadline = asyncio.get_running_loop().time() + rt.config.drain_timeout_s
     while rt.connections and asyncio.get_running_loop().time() < deadline:  # noqa: ASYNC110 (bounded poll)

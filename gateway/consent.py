@@ -11,6 +11,7 @@ Rules (PROTOCOL.md "Consent states"):
     active     announced / granted   -> active    no-op (repeated announcement)
     paused     paused                -> paused    no-op
     active     resumed               -> active    no-op
+    active     window_elapsed        -> active    no-op (granted before the window ended)
     any        declined / opt_out    -> declined  terminal
     declined   *                     -> declined  ignored (still audited)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import structlog
 
@@ -12,10 +12,14 @@ from asr.types import Transcriber
 from gateway.config import ServerConfig
 from gateway.registry import CallRegistry
 from protocol.errors import Unsupported
+from protocol.messages import CallEnded, ServerMessage
 from vad.endpointer import LegEndpointer
 from vad.silero import SileroModel
 
 log = structlog.get_logger("gateway.runtime")
+
+Listener = Callable[[str, str, ServerMessage], None]
+"""(tenant, call_id, message) for every message a call sends, then `CallEnded` when its connection ends."""
 
 
 class Runtime:
@@ -30,6 +34,7 @@ class Runtime:
         self.registry = CallRegistry(config.resume_ttl_s)
         self.draining = False
         self.connections: set[object] = set()
+        self.listeners: list[Listener] = []
 
     @classmethod
     def load(cls, config: ServerConfig) -> Runtime:
@@ -60,6 +65,17 @@ class Runtime:
         for engine in self.engines.values():
             langs.update(engine.languages)
         return tuple(sorted(langs))
+
+    def publish(self, tenant: str, call_id: str, msg: ServerMessage) -> None:
+        """Hand a call's outbound message to every listener (caption fan-out); never raises."""
+        for listener in self.listeners:
+            try:
+                listener(tenant, call_id, msg)
+            except Exception as exc:  # a broken viewer must not break the call
+                log.error("listener_failed", exc_info=exc)
+
+    def call_ended(self, tenant: str, call_id: str, finals: int) -> None:
+        self.publish(tenant, call_id, CallEnded(call_id, finals))
 
     def new_endpointer(self) -> LegEndpointer:
         return LegEndpointer(self.vad_model, self.config.vad)

@@ -281,7 +281,8 @@ class CallSession:
     def _flush(self) -> list[Effect]:
         effects: list[Effect] = []
         empty = [np.zeros(0, np.float32)] * len(self.legs)
-        tail = self._decoder.flush() if self.consent.state == "active" else empty
+        # the resampler's held-back tail belongs to audio processed while active (also when pausing now)
+        tail = self._decoder.flush() if self._processed_until is not None and not self.declined else empty
         for leg, audio in zip(self.legs, tail, strict=True):
             events = leg.endpointer.push(audio, leg.position) if len(audio) else []
             leg.position += len(audio)

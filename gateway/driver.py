@@ -1,0 +1,155 @@
+"""Drives one `CallSession` against the shared scheduler, for any transport (async shell).
+
+A transport (the native WebSocket, a telephony adapter, a WebRTC peer) turns its input into protocol
+client messages and hands them to `handle()`; every server message the call produces goes to the
+transport's `emit` callback and to the runtime's listeners (caption viewers). The driver owns what
+all transports share: admission (`overloaded`), the call registry (resume, one connection per call),
+decode futures, the flush that never loses a final, and the call's log events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Callable
+from functools import partial
+
+import structlog
+
+from asr.types import DecodeResult
+from gateway.registry import CallRecord
+from gateway.runtime import Runtime
+from gateway.session import CallSession, Decode, Effect, Send, Ticket
+from protocol.errors import BadMessage, InternalError, Overloaded, ProtocolError
+from protocol.messages import ClientMessage, ErrorMessage, Final, Finalize, Ready, ServerMessage, Start, Stop
+
+log = structlog.get_logger("gateway.driver")
+
+_STOP = Stop()
+_FINALIZE = Finalize()
+
+
+class CallDriver:
+    """One call on one connection. `emit` receives every server message in order."""
+
+    def __init__(self, runtime: Runtime, tenant: str, emit: Callable[[ServerMessage], None],
+                 transport: str = "native") -> None:
+        self.rt = runtime
+        self.tenant = tenant
+        self.transport = transport
+        self._emit = emit
+        self.session: CallSession | None = None
+        self.record: CallRecord | None = None
+        self.engine = ""
+        self.session_id = uuid.uuid4().hex
+        self._pending: set[asyncio.Future[DecodeResult | None]] = set()
+
+    @property
+    def started(self) -> bool:
+        return self.session is not None
+
+    async def handle(self, msg: ClientMessage) -> bool:
+        """Apply one client message; True once the call is complete (after `stop`, `closed` sent)."""
+        if self.session is None:
+            if not isinstance(msg, Start):
+                raise BadMessage(f"{type(msg).__name__.lower()}: the first message must be start")
+            self._begin(msg)
+            return False
+        self._apply(self.session.receive(msg))
+        if self.session.stopping:
+            await self.finish()
+            return True
+        return False
+
+    def _begin(self, start: Start) -> None:
+        rt = self.rt
+        if rt.draining or rt.registry.live >= rt.config.max_calls or rt.scheduler.would_overload():
+            raise Overloaded("the gateway cannot take another call now; retry later")
+        self.engine = rt.engine_for(start.language)
+        record = rt.registry.open(self.tenant, start.call_id)
+        if record is None:
+            raise BadMessage("start.call_id: this call is already streaming on another connection")
+        self.record = record
+        replay = [f for f in record.finals if start.resume_from is not None and f.seq > start.resume_from]
+        prefix = f"r{record.connections - 1}-" if record.connections > 1 else ""
+        self.session = CallSession(start, rt.config.session, rt.new_endpointer, first_seq=record.next_seq,
+                                   uid_prefix=prefix)
+        structlog.contextvars.bind_contextvars(session_id=self.session_id)
+        log.info("call_started", call_id=start.call_id, tenant=self.tenant, transport=self.transport,
+                 channels=start.audio.channels, encoding=start.audio.encoding, rate=start.audio.sample_rate,
+                 model=self.engine, consent=self.session.consent.state, resumed=len(replay))
+        self._send(Ready(self.session_id, start.call_id, self.session.consent.state, self.engine,
+                         rt.languages()))
+        for final in replay:
+            self._send(final)
+
+    async def finish(self) -> None:
+        """Flush every open utterance, wait for all finals, then send `closed` (no-op before start)."""
+        if self.session is None:
+            return
+        if not self.session.stopping:
+            self._apply(self.session.receive(_STOP))
+        await self._wait_pending()
+        self._send(self.session.closed())
+
+    async def fail(self, exc: ProtocolError | InternalError) -> tuple[int, str]:
+        """Deliver the finals already due, then the error; returns (close code, reason)."""
+        log.info("stream_error", code=exc.code, close_code=exc.close_code)
+        if self.session is not None and not isinstance(exc, InternalError):
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._flush_quietly(), timeout=self.rt.config.drain_timeout_s)
+        self._send(ErrorMessage(exc.code, str(exc)))
+        return exc.close_code, exc.code
+
+    async def _flush_quietly(self) -> None:
+        assert self.session is not None
+        if not self.session.declined:
+            self._apply(self.session.receive(_FINALIZE))
+        await self._wait_pending()
+
+    async def _wait_pending(self) -> None:
+        while self._pending:
+            await asyncio.gather(*list(self._pending), return_exceptions=True)
+            await asyncio.sleep(0)  # let done-callbacks run and emit their messages
+
+    def end(self) -> None:
+        """The connection is gone: log the call's counters and release it in the registry."""
+        if self.session is None or self.record is None:
+            return
+        c, rate = self.session.counters, self.session.fmt.sample_rate
+        log.info("call_ended", finals=c.finals_sent, partials=c.partials_sent,
+                 consent=self.session.consent.state, audio_s=round(self.session.now, 2),
+                 dropped_s=round(c.dropped_samples / rate, 2))
+        self.record.counters = c
+        self.rt.registry.close(self.record, erase=self.session.declined)
+        self.rt.call_ended(self.tenant, self.record.call_id, c.finals_sent)
+        structlog.contextvars.unbind_contextvars("session_id")
+
+    # -- effects ------------------------------------------------------------------------------------
+
+    def _apply(self, effects: list[Effect]) -> None:
+        for effect in effects:
+            if isinstance(effect, Send):
+                self._send(effect.message)
+            elif isinstance(effect, Decode):
+                future = self.rt.scheduler.submit(self.engine, effect.request)
+                self._pending.add(future)
+                future.add_done_callback(partial(self._decoded, effect.ticket))
+
+    def _decoded(self, ticket: Ticket, future: asyncio.Future[DecodeResult | None]) -> None:
+        self._pending.discard(future)
+        if self.session is None:
+            return
+        if future.cancelled() or future.exception() is not None:
+            if ticket.kind == "final":
+                self._send(ErrorMessage("internal", "an utterance could not be transcribed"))
+            return
+        self._apply(self.session.decoded(ticket, future.result()))
+
+    def _send(self, msg: ServerMessage) -> None:
+        if isinstance(msg, Final) and self.record is not None:
+            self.record.finals.append(msg)
+        if self.record is not None:
+            self.rt.publish(self.tenant, self.record.call_id, msg)
+        self._emit(msg)
