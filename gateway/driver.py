@@ -75,6 +75,7 @@ class CallDriver:
         prefix = f"r{record.connections - 1}-" if record.connections > 1 else ""
         self.session = CallSession(start, rt.config.session, rt.new_endpointer, first_seq=record.next_seq,
                                    uid_prefix=prefix)
+        rt.publish(self.tenant, start.call_id, start)
         structlog.contextvars.bind_contextvars(session_id=self.session_id)
         log.info("call_started", call_id=start.call_id, tenant=self.tenant, transport=self.transport,
                  channels=start.audio.channels, encoding=start.audio.encoding, rate=start.audio.sample_rate,

@@ -12,14 +12,15 @@ from asr.types import Transcriber
 from gateway.config import ServerConfig
 from gateway.registry import CallRegistry
 from protocol.errors import Unsupported
-from protocol.messages import CallEnded, ServerMessage
+from protocol.messages import CallEnded, ServerMessage, Start
 from vad.endpointer import LegEndpointer
 from vad.silero import SileroModel
 
 log = structlog.get_logger("gateway.runtime")
 
-Listener = Callable[[str, str, ServerMessage], None]
-"""(tenant, call_id, message) for every message a call sends, then `CallEnded` when its connection ends."""
+Listener = Callable[[str, str, ServerMessage | Start], None]
+"""(tenant, call_id, message): the call's `Start` first (purposes, legs, language), then every message the
+call sends (already redacted), then `CallEnded` when its connection ends."""
 
 
 class Runtime:
@@ -66,7 +67,7 @@ class Runtime:
             langs.update(engine.languages)
         return tuple(sorted(langs))
 
-    def publish(self, tenant: str, call_id: str, msg: ServerMessage) -> None:
+    def publish(self, tenant: str, call_id: str, msg: ServerMessage | Start) -> None:
         """Hand a call's outbound message to every listener (caption fan-out); never raises."""
         for listener in self.listeners:
             try:
