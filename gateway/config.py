@@ -29,6 +29,10 @@ class ServerConfig:
     batcher: BatcherConfig = field(default_factory=BatcherConfig)
     vad: VadConfig = field(default_factory=VadConfig)
     session: SessionConfig = field(default_factory=SessionConfig)
+    redaction: str = "mask"
+    """Default redaction policy (a call may choose its own in `start.redaction`): `mask` replaces PII
+    with `[KIND]`, `pseudonymise` with stable per-call `[KIND_n]`, `off` only for purposes that legally
+    need the raw text."""
     max_calls: int = 64
     """Concurrent calls per process; the next one gets `overloaded` (1013). Size it with bench/."""
     max_frame_bytes: int = 192_000
@@ -39,6 +43,16 @@ class ServerConfig:
     """On shutdown, how long open calls get to receive their last finals."""
     resume_ttl_s: float = 300.0
     """How long the finals of a disconnected call are kept for `resume_from`."""
+    twilio_auth_token: str | None = None
+    """Twilio account auth token: when set, `/v1/telephony/twilio` also requires a valid `X-Twilio-Signature`."""
+    audiosocket_port: int | None = None
+    """TCP port for Asterisk AudioSocket (None: off; 0: any free port, see `app.state.audiosocket.port`)."""
+    audiosocket_host: str = "127.0.0.1"
+    """AudioSocket listen address. AudioSocket has no authentication: keep it on loopback or a private network."""
+    audiosocket_tenant: str = "default"
+    """Tenant every AudioSocket call belongs to (the protocol carries no token)."""
+    audiosocket_params: Mapping[str, str] = field(default_factory=dict)
+    """Call options for AudioSocket calls (`language`, `purposes`, `consent`, `legs`): the protocol has none."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -49,6 +63,12 @@ class ServerConfig:
             raise ValueError("max_calls must be >= 1 and max_frame_bytes >= 1024")
         if self.idle_timeout_s <= 0 or self.drain_timeout_s < 0 or self.resume_ttl_s < 0:
             raise ValueError("timeouts must be positive")
+        if self.audiosocket_port is not None and not 0 <= self.audiosocket_port <= 65535:
+            raise ValueError("audiosocket_port must be within 0..65535")
+        if not self.audiosocket_tenant:
+            raise ValueError("audiosocket_tenant must name a tenant")
+        if self.redaction not in ("mask", "pseudonymise", "off"):
+            raise ValueError("redaction must be mask, pseudonymise or off")
         for token, tenant in self.tokens.items():
             if len(token) < 8 or not tenant:
                 raise ValueError("tokens must be >= 8 characters and name a tenant")

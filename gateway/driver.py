@@ -18,9 +18,11 @@ from functools import partial
 import structlog
 
 from asr.types import DecodeResult
+from gateway.redaction import CallRedaction
 from gateway.registry import CallRecord
 from gateway.runtime import Runtime
 from gateway.session import CallSession, Decode, Effect, Send, Ticket
+from privacy import Policy
 from protocol.errors import BadMessage, InternalError, Overloaded, ProtocolError
 from protocol.messages import ClientMessage, ErrorMessage, Final, Finalize, Ready, ServerMessage, Start, Stop
 
@@ -73,7 +75,9 @@ class CallDriver:
         self.record = record
         replay = [f for f in record.finals if start.resume_from is not None and f.seq > start.resume_from]
         prefix = f"r{record.connections - 1}-" if record.connections > 1 else ""
-        self.session = CallSession(start, rt.config.session, rt.new_endpointer, first_seq=record.next_seq,
+        policy = Policy(start.redaction or rt.config.redaction)
+        self.session = CallSession(start, rt.config.session, rt.new_endpointer,
+                                   CallRedaction(start.language, policy), first_seq=record.next_seq,
                                    uid_prefix=prefix)
         rt.publish(self.tenant, start.call_id, start)
         structlog.contextvars.bind_contextvars(session_id=self.session_id)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
@@ -75,12 +76,12 @@ class Ticket:
 
 
 Effect = Send | Decode
-TextFilter = Callable[[str, str], tuple[str, tuple[Redaction, ...]]]
-"""(text, kind "partial"|"final") -> (text to send, redactions). Identity when no redactor is set."""
+class TextFilter(Protocol):
+    """Redaction applied to every text before it leaves the session (see gateway.redaction)."""
 
+    def partial(self, text: str) -> str: ...
 
-def _no_filter(text: str, kind: str) -> tuple[str, tuple[Redaction, ...]]:
-    return text, ()
+    def final(self, text: str, words: tuple[Word, ...]) -> tuple[str, tuple[Word, ...], tuple[Redaction, ...]]: ...
 
 
 @dataclass(slots=True)
@@ -90,6 +91,7 @@ class _Utterance:
     stabilizer: PartialStabilizer = field(default_factory=PartialStabilizer)
     partial_audio: int = 0  # samples covered by the last partial request
     partial_in_flight: bool = False
+    last_sent: str = ""
 
 
 @dataclass(slots=True)
@@ -121,7 +123,7 @@ class CallSession:
     """The state of one call from `start` to `closed`."""
 
     def __init__(self, start: Start, config: SessionConfig, endpointers: Callable[[], LegEndpointer],
-                 text_filter: TextFilter = _no_filter, first_seq: int = 1, uid_prefix: str = "") -> None:
+                 text_filter: TextFilter | None = None, first_seq: int = 1, uid_prefix: str = "") -> None:
         self.start = start
         self.config = config
         self.fmt = start.audio
@@ -314,10 +316,16 @@ class CallSession:
         stable = u.stabilizer.update(result.text)
         if stable is None:
             return []
-        text, _ = self._filter(stable.text, "partial")
+        text = self._filter.partial(stable.text) if self._filter else stable.text
+        if not text or text == u.last_sent:
+            return []  # everything so far is held back (it could still become PII) or unchanged
+        u.last_sent = text
         self.counters.partials_sent += 1
+        committed = stable.text[: stable.stable_chars]
+        shown = self._filter.partial(committed) if self._filter else committed
+        stable_chars = len(shown) if text.startswith(shown) else 0
         return [Send(Partial(leg.name, ticket.utterance_id, text, ticket.start / TARGET_RATE,
-                             ticket.end / TARGET_RATE, min(stable.stable_chars, len(text))))]
+                             ticket.end / TARGET_RATE, stable_chars))]
 
     def _final(self, leg: _Leg, ticket: Ticket, result: DecodeResult) -> list[Effect]:
         if not result.text:
@@ -325,9 +333,9 @@ class CallSession:
         leg.previous_text = result.text
         offset, last = ticket.start / TARGET_RATE, ticket.end / TARGET_RATE
         words = tuple(_word(w, offset, last) for w in result.words)
-        text, redactions = self._filter(result.text, "final")
-        if redactions:
-            words = ()  # word list would carry the redacted values; times stay on the final
+        text, redactions = result.text, tuple[Redaction, ...]()
+        if self._filter is not None:
+            text, words, redactions = self._filter.final(result.text, words)
         seq, self._next_seq = self._next_seq, self._next_seq + 1
         self.counters.finals_sent += 1
         return [Send(Final(seq, leg.name, ticket.utterance_id, text, round(offset, 3), round(last, 3),

@@ -41,6 +41,7 @@ from protocol.messages import (
     Encoding,
     Finalize,
     KeepAlive,
+    RedactionPolicy,
     ServerMessage,
     Start,
     StartConsent,
@@ -174,6 +175,7 @@ def _start(obj: _Fields) -> Start:
         consent=cast(StartConsent, consent),
         interim_results=client_bool(_field(obj, "start", "interim_results", True), "start.interim_results"),
         resume_from=None if resume_from is None else client_int(resume_from, "start.resume_from"),
+        redaction=cast(RedactionPolicy | None, _optional_text(obj, "start", "redaction", 32)),
     )
 
 

@@ -35,6 +35,8 @@ Encoding = Literal["pcm_s16le", "mulaw", "alaw"]
 StartConsent = Literal["pending", "granted"]
 ConsentEventKind = Literal["announced", "granted", "declined", "paused", "resumed"]
 ConsentStateName = Literal["pending", "active", "paused", "declined"]
+RedactionPolicy = Literal["mask", "pseudonymise", "off"]
+REDACTION_POLICIES: tuple[str, ...] = get_args(RedactionPolicy)
 
 ENCODINGS: tuple[str, ...] = get_args(Encoding)
 SAMPLE_RATES: tuple[int, ...] = (8000, 16000, 24000, 48000)
@@ -104,6 +106,8 @@ class Start:
     consent: StartConsent = "pending"
     interim_results: bool = True
     resume_from: int | None = None
+    redaction: RedactionPolicy | None = None
+    """Compatible extension: the call's redaction policy (None = the deployment's default)."""
 
     def __post_init__(self) -> None:
         client_text(self.call_id, "start.call_id", max_len=MAX_ID_LEN)
@@ -119,6 +123,8 @@ class Start:
         client_bool(self.interim_results, "start.interim_results")
         if self.resume_from is not None and client_int(self.resume_from, "start.resume_from") < 0:
             raise BadMessage("start.resume_from: must be >= 0")
+        if self.redaction is not None:
+            client_choice(self.redaction, "start.redaction", REDACTION_POLICIES)
 
 
 @dataclass(frozen=True, slots=True)

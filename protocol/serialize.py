@@ -111,6 +111,7 @@ def _start(msg: Start) -> dict[str, object]:
         "consent": msg.consent,
         "interim_results": msg.interim_results,
         "resume_from": msg.resume_from,
+        **({"redaction": msg.redaction} if msg.redaction is not None else {}),
     }
 
 

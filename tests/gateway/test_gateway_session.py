@@ -15,8 +15,10 @@ import pytest
 
 from asr.types import DecodeResult, WordTiming
 from bench.audio import Clip, encode, read_wav
+from gateway.redaction import CallRedaction
 from gateway.session import CallSession, Decode, Effect, Send, Ticket
 from gateway.session_config import SessionConfig
+from privacy import Policy
 from protocol.errors import BadMessage
 from protocol.messages import (
     AudioChunk,
@@ -28,7 +30,6 @@ from protocol.messages import (
     Finalize,
     KeepAlive,
     Partial,
-    Redaction,
     Start,
     Stop,
 )
@@ -303,18 +304,18 @@ def test_final_times_and_words_are_on_the_leg_clock(model: SileroModel) -> None:
     assert all(0.0 <= w.probability <= 1.0 for w in final.words)
 
 
-def test_redacted_final_drops_its_words(model: SileroModel) -> None:
-    """When the filter redacts, the final carries the filtered text and no word list."""
-    def redact(text: str, kind: str) -> tuple[str, tuple[Redaction, ...]]:
-        return text.replace("1234", "[card]"), (Redaction("card", 8, 14),)
-
-    session = make_session(model, text_filter=redact)
-    words = (WordTiming("card", 0.0, 0.5, 0.9), WordTiming("is", 0.5, 0.6, 0.9), WordTiming("1234", 0.6, 1.0, 0.9))
-    (final,) = sent(session.decoded(final_ticket(), result("card is 1234", words=words)))
+def test_redacted_final_replaces_the_value_in_text_and_words(model: SileroModel) -> None:
+    """With the real redactor (mask), a phone number in a final is replaced by [PHONE] in the text, in the
+    redaction list and in the word list (its words merged into one token word), never kept anywhere."""
+    session = make_session(model, text_filter=CallRedaction("en", Policy.MASK))
+    spoken = "call me on 06 12345678 please"
+    words = tuple(WordTiming(w, 0.1 * i, 0.1 * i + 0.1, 0.9) for i, w in enumerate(spoken.split()))
+    (final,) = sent(session.decoded(final_ticket(), result(spoken, words=words)))
     assert isinstance(final, Final)
-    assert final.text == "card is [card]"
-    assert final.words == ()
-    assert final.redactions == (Redaction("card", 8, 14),)
+    assert "12345678" not in final.text and "[PHONE]" in final.text
+    assert [final.text[r.start : r.end] for r in final.redactions] == ["[PHONE]"]
+    assert [w.word for w in final.words] == ["call", "me", "on", "[PHONE]", "please"]
+    assert not any(ch.isdigit() for w in final.words for ch in w.word)
 
 
 # -- partials -----------------------------------------------------------------------------------------
