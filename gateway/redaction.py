@@ -8,8 +8,12 @@ timestamps never carry the original value.
 
 from __future__ import annotations
 
+import re
+
 from privacy import PartialGuard, Policy, Redactor, Span
 from protocol.messages import Redaction, Word
+
+_DIGIT_RUN = re.compile(r"\d(?:[\s\-./,]*\d){2,}")
 
 
 class CallRedaction:
@@ -21,9 +25,13 @@ class CallRedaction:
         self._guard = PartialGuard()
 
     def partial(self, text: str) -> str:
+        """A partial is a guess that the next one may extend: besides the redactor, any run of three or
+        more digits is shown as `[NUMBER]` until the final decides what it is (a phone number heard as
+        "06 1234" in one partial and "06 12345678" in the next must not leak in either)."""
         if self.policy is Policy.OFF:
             return text
-        return self._redactor.redact(self._guard.hold_back(text)).text
+        shown = self._redactor.redact(self._guard.hold_back(text)).text
+        return _DIGIT_RUN.sub("[NUMBER]", shown)
 
     def final(self, text: str, words: tuple[Word, ...]) -> tuple[str, tuple[Word, ...], tuple[Redaction, ...]]:
         if self.policy is Policy.OFF:
