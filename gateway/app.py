@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from gateway import metrics
+from gateway import captions, metrics, privacy_api, telephony, webrtc
 from gateway.auth import bearer_token, tenant_for
 from gateway.runtime import Runtime
 from gateway.stream import StreamConnection, WebSocketShell
@@ -59,7 +59,7 @@ async def drain(rt: Runtime) -> None:
     rt.draining = True
     conns = list(rt.connections)
     for conn in conns:
-        if isinstance(conn, WebSocketShell):
+        if isinstance(conn, WebSocketShell | telephony.AudioSocketConnection | webrtc.WebRtcCall):
             conn.request_drain()
     deadline = asyncio.get_running_loop().time() + rt.config.drain_timeout_s
     while rt.connections and asyncio.get_running_loop().time() < deadline:  # noqa: ASYNC110 (bounded poll)
@@ -73,15 +73,24 @@ def create_app(runtime: Runtime) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         runtime.scheduler.start()
+        await privacy_api.open_store(app, runtime)  # no-op unless config.store_dsn
+        app.state.audiosocket = audiosocket = await telephony.start_audiosocket(runtime)  # None when off
         log.info("gateway_ready", models=sorted(runtime.engines))
         yield
         await drain(runtime)
+        if audiosocket is not None:
+            await audiosocket.aclose()
+        await privacy_api.close_store(app, runtime)
         await runtime.scheduler.aclose()
 
     app = Starlette(routes=[
         WebSocketRoute("/v1/stream", stream_endpoint),
         Route("/healthz", healthz),
         Route("/metrics", metrics_endpoint),
+        *telephony.routes(),
+        *webrtc.routes(),
+        *captions.routes(runtime),
+        *privacy_api.routes(),
     ], lifespan=lifespan)
     app.state.runtime = runtime
     return app

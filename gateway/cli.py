@@ -11,6 +11,7 @@ import sys
 import structlog
 
 from asr.config import EngineConfig
+from gateway import privacy_api
 from gateway.config import ServerConfig
 from gateway.logs import configure
 
@@ -46,7 +47,10 @@ def build_config(argv: list[str] | None = None) -> tuple[ServerConfig, bool]:
     p.add_argument("--max-calls", type=int, default=64)
     p.add_argument("--max-batch", type=int, default=16)
     p.add_argument("--log-level", default="info")
+    privacy_api.add_store_arguments(p)
     args = p.parse_args(argv)
+    configure(args.log_level)
+    store_dsn, store_config, admin_tokens = privacy_api.store_settings(args, os.environ)
     env_tokens = [t for t in os.environ.get("CALLSCRIBE_TOKENS", "").split(",") if t]
     tokens = parse_tokens(args.token + env_tokens)
     generated = not tokens
@@ -57,8 +61,8 @@ def build_config(argv: list[str] | None = None) -> tuple[ServerConfig, bool]:
         host=args.host, port=args.port, tokens=tokens,
         english_model=_none(args.english_model), multilingual_model=_none(args.multilingual_model),
         engine=EngineConfig(device=args.device, compute_type=args.compute_type, cpu_threads=args.threads),
-        batcher=dataclasses.replace(base.batcher, max_batch=args.max_batch), max_calls=args.max_calls)
-    configure(args.log_level)
+        batcher=dataclasses.replace(base.batcher, max_batch=args.max_batch), max_calls=args.max_calls,
+        store_dsn=store_dsn, store=store_config, admin_tokens=admin_tokens)
     return config, generated
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from asr.batching import BatcherConfig
 from asr.config import EngineConfig
 from gateway.session_config import SessionConfig
+from store.config import StoreConfig
 from vad.config import VadConfig
 
 
@@ -45,6 +46,13 @@ class ServerConfig:
     """How long the finals of a disconnected call are kept for `resume_from`."""
     twilio_auth_token: str | None = None
     """Twilio account auth token: when set, `/v1/telephony/twilio` also requires a valid `X-Twilio-Signature`."""
+    store_dsn: str | None = None
+    """Transcript store: `sqlite:///path.db` (embedded) or `postgresql://...`; None stores nothing."""
+    store: StoreConfig = field(default_factory=StoreConfig)
+    """Retention per purpose, recipients, master key source (see `store.config`)."""
+    admin_tokens: Mapping[str, str] = field(default_factory=dict)
+    """Bearer token -> tenant for the admin API (`/v1/admin/...`: transcripts, export, erasure); keep these
+    apart from stream tokens (a stream token never opens the admin API)."""
     audiosocket_port: int | None = None
     """TCP port for Asterisk AudioSocket (None: off; 0: any free port, see `app.state.audiosocket.port`)."""
     audiosocket_host: str = "127.0.0.1"
@@ -72,3 +80,6 @@ class ServerConfig:
         for token, tenant in self.tokens.items():
             if len(token) < 8 or not tenant:
                 raise ValueError("tokens must be >= 8 characters and name a tenant")
+        for token, tenant in self.admin_tokens.items():
+            if len(token) < 16 or not tenant or token in self.tokens:
+                raise ValueError("admin tokens must be >= 16 characters, name a tenant and not be stream tokens")

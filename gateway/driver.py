@@ -153,8 +153,8 @@ class CallDriver:
         self._apply(self.session.decoded(ticket, future.result()))
 
     def _send(self, msg: ServerMessage) -> None:
-        if isinstance(msg, Final) and self.record is not None:
-            self.record.finals.append(msg)
+        if isinstance(msg, Final) and self.record is not None and msg.seq >= self.record.next_seq:
+            self.record.finals.append(msg)  # replayed finals (resume) are already there
         if self.record is not None:
             self.rt.publish(self.tenant, self.record.call_id, msg)
         self._emit(msg)

@@ -1,0 +1,168 @@
+"""Asterisk AudioSocket: an asyncio TCP server feeding ``AudioSocketAdapter``, one call per connection.
+
+Theory of operation. Bytes read from the socket go to ``adapter.receive_data`` in whatever split TCP
+delivers them (the adapter reassembles frames); the decoded client messages go to the call driver in
+order; frames the adapter queues (only the terminate frame after a protocol error) are written back.
+A hangup frame (``0x00``), an error frame (``0xff``) or EOF end the stream with ``Stop``: the driver
+flushes the finals of the open utterances and the connection closes. AudioSocket cannot carry
+transcripts, so the call's messages reach only the runtime's listeners and the call registry.
+
+The protocol has no authentication and no call options: every call belongs to
+``ServerConfig.audiosocket_tenant`` and takes its options from ``audiosocket_params``; the port listens
+on ``audiosocket_host`` (loopback by default). Connections register in ``runtime.connections`` and
+answer ``request_drain()`` like the WebSocket shells: flush, send the terminate frame, close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import structlog
+
+from gateway.driver import CallDriver
+from gateway.runtime import Runtime
+from gateway.telephony.pump import deliver, frames_for
+from protocol.adapters import AudioSocketAdapter
+from protocol.errors import InternalError, ProtocolError
+from protocol.messages import ServerMessage
+
+__all__ = ["HANGUP_FRAME", "AudioSocketConnection", "AudioSocketServer", "start_audiosocket"]
+
+log = structlog.get_logger("gateway.telephony.audiosocket")
+
+#: Kind 0x00 (terminate), length 0: sent when we end the call (drain, idle timeout).
+HANGUP_FRAME = b"\x00\x00\x00"
+_READ_SIZE = 65536
+
+
+class AudioSocketConnection:
+    """One AudioSocket TCP connection (one call)."""
+
+    transport = "audiosocket"
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, runtime: Runtime) -> None:
+        cfg = runtime.config
+        self.rt = runtime
+        self.reader, self.writer = reader, writer
+        self.adapter = AudioSocketAdapter(cfg.audiosocket_params)
+        self.driver = CallDriver(runtime, cfg.audiosocket_tenant, self._emit, self.transport)
+        self._drain = asyncio.Event()
+
+    def request_drain(self) -> None:
+        """Shutdown: flush the call's finals, send the terminate frame, close."""
+        self._drain.set()
+
+    def _emit(self, msg: ServerMessage) -> None:
+        self._write(frames_for(self.adapter, msg))
+
+    def _write(self, frames: list[str | bytes]) -> None:
+        if self.writer.is_closing():
+            return
+        for frame in frames:
+            self.writer.write(frame.encode() if isinstance(frame, str) else frame)
+
+    async def run(self) -> None:
+        """Serve the connection until the call ends; always releases the call and closes the socket."""
+        self.rt.connections.add(self)
+        try:
+            await self._receive_loop()
+        except ProtocolError as exc:
+            await self.driver.fail(exc)
+        except Exception as exc:  # our bug: log once with the traceback, end the call as 'internal'
+            log.error("audiosocket_internal_error", exc_info=exc)
+            await self.driver.fail(InternalError("internal error"))
+        finally:
+            self.rt.connections.discard(self)
+            self.driver.end()
+            with contextlib.suppress(Exception):
+                await self.writer.drain()
+            self.writer.close()
+            with contextlib.suppress(Exception):
+                await self.writer.wait_closed()
+
+    async def _receive_loop(self) -> None:
+        idle = self.rt.config.idle_timeout_s
+        while True:
+            read = asyncio.ensure_future(self._read())
+            drain = asyncio.ensure_future(self._drain.wait())
+            done, _ = await asyncio.wait({read, drain}, timeout=idle, return_when=asyncio.FIRST_COMPLETED)
+            drain.cancel()
+            if read not in done:
+                read.cancel()
+                await self.driver.finish()
+                self._write([HANGUP_FRAME])
+                return
+            if await self._feed(read.result()):
+                return
+
+    async def _read(self) -> bytes:
+        try:
+            return await self.reader.read(_READ_SIZE)
+        except ConnectionError:  # a reset is a hangup too
+            return b""
+
+    async def _feed(self, data: bytes) -> bool:
+        """Feed one read (``b""``: EOF); True once the call is over."""
+        try:
+            if data:
+                self.adapter.receive_data(data)
+            else:
+                self.adapter.receive_eof()
+        except ProtocolError:
+            await deliver(self.adapter, self.driver)  # the frames before the bad one are valid
+            raise
+        self._write(self.adapter.data_to_send())
+        await self.writer.drain()
+        done = await deliver(self.adapter, self.driver)
+        return done or not data or self.adapter.stopped
+
+
+class AudioSocketServer:
+    """The AudioSocket TCP listener (``ServerConfig.audiosocket_host``/``audiosocket_port``)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.rt = runtime
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        """Bind and start accepting connections."""
+        cfg = self.rt.config
+        self._server = await asyncio.start_server(self._serve, cfg.audiosocket_host, cfg.audiosocket_port or 0)
+        log.info("audiosocket_listening", host=cfg.audiosocket_host, port=self.port)
+
+    @property
+    def port(self) -> int:
+        """The bound port (useful with ``audiosocket_port=0``)."""
+        if self._server is None or not self._server.sockets:
+            raise RuntimeError("the AudioSocket server is not started")
+        return int(self._server.sockets[0].getsockname()[1])
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        try:
+            await AudioSocketConnection(reader, writer, self.rt).run()
+        finally:
+            self._tasks.discard(task)
+
+    async def aclose(self) -> None:
+        """Stop listening; cancel connections still open (call ``drain`` first to flush them)."""
+        if self._server is not None:
+            self._server.close()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._server is not None:
+            await self._server.wait_closed()
+
+
+async def start_audiosocket(runtime: Runtime) -> AudioSocketServer | None:
+    """Start the AudioSocket server when ``audiosocket_port`` is configured; None when it is off."""
+    if runtime.config.audiosocket_port is None:
+        return None
+    server = AudioSocketServer(runtime)
+    await server.start()
+    return server

@@ -1,0 +1,58 @@
+"""The runtime listener that persists each call's finals (and audits its consent changes).
+
+It is called synchronously on the event loop with (tenant, call_id, message): the call's `Start`, then
+every message the call sends (`Ready` carries the initial consent state), then `CallEnded`. It keeps
+a little state per call (purposes, consent) and only posts commands to the store's worker: it never
+blocks and never touches the database itself. Finals are posted only while consent is `active` or
+`paused`; the store checks again before writing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import cast
+
+from protocol.messages import CallEnded, ConsentState, ConsentStateName, Final, Ready, ServerMessage, Start
+from store.model import CONSENT_STATES, STORABLE, CallEnd, ConsentChange, StoreFinal
+from store.service import TranscriptStore
+
+
+@dataclass(slots=True)
+class _Call:
+    purposes: tuple[str, ...]
+    consent: ConsentStateName = "pending"
+
+
+class StoreListener:
+    """`runtime.listeners.append(StoreListener(store))`: persists finals per (tenant, call_id)."""
+
+    def __init__(self, store: TranscriptStore) -> None:
+        self._store = store
+        self._calls: dict[tuple[str, str], _Call] = {}
+
+    @property
+    def open_calls(self) -> int:
+        return len(self._calls)
+
+    def __call__(self, tenant: str, call_id: str, msg: ServerMessage | Start) -> None:
+        key = (tenant, call_id)
+        if isinstance(msg, Start):
+            self._calls[key] = _Call(msg.purposes)
+            return
+        call = self._calls.get(key)
+        if call is None:
+            return  # a call that started before this listener was attached
+        if isinstance(msg, Ready) and msg.consent in CONSENT_STATES:
+            self._consent(key, call, cast(ConsentStateName, msg.consent), 0.0)
+        elif isinstance(msg, ConsentState):
+            self._consent(key, call, msg.state, msg.at)
+        elif isinstance(msg, Final) and call.consent in STORABLE:
+            self._store.post(StoreFinal(tenant, call_id, msg))
+        elif isinstance(msg, CallEnded):
+            del self._calls[key]
+            self._store.post(CallEnd(tenant, call_id))
+
+    def _consent(self, key: tuple[str, str], call: _Call, state: ConsentStateName, at: float) -> None:
+        call.consent = state
+        self._store.post(ConsentChange(key[0], key[1], state, at, call.purposes))
+

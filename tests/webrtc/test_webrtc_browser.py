@@ -1,0 +1,72 @@
+"""The /softphone page in headless Chromium, with a fake microphone playing a WAV, against a real gateway."""
+
+from __future__ import annotations
+
+import shutil
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+from playwright.async_api import async_playwright
+
+from protocol.messages import Final, ServerMessage, Start
+from tests.conftest import TOKEN, Gateway
+from tests.webrtc.helpers import ASK_NOT, RATE, clip48k, silence, words
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def _fake_mic_wav(path: Path) -> Path:
+    """A 48 kHz 16-bit mono WAV: "ask not what your country can do for you" then silence (Chromium loops it)."""
+    samples = np.concatenate([clip48k(span=ASK_NOT), silence(1.5)])
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(RATE)
+        w.writeframes(samples.astype("<i2").tobytes())
+    return path
+
+
+def _chromium_args(wav: Path) -> list[str]:
+    return ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={wav}"]
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).is_file(), reason="needs Debian's chromium (apt-get install chromium)")
+async def test_softphone_page_shows_live_finals_from_a_fake_microphone(gateway: Gateway, tmp_path: Path) -> None:
+    """The browser softphone streams its microphone over WebRTC; after consent the spoken words appear on the page."""
+    heard: list[Final] = []
+
+    def listener(tenant: str, call_id: str, msg: ServerMessage | Start) -> None:
+        if call_id == "rtc-browser" and isinstance(msg, Final):
+            heard.append(msg)
+
+    gateway.runtime.listeners.append(listener)
+    wav = _fake_mic_wav(tmp_path / "mic.wav")
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=_chromium_args(wav))
+        try:
+            page = await browser.new_page()
+            await page.goto(f"{gateway.http}/softphone?token={TOKEN}&call_id=rtc-browser&language=en")
+            await page.click("#call")
+            await page.wait_for_selector("#consent:not([disabled])")
+            await page.click("#consent")
+            await page.wait_for_function(
+                "document.getElementById('finals').innerText.toLowerCase().includes('country can do for you')",
+                timeout=45_000)
+            await page.click("#hangup")
+            await page.wait_for_function("document.getElementById('status').innerText.startsWith('closed')")
+            ARTIFACTS.mkdir(exist_ok=True)
+            await page.screenshot(path=str(ARTIFACTS / "softphone.png"), full_page=True)
+            shown = words(await page.inner_text("#finals"))
+            state = await page.inner_text("#consent-state")
+        finally:
+            await browser.close()
+    assert "what your country can do for you" in shown
+    assert state == "active"
+    assert "country can do for you" in words(" ".join(f.text for f in heard))
+    assert all(f.leg == "caller" for f in heard)
