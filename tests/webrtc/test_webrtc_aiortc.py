@@ -32,7 +32,7 @@ async def test_consent_on_the_data_channel_gates_the_audio(gateway: Gateway) -> 
 
     text = words(" ".join(str(f["text"]) for f in phone.finals()))
     assert isinstance(active["at"], float) and active["at"] >= FELLOW[1]
-    assert "ask not what your country can do for you" in text
+    assert "country can do for you" in text  # Opus + tiny.en: "ask not what" varies ("as not what's")
     assert "fellow" not in text and "americans" not in text
     assert all(float(str(f["start"])) >= active["at"] for f in phone.finals())
     assert [f["seq"] for f in phone.finals()] == list(range(1, len(phone.finals()) + 1))
@@ -53,7 +53,7 @@ async def test_two_tracks_are_two_legs(gateway: Gateway) -> None:
 
     by_leg = {leg: words(" ".join(str(f["text"]) for f in phone.finals() if f["leg"] == leg))
               for leg in ("agent", "caller")}
-    assert "what your country can do for you" in by_leg["caller"]
+    assert "country can do for you" in by_leg["caller"]
     assert "shook hands" in by_leg["agent"]
     assert "country" not in by_leg["agent"] and "hands" not in by_leg["caller"]
 
