@@ -171,6 +171,11 @@ class CaptionHub:
         call = self._calls.get((tenant, call_id))
         return list(call.viewers) if call is not None else []
 
+    @property
+    def viewers_live(self) -> int:
+        """Viewers subscribed now, over every call and tenant (for metrics)."""
+        return sum(len(call.viewers) for call in self._calls.values())
+
     def active_calls(self, tenant: str, now: float) -> list[CallSummary]:
         """The tenant's live calls, oldest first."""
         self._expire(now)

@@ -46,6 +46,13 @@ def build_config(argv: list[str] | None = None) -> tuple[ServerConfig, bool]:
     p.add_argument("--threads", type=int, default=0, help="CPU threads for the engine (0 = all cores)")
     p.add_argument("--max-calls", type=int, default=64)
     p.add_argument("--max-batch", type=int, default=16)
+    p.add_argument("--redaction", default="mask", choices=["mask", "pseudonymise", "off"],
+                   help="default PII policy (a call may choose its own in start.redaction)")
+    p.add_argument("--special-categories", default="flag", choices=["flag", "mask", "stop", "off"],
+                   help="what a GDPR art. 9 mention does (a call may choose in start.special_categories)")
+    p.add_argument("--audiosocket-port", type=int, default=None, help="serve Asterisk AudioSocket on this TCP port")
+    p.add_argument("--audiosocket-tenant", default="default")
+    p.add_argument("--twilio-tenant", default="default", help="tenant of calls authenticated by Twilio signature")
     p.add_argument("--log-level", default="info")
     privacy_api.add_store_arguments(p)
     args = p.parse_args(argv)
@@ -62,7 +69,10 @@ def build_config(argv: list[str] | None = None) -> tuple[ServerConfig, bool]:
         english_model=_none(args.english_model), multilingual_model=_none(args.multilingual_model),
         engine=EngineConfig(device=args.device, compute_type=args.compute_type, cpu_threads=args.threads),
         batcher=dataclasses.replace(base.batcher, max_batch=args.max_batch), max_calls=args.max_calls,
-        store_dsn=store_dsn, store=store_config, admin_tokens=admin_tokens)
+        store_dsn=store_dsn, store=store_config, admin_tokens=admin_tokens,
+        redaction=args.redaction, special_categories=args.special_categories,
+        audiosocket_port=args.audiosocket_port, audiosocket_tenant=args.audiosocket_tenant,
+        twilio_auth_token=os.environ.get("CALLSCRIBE_TWILIO_AUTH_TOKEN") or None, twilio_tenant=args.twilio_tenant)
     return config, generated
 
 

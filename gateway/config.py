@@ -34,6 +34,11 @@ class ServerConfig:
     """Default redaction policy (a call may choose its own in `start.redaction`): `mask` replaces PII
     with `[KIND]`, `pseudonymise` with stable per-call `[KIND_n]`, `off` only for purposes that legally
     need the raw text."""
+    special_categories: str = "flag"
+    """Default policy for GDPR art. 9 mentions (health, religion, ...; a call may choose its own in
+    `start.special_categories`): `flag` names them in `final.special`, `mask` also replaces each sentence
+    holding one by `[SPECIAL:<category>]`, `stop` masks that final and transcribes nothing more of the
+    call, `off` does not look. `mask` or `stop` where transcripts are stored and art. 9 data is not needed."""
     max_calls: int = 64
     """Concurrent calls per process; the next one gets `overloaded` (1013). Size it with bench/."""
     max_frame_bytes: int = 192_000
@@ -45,7 +50,10 @@ class ServerConfig:
     resume_ttl_s: float = 300.0
     """How long the finals of a disconnected call are kept for `resume_from`."""
     twilio_auth_token: str | None = None
-    """Twilio account auth token: when set, `/v1/telephony/twilio` also requires a valid `X-Twilio-Signature`."""
+    """Twilio account auth token: when set, a valid `X-Twilio-Signature` authenticates a `/v1/telephony/twilio`
+    upgrade without a bearer token (Twilio can send neither a header nor a query string of ours)."""
+    twilio_tenant: str = "default"
+    """Tenant of the Twilio calls authenticated by their signature (a bearer token names its own tenant)."""
     store_dsn: str | None = None
     """Transcript store: `sqlite:///path.db` (embedded) or `postgresql://...`; None stores nothing."""
     store: StoreConfig = field(default_factory=StoreConfig)
@@ -73,10 +81,14 @@ class ServerConfig:
             raise ValueError("timeouts must be positive")
         if self.audiosocket_port is not None and not 0 <= self.audiosocket_port <= 65535:
             raise ValueError("audiosocket_port must be within 0..65535")
-        if not self.audiosocket_tenant:
-            raise ValueError("audiosocket_tenant must name a tenant")
+        if not self.audiosocket_tenant or not self.twilio_tenant:
+            raise ValueError("audiosocket_tenant and twilio_tenant must name a tenant")
+        if self.twilio_auth_token is not None and not self.twilio_auth_token:
+            raise ValueError("twilio_auth_token must not be empty (None turns signatures off)")
         if self.redaction not in ("mask", "pseudonymise", "off"):
             raise ValueError("redaction must be mask, pseudonymise or off")
+        if self.special_categories not in ("flag", "mask", "stop", "off"):
+            raise ValueError("special_categories must be flag, mask, stop or off")
         for token, tenant in self.tokens.items():
             if len(token) < 8 or not tenant:
                 raise ValueError("tokens must be >= 8 characters and name a tenant")

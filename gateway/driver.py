@@ -14,6 +14,7 @@ import contextlib
 import uuid
 from collections.abc import Callable
 from functools import partial
+from typing import cast
 
 import structlog
 
@@ -24,7 +25,17 @@ from gateway.runtime import Runtime
 from gateway.session import CallSession, Decode, Effect, Send, Ticket
 from privacy import Policy
 from protocol.errors import BadMessage, InternalError, Overloaded, ProtocolError
-from protocol.messages import ClientMessage, ErrorMessage, Final, Finalize, Ready, ServerMessage, Start, Stop
+from protocol.messages import (
+    ClientMessage,
+    ErrorMessage,
+    Final,
+    Finalize,
+    Ready,
+    ServerMessage,
+    SpecialPolicy,
+    Start,
+    Stop,
+)
 
 log = structlog.get_logger("gateway.driver")
 
@@ -76,10 +87,13 @@ class CallDriver:
         replay = [f for f in record.finals if start.resume_from is not None and f.seq > start.resume_from]
         prefix = f"r{record.connections - 1}-" if record.connections > 1 else ""
         policy = Policy(start.redaction or rt.config.redaction)
+        special = cast(SpecialPolicy, start.special_categories or rt.config.special_categories)
         self.session = CallSession(start, rt.config.session, rt.new_endpointer,
-                                   CallRedaction(start.language, policy), first_seq=record.next_seq,
+                                   CallRedaction(start.language, policy, special), first_seq=record.next_seq,
                                    uid_prefix=prefix)
         rt.publish(self.tenant, start.call_id, start)
+        if record.halted:
+            self.session.halted = True  # stopped on a special-category mention earlier in this call
         structlog.contextvars.bind_contextvars(session_id=self.session_id)
         log.info("call_started", call_id=start.call_id, tenant=self.tenant, transport=self.transport,
                  channels=start.audio.channels, encoding=start.audio.encoding, rate=start.audio.sample_rate,
@@ -127,6 +141,7 @@ class CallDriver:
                  consent=self.session.consent.state, audio_s=round(self.session.now, 2),
                  dropped_s=round(c.dropped_samples / rate, 2))
         self.record.counters = c
+        self.record.halted = self.record.halted or self.session.halted
         self.rt.registry.close(self.record, erase=self.session.declined)
         self.rt.call_ended(self.tenant, self.record.call_id, c.finals_sent)
         structlog.contextvars.unbind_contextvars("session_id")

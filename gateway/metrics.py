@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
+from gateway.captions import service_for
 from gateway.runtime import Runtime
+
+#: Transports whose open-connection gauge is always exposed (0 when none is open).
+TRANSPORTS = ("native", "asterisk", "freeswitch", "twilio", "telnyx", "jambonz", "audiosocket", "webrtc")
+
+_Sample = tuple[str, float]
+"""(label set as written between braces, or "" for none; value)."""
+_Family = tuple[str, str, str, list[_Sample]]
+"""(metric name, type, help text, samples)."""
 
 
 def render(rt: Runtime) -> str:
     """The /metrics body in Prometheus text format 0.0.4."""
+    out: list[str] = []
+    for name, kind, help_text, samples in [*_scheduler(rt), _connections(rt), *_captions(rt)]:
+        out += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
+        out += [f"{name}{{{labels}}} {value:g}" if labels else f"{name} {value:g}" for labels, value in samples]
+    return "\n".join(out) + "\n"
+
+
+def _scheduler(rt: Runtime) -> list[_Family]:
     s = rt.scheduler.stats
     rows: list[tuple[str, str, str, float]] = [
         ("callscribe_calls_live", "gauge", "Calls streaming now.", rt.registry.live),
@@ -23,7 +42,34 @@ def render(rt: Runtime) -> str:
          s.busy_seconds),
         ("callscribe_engine_audio_seconds_total", "counter", "Audio seconds decoded.", s.audio_seconds),
     ]
-    out: list[str] = []
-    for name, kind, help_text, value in rows:
-        out += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}", f"{name} {value:g}"]
-    return "\n".join(out) + "\n"
+    return [(name, kind, help_text, [("", value)]) for name, kind, help_text, value in rows]
+
+
+def _connections(rt: Runtime) -> _Family:
+    """Open connections by transport (every connection class names its `transport`)."""
+    counts = Counter(str(getattr(conn, "transport", "other")) for conn in list(rt.connections))
+    names = [*TRANSPORTS, *sorted(set(counts) - set(TRANSPORTS))]
+    return ("callscribe_connections_open", "gauge", "Connections open now, by transport.",
+            [(f'transport="{name}"', counts[name]) for name in names])
+
+
+def _captions(rt: Runtime) -> list[_Family]:
+    """The caption hub's viewer gauge and counters; none when the captions feature is not wired."""
+    service = service_for(rt)
+    if service is None:
+        return []
+    c = service.hub.counters
+    rows: list[tuple[str, str, str, float]] = [
+        ("callscribe_caption_viewers", "gauge", "Caption viewers connected now.", service.hub.viewers_live),
+        ("callscribe_caption_viewers_subscribed_total", "counter", "Caption viewers accepted.",
+         c.viewers_subscribed),
+        ("callscribe_caption_viewers_evicted_total", "counter", "Caption viewers closed as too slow (1013).",
+         c.viewers_evicted),
+        ("callscribe_caption_partials_dropped_total", "counter", "Partials dropped from full viewer queues.",
+         c.partials_dropped),
+        ("callscribe_caption_partials_coalesced_total", "counter",
+         "Queued partials replaced by a newer one of the same utterance.", c.partials_coalesced),
+        ("callscribe_caption_frames_queued_total", "counter", "Frames queued for caption viewers.",
+         c.frames_queued),
+    ]
+    return [(name, kind, help_text, [("", value)]) for name, kind, help_text, value in rows]

@@ -20,6 +20,7 @@ class CallRecord:
     ended_at: float | None = None
     connections: int = 0
     counters: object | None = None  # the last connection's SessionCounters, for tests and metrics
+    halted: bool = False  # a special-category stop holds for the rest of the call, across reconnects
 
     @property
     def next_seq(self) -> int:

@@ -16,6 +16,10 @@ on the shared scheduler. The order of work for audio is fixed by DESIGN.md:
 Finals get `seq` numbers (1, 2, ... per call, no gaps) when they are sent. After `declined` nothing is
 sent but the consent state and `closed`: open utterances are discarded and results still in flight are
 dropped on arrival.
+
+A final the text filter marks `stop` (special-category policy `stop`) halts the call for good, as if
+consent were paused for ever: it is sent (masked), then a `privacy` event; from then on audio is dropped
+at the door whatever the consent state, open utterances are discarded and results in flight dropped.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from protocol.messages import (
     Finalize,
     KeepAlive,
     Partial,
+    PrivacyEvent,
     Redaction,
     ServerMessage,
     Start,
@@ -76,12 +81,27 @@ class Ticket:
 
 
 Effect = Send | Decode
+
+
+@dataclass(frozen=True, slots=True)
+class FilteredFinal:
+    """A final's content as it may leave the session, and what the session must do about it."""
+
+    text: str
+    words: tuple[Word, ...]
+    redactions: tuple[Redaction, ...] = ()
+    special: tuple[str, ...] = ()
+    """GDPR art. 9 categories the text mentions, in order of first mention (`final.special`)."""
+    stop: bool = False
+    """Transcribe nothing more of this call (special-category policy `stop`; `special` names why)."""
+
+
 class TextFilter(Protocol):
     """Redaction applied to every text before it leaves the session (see gateway.redaction)."""
 
     def partial(self, text: str) -> str: ...
 
-    def final(self, text: str, words: tuple[Word, ...]) -> tuple[str, tuple[Word, ...], tuple[Redaction, ...]]: ...
+    def final(self, text: str, words: tuple[Word, ...]) -> FilteredFinal: ...
 
 
 @dataclass(slots=True)
@@ -117,6 +137,7 @@ class SessionCounters:
     finals_sent: int = 0
     partials_sent: int = 0
     discarded_results: int = 0
+    special_stops: int = 0  # 1 once a special-category mention stopped the call
 
 
 class CallSession:
@@ -137,6 +158,7 @@ class CallSession:
         self._next_seq = first_seq
         self._uid_prefix = uid_prefix
         self.stopping = False
+        self.halted = False  # a special-category mention stopped transcription for the rest of the call
         self.transitions: list[Transition] = []
 
     # -- clocks -------------------------------------------------------------------------------------
@@ -201,7 +223,7 @@ class CallSession:
             for leg in self.legs:
                 leg.endpointer.discard()
                 leg.open = None
-        effects.append(Send(ConsentState(t.after, round(t.at, 3))))
+        effects.append(Send(ConsentState(t.after, round(t.at, 3), t.announcement)))
         return effects
 
     # -- audio --------------------------------------------------------------------------------------
@@ -220,7 +242,7 @@ class CallSession:
                 effects += self._after_transition(elapsed)
                 data, begin = data[(at - begin) * self.fmt.frame_bytes :], at
         self._samples = end
-        if self.consent.state != "active":
+        if self.consent.state != "active" or self.halted:
             self.counters.dropped_samples += end - begin
             return effects
         return effects + self._process(data, begin)
@@ -281,6 +303,8 @@ class CallSession:
         return Decode(Ticket(leg.name, uid, kind, start, start + len(audio)), request)
 
     def _flush(self) -> list[Effect]:
+        if self.halted:
+            return []  # everything open was discarded when the call halted
         effects: list[Effect] = []
         empty = [np.zeros(0, np.float32)] * len(self.legs)
         # the resampler's held-back tail belongs to audio processed while active (also when pausing now)
@@ -300,7 +324,7 @@ class CallSession:
         leg = next(leg for leg in self.legs if leg.name == ticket.leg)
         if ticket.kind == "partial" and leg.open is not None and leg.open.uid == ticket.utterance_id:
             leg.open.partial_in_flight = False
-        if result is None or self.declined:
+        if result is None or self.declined or self.halted:
             self.counters.discarded_results += result is not None
             return []
         if leg.language == "auto" and result.language:
@@ -333,13 +357,23 @@ class CallSession:
         leg.previous_text = result.text
         offset, last = ticket.start / TARGET_RATE, ticket.end / TARGET_RATE
         words = tuple(_word(w, offset, last) for w in result.words)
-        text, redactions = result.text, tuple[Redaction, ...]()
-        if self._filter is not None:
-            text, words, redactions = self._filter.final(result.text, words)
+        out = self._filter.final(result.text, words) if self._filter else FilteredFinal(result.text, words)
         seq, self._next_seq = self._next_seq, self._next_seq + 1
         self.counters.finals_sent += 1
-        return [Send(Final(seq, leg.name, ticket.utterance_id, text, round(offset, 3), round(last, 3),
-                           result.language, words, redactions))]
+        final = Final(seq, leg.name, ticket.utterance_id, out.text, round(offset, 3), round(last, 3),
+                      result.language, out.words, out.redactions, out.special)
+        return [Send(final), *self._halt(out.special[0])] if out.stop and out.special else [Send(final)]
+
+    def _halt(self, category: str) -> list[Effect]:
+        """Stop transcribing for the rest of the call: discard what is open, drop audio from now on."""
+        self.halted = True
+        self.counters.special_stops += 1
+        for leg in self.legs:
+            leg.endpointer.discard()
+            leg.open = None
+        self._decoder.reset()
+        self._processed_until = None
+        return [Send(PrivacyEvent("special_category_stop", category, round(self.now, 3)))]
 
 
 def _word(w: WordTiming, offset: float, last: float) -> Word:

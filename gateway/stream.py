@@ -3,6 +3,10 @@
 It owns the deadlines (idle timeout, shutdown drain) and the wire codec; the call itself is the
 driver's. Outbound messages go through one sender task so that messages produced by scheduler
 callbacks keep their order.
+
+However the receive loop ends, `on_end(reason)` runs once before the socket closes: "stop" (the call
+completed), "peer_closed" (the client closed the socket), "idle" (the idle timeout) or "drain" (shutdown).
+Transports that buffer input (telephony adapters) override it to flush what they hold first.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, Literal
 
 import structlog
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -24,6 +28,12 @@ from protocol.messages import ServerMessage
 log = structlog.get_logger("gateway.stream")
 
 _Frame = MutableMapping[str, Any]
+EndReason = Literal["stop", "peer_closed", "idle", "drain"]
+"""Why a connection's receive loop ended (the argument of `WebSocketShell.on_end`)."""
+
+
+_CLOSES: dict[EndReason, tuple[int, str]] = {
+    "stop": (1000, ""), "idle": (1000, "idle timeout"), "drain": (1001, "shutting down")}
 
 
 class WebSocketShell:
@@ -49,6 +59,16 @@ class WebSocketShell:
         """Handle one frame; True when the call is complete."""
         raise NotImplementedError
 
+    async def on_end(self, reason: EndReason) -> None:
+        """The receive loop ended for `reason`; runs before the socket closes (errors take `fail` instead).
+
+        Default: on "idle" and "drain" flush the open utterances and send `closed` (the socket is still
+        open). After "stop" the driver has finished already; after "peer_closed" nothing is flushed, so a
+        native client that dropped can resume the call (`resume_from`).
+        """
+        if reason in ("idle", "drain"):
+            await self.driver.finish()
+
     def _emit(self, msg: ServerMessage) -> None:
         for frame in self.frames_for(msg):
             self._out.put_nowait(frame)
@@ -66,7 +86,7 @@ class WebSocketShell:
         self.rt.connections.add(self)
         close_code, reason = 1000, ""
         try:
-            close_code, reason = await self._receive_loop()
+            close_code, reason = await self._serve()
         except WebSocketDisconnect:
             close_code = -1
         except ProtocolError as exc:
@@ -83,7 +103,17 @@ class WebSocketShell:
                 with contextlib.suppress(Exception):
                     await self.ws.close(close_code, reason)
 
-    async def _receive_loop(self) -> tuple[int, str]:
+    async def _serve(self) -> tuple[int, str]:
+        """Receive until the call ends, run `on_end`, and return the close code and reason."""
+        try:
+            end = await self._receive_loop()
+        except WebSocketDisconnect:
+            await self.on_end("peer_closed")
+            raise
+        await self.on_end(end)
+        return _CLOSES[end]
+
+    async def _receive_loop(self) -> EndReason:
         idle = self.rt.config.idle_timeout_s
         while True:
             receive = asyncio.ensure_future(self.ws.receive())
@@ -92,8 +122,7 @@ class WebSocketShell:
             drain.cancel()
             if receive not in done:
                 receive.cancel()
-                await self.driver.finish()
-                return (1001, "shutting down") if drain in done else (1000, "idle timeout")
+                return "drain" if drain in done else "idle"
             frame: _Frame = receive.result()
             if frame["type"] == "websocket.disconnect":
                 raise WebSocketDisconnect(frame.get("code", 1000))
@@ -102,7 +131,7 @@ class WebSocketShell:
             if size > self.rt.config.max_frame_bytes:
                 raise TooLarge(f"frame of {size} bytes exceeds the limit of {self.rt.config.max_frame_bytes}")
             if await self.on_frame(text, data):
-                return 1000, ""
+                return "stop"
 
     async def _sender(self) -> None:
         while (frame := await self._out.get()) is not None:

@@ -43,6 +43,7 @@ from protocol.messages import (
     KeepAlive,
     RedactionPolicy,
     ServerMessage,
+    SpecialPolicy,
     Start,
     StartConsent,
     Stop,
@@ -176,6 +177,7 @@ def _start(obj: _Fields) -> Start:
         interim_results=client_bool(_field(obj, "start", "interim_results", True), "start.interim_results"),
         resume_from=None if resume_from is None else client_int(resume_from, "start.resume_from"),
         redaction=cast(RedactionPolicy | None, _optional_text(obj, "start", "redaction", 32)),
+        special_categories=cast(SpecialPolicy | None, _optional_text(obj, "start", "special_categories", 32)),
     )
 
 

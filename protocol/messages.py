@@ -37,6 +37,10 @@ ConsentEventKind = Literal["announced", "granted", "declined", "paused", "resume
 ConsentStateName = Literal["pending", "active", "paused", "declined"]
 RedactionPolicy = Literal["mask", "pseudonymise", "off"]
 REDACTION_POLICIES: tuple[str, ...] = get_args(RedactionPolicy)
+SpecialPolicy = Literal["flag", "mask", "stop", "off"]
+SPECIAL_POLICIES: tuple[str, ...] = get_args(SpecialPolicy)
+PrivacyEventKind = Literal["special_category_stop"]
+PRIVACY_EVENTS: tuple[str, ...] = get_args(PrivacyEventKind)
 
 ENCODINGS: tuple[str, ...] = get_args(Encoding)
 SAMPLE_RATES: tuple[int, ...] = (8000, 16000, 24000, 48000)
@@ -108,6 +112,8 @@ class Start:
     resume_from: int | None = None
     redaction: RedactionPolicy | None = None
     """Compatible extension: the call's redaction policy (None = the deployment's default)."""
+    special_categories: SpecialPolicy | None = None
+    """Compatible extension: what to do with GDPR art. 9 mentions (None = the deployment's default)."""
 
     def __post_init__(self) -> None:
         client_text(self.call_id, "start.call_id", max_len=MAX_ID_LEN)
@@ -125,6 +131,8 @@ class Start:
             raise BadMessage("start.resume_from: must be >= 0")
         if self.redaction is not None:
             client_choice(self.redaction, "start.redaction", REDACTION_POLICIES)
+        if self.special_categories is not None:
+            client_choice(self.special_categories, "start.special_categories", SPECIAL_POLICIES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,14 +218,21 @@ class Ready:
 
 @dataclass(frozen=True, slots=True)
 class ConsentState:
-    """The consent state changed, ``at`` seconds of audio into the stream."""
+    """The consent state changed, ``at`` seconds of audio into the stream.
+
+    ``announcement`` (compatible extension) is the announcement version last named by the call's
+    ``consent`` events, for the audit trail; None when none was named.
+    """
 
     state: ConsentStateName
     at: float
+    announcement: str | None = None
 
     def __post_init__(self) -> None:
         server_check(self.state in CONSENT_STATES, "consent.state: not a consent state")
         server_time(self.at, "consent.at")
+        if self.announcement is not None:
+            server_text(self.announcement, "consent.announcement", allow_empty=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,7 +298,11 @@ class Partial:
 
 @dataclass(frozen=True, slots=True)
 class Final:
-    """Final text of an utterance; ``seq`` counts 1, 2, 3 ... per call without gaps."""
+    """Final text of an utterance; ``seq`` counts 1, 2, 3 ... per call without gaps.
+
+    ``special`` (compatible extension) names the GDPR art. 9 categories the utterance mentions, in
+    order of first mention, unless the call's special-category policy is ``off``.
+    """
 
     seq: int
     leg: str
@@ -294,6 +313,7 @@ class Final:
     language: str
     words: tuple[Word, ...] = ()
     redactions: tuple[Redaction, ...] = ()
+    special: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         server_int(self.seq, "final.seq", minimum=1)
@@ -305,6 +325,10 @@ class Final:
         server_check(isinstance(self.words, tuple), "final.words: expected a tuple")
         server_check(all(isinstance(w, Word) for w in self.words), "final.words: expected Word items")
         _check_redactions(self.redactions, self.text)
+        server_check(isinstance(self.special, tuple), "final.special: expected a tuple")
+        for category in self.special:
+            server_text(category, "final.special[]", allow_empty=False)
+        server_check(len(set(self.special)) == len(self.special), "final.special: duplicate category")
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,4 +378,22 @@ class CallEnded:
         server_int(self.finals, "call_ended.finals")
 
 
-ServerMessage = Ready | ConsentState | Partial | Final | ErrorMessage | Closed | CallEnded
+@dataclass(frozen=True, slots=True)
+class PrivacyEvent:
+    """Compatible extension (``type: "privacy"``): the gateway acted on the call's privacy policy.
+
+    ``special_category_stop``: a final mentioned the special category ``category`` under the policy
+    ``stop``; that final was masked and nothing of the call is transcribed after ``at`` (audio seconds).
+    """
+
+    event: PrivacyEventKind
+    category: str
+    at: float
+
+    def __post_init__(self) -> None:
+        server_check(self.event in PRIVACY_EVENTS, "privacy.event: not a privacy event")
+        server_text(self.category, "privacy.category", allow_empty=False)
+        server_time(self.at, "privacy.at")
+
+
+ServerMessage = Ready | ConsentState | Partial | Final | ErrorMessage | Closed | CallEnded | PrivacyEvent

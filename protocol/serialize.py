@@ -23,6 +23,7 @@ from protocol.messages import (
     Finalize,
     KeepAlive,
     Partial,
+    PrivacyEvent,
     Ready,
     ServerMessage,
     Start,
@@ -59,7 +60,15 @@ def _final(msg: Final) -> dict[str, object]:
         "language": msg.language,
         "words": [_word(w) for w in msg.words],
         "redactions": [{"kind": r.kind, "start": _int(r.start), "end": _int(r.end)} for r in msg.redactions],
+        **({"special": list(msg.special)} if msg.special else {}),
     }
+
+
+def _consent(msg: ConsentState) -> dict[str, object]:
+    out: dict[str, object] = {"type": "consent", "state": msg.state, "at": _ms(msg.at)}
+    if msg.announcement is not None:
+        out["announcement"] = msg.announcement
+    return out
 
 
 def server_to_dict(msg: ServerMessage) -> dict[str, object]:
@@ -76,7 +85,7 @@ def server_to_dict(msg: ServerMessage) -> dict[str, object]:
                 "protocol": msg.protocol,
             }
         case ConsentState():
-            return {"type": "consent", "state": msg.state, "at": _ms(msg.at)}
+            return _consent(msg)
         case Partial():
             return {
                 "type": "partial",
@@ -96,6 +105,8 @@ def server_to_dict(msg: ServerMessage) -> dict[str, object]:
             return {"type": "closed", "finals": _int(msg.finals), "audio_seconds": seconds}
         case CallEnded():
             return {"type": "call_ended", "call_id": msg.call_id, "finals": _int(msg.finals)}
+        case PrivacyEvent():
+            return {"type": "privacy", "event": msg.event, "category": msg.category, "at": _ms(msg.at)}
     raise InternalError(f"not a server message: {type(msg).__name__}")
 
 
@@ -112,6 +123,7 @@ def _start(msg: Start) -> dict[str, object]:
         "interim_results": msg.interim_results,
         "resume_from": msg.resume_from,
         **({"redaction": msg.redaction} if msg.redaction is not None else {}),
+        **({"special_categories": msg.special_categories} if msg.special_categories is not None else {}),
     }
 
 

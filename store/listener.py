@@ -1,10 +1,11 @@
 """The runtime listener that persists each call's finals (and audits its consent changes).
 
 It is called synchronously on the event loop with (tenant, call_id, message): the call's `Start`, then
-every message the call sends (`Ready` carries the initial consent state), then `CallEnded`. It keeps
-a little state per call (purposes, consent) and only posts commands to the store's worker: it never
-blocks and never touches the database itself. Finals are posted only while consent is `active` or
-`paused`; the store checks again before writing.
+every message the call sends (`Ready` carries the initial consent state, `ConsentState` each change and
+the announcement version it rests on), then `CallEnded`. It keeps a little state per call (purposes,
+consent) and only posts commands to the store's worker: it never blocks and never touches the database
+itself. Finals are posted only while consent is `active` or `paused`; the store checks again before
+writing.
 """
 
 from __future__ import annotations
@@ -43,16 +44,18 @@ class StoreListener:
         if call is None:
             return  # a call that started before this listener was attached
         if isinstance(msg, Ready) and msg.consent in CONSENT_STATES:
-            self._consent(key, call, cast(ConsentStateName, msg.consent), 0.0)
+            self._consent(key, call, cast(ConsentStateName, msg.consent), 0.0, None)
         elif isinstance(msg, ConsentState):
-            self._consent(key, call, msg.state, msg.at)
+            self._consent(key, call, msg.state, msg.at, msg.announcement)
         elif isinstance(msg, Final) and call.consent in STORABLE:
             self._store.post(StoreFinal(tenant, call_id, msg))
         elif isinstance(msg, CallEnded):
             del self._calls[key]
             self._store.post(CallEnd(tenant, call_id))
 
-    def _consent(self, key: tuple[str, str], call: _Call, state: ConsentStateName, at: float) -> None:
+    def _consent(self, key: tuple[str, str], call: _Call, state: ConsentStateName, at: float,
+                 announcement: str | None) -> None:
+        """Record the new state; the audit row names the announcement version the consent rests on."""
         call.consent = state
-        self._store.post(ConsentChange(key[0], key[1], state, at, call.purposes))
+        self._store.post(ConsentChange(key[0], key[1], state, at, call.purposes, announcement))
 

@@ -8,13 +8,17 @@ error the messages decoded before the bad input are still applied, then the base
 the driver flushes the finals that were due, its ``ErrorMessage`` releases the adapter's native error
 frame (after those finals), and the socket closes with the error's close code.
 
-When the media server closes the socket (its hangup), the shell feeds ``receive_eof()``, which ends the
-stream with ``Stop``: the finals of the open utterances are still produced (they reach the listeners and
-the call registry even though the socket is gone).
+When the media server closes the socket (its hangup), or the idle timeout or a shutdown drain ends the
+connection, the shell's ``on_end`` hook feeds ``receive_eof()``, which flushes the adapter's buffered audio
+and ends the stream with ``Stop``: the finals of the open utterances are still produced (they reach the
+listeners and the call registry even when the socket is gone).
 
-Authentication is the native stream's (bearer token or ``?token=``, HTTP 401 before the upgrade); the
-rest of the query string is the adapter's ``params`` (call options). Twilio additionally has its
-``X-Twilio-Signature`` checked (HTTP 403) when ``ServerConfig.twilio_auth_token`` is set.
+Authentication happens before the upgrade. A known bearer token (``Authorization`` or ``?token=``)
+authenticates every endpoint as the token's tenant. Twilio can send neither (``<Stream url>`` allows no
+query string, and it sets no headers of ours), so when ``ServerConfig.twilio_auth_token`` is set, a valid
+``X-Twilio-Signature`` of the upgrade URL authenticates ``/v1/telephony/twilio`` as
+``ServerConfig.twilio_tenant``; without a valid token a missing or bad signature is refused with 403.
+Otherwise no valid token means 401. The rest of the query string is the adapter's ``params`` (call options).
 """
 
 from __future__ import annotations
@@ -25,12 +29,12 @@ from typing import ClassVar
 
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, WebSocketRoute
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket
 
 from gateway.auth import bearer_token, tenant_for
 from gateway.config import ServerConfig
 from gateway.runtime import Runtime
-from gateway.stream import WebSocketShell
+from gateway.stream import EndReason, WebSocketShell
 from gateway.telephony.pump import deliver, frames_for
 from protocol.adapters import (
     AsteriskWsAdapter,
@@ -76,10 +80,16 @@ class AdapterConnection(WebSocketShell):
         return ()
 
     @classmethod
-    def authorize(cls, ws: WebSocket, config: ServerConfig) -> bool:
-        """Protocol-specific checks of the upgrade request beyond the bearer token (default: none)."""
+    def signs_requests(cls, config: ServerConfig) -> bool:
+        """Whether the media server's own request signature can authenticate the upgrade (default: no)."""
+        del config
+        return False
+
+    @classmethod
+    def signed_tenant(cls, ws: WebSocket, config: ServerConfig) -> str | None:
+        """The tenant a valid media-server signature of the upgrade maps to; None when it is missing or bad."""
         del ws, config
-        return True
+        return None
 
     def frames_for(self, msg: ServerMessage) -> list[str | bytes]:
         return frames_for(self.adapter, msg)
@@ -96,16 +106,13 @@ class AdapterConnection(WebSocketShell):
         self.queue_frames(self.adapter.data_to_send())
         return await deliver(self.adapter, self.driver)
 
-    async def _receive_loop(self) -> tuple[int, str]:
-        try:
-            return await super()._receive_loop()
-        except WebSocketDisconnect:
-            await self._hangup()
-            raise
-
-    async def _hangup(self) -> None:
-        """The media server closed the socket: end the stream and flush the call's finals."""
+    async def on_end(self, reason: EndReason) -> None:
+        """Hang-up, idle timeout or drain: end the adapter's stream first, so that the audio it still
+        buffers (track mixer, reorder window) reaches the call before its finals are flushed."""
+        if reason == "stop":
+            return
         self.adapter.receive_eof()
+        self.queue_frames(self.adapter.data_to_send())
         if not await deliver(self.adapter, self.driver):
             await self.driver.finish()
 
@@ -141,7 +148,7 @@ class FreeswitchConnection(AdapterConnection):
 
 
 class TwilioConnection(AdapterConnection):
-    """Twilio Media Streams; the upgrade's ``X-Twilio-Signature`` is checked when an auth token is set."""
+    """Twilio Media Streams; a valid ``X-Twilio-Signature`` authenticates it once an auth token is set."""
 
     path = "/v1/telephony/twilio"
     transport = "twilio"
@@ -151,20 +158,25 @@ class TwilioConnection(AdapterConnection):
         return TwilioAdapter(params)
 
     @classmethod
-    def authorize(cls, ws: WebSocket, config: ServerConfig) -> bool:
-        """Without a configured auth token: accept. With one: the signature must match the URL.
+    def signs_requests(cls, config: ServerConfig) -> bool:
+        """Signatures are checked once the account's auth token is configured."""
+        return config.twilio_auth_token is not None
+
+    @classmethod
+    def signed_tenant(cls, ws: WebSocket, config: ServerConfig) -> str | None:
+        """``twilio_tenant`` when ``X-Twilio-Signature`` matches the upgrade URL, else None.
 
         Twilio signs the URL as written in the TwiML (``wss://``); behind a TLS-terminating proxy we
         see ``ws://`` with the same host and path, so both schemes are tried.
         """
         auth_token = config.twilio_auth_token
-        if auth_token is None:
-            return True
         signature = ws.headers.get("x-twilio-signature")
-        if not signature:
-            return False
+        if auth_token is None or not signature:
+            return None
         urls = {str(ws.url), str(ws.url.replace(scheme="wss"))}
-        return any(verify_twilio_signature(auth_token, url, {}, signature) for url in urls)
+        if any(verify_twilio_signature(auth_token, url, {}, signature) for url in urls):
+            return config.twilio_tenant
+        return None
 
 
 class TelnyxConnection(AdapterConnection):
@@ -197,15 +209,27 @@ CONNECTIONS: tuple[type[AdapterConnection], ...] = (
     AsteriskConnection, FreeswitchConnection, TwilioConnection, TelnyxConnection, JambonzConnection)
 
 
+def _authenticate(ws: WebSocket, connection: type[AdapterConnection], config: ServerConfig) -> str | int:
+    """The connection's tenant, or the HTTP status refusing it (401: no credentials, 403: bad signature)."""
+    tenant = tenant_for(bearer_token(ws.headers, ws.query_params), config.tokens)
+    if tenant is not None:
+        return tenant
+    if connection.signs_requests(config):
+        return connection.signed_tenant(ws, config) or 403
+    return 401
+
+
+def _denial(status: int) -> JSONResponse:
+    if status == 401:
+        return JSONResponse({"code": "unauthorized"}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+    return JSONResponse({"code": "forbidden"}, status_code=403)
+
+
 async def _endpoint(ws: WebSocket, connection: type[AdapterConnection]) -> None:
     rt: Runtime = ws.app.state.runtime
-    tenant = tenant_for(bearer_token(ws.headers, ws.query_params), rt.config.tokens)
-    if tenant is None:
-        await ws.send_denial_response(JSONResponse({"code": "unauthorized"}, status_code=401,
-                                                   headers={"WWW-Authenticate": "Bearer"}))
-        return
-    if not connection.authorize(ws, rt.config):
-        await ws.send_denial_response(JSONResponse({"code": "forbidden"}, status_code=403))
+    tenant = _authenticate(ws, connection, rt.config)
+    if isinstance(tenant, int):
+        await ws.send_denial_response(_denial(tenant))
         return
     offered = list(ws.scope.get("subprotocols") or [])
     subprotocol = next((p for p in connection.subprotocols() if p in offered), None)

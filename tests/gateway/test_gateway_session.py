@@ -146,7 +146,7 @@ def test_announced_call_turns_active_at_the_window_sample(
     total = round(10.0 * fmt.sample_rate)
     assert session.counters.dropped_samples == window_end
     assert session.counters.processed_samples == total - window_end
-    assert ConsentState("active", round(announced_at + window_s, 3)) in sent(effects)
+    assert ConsentState("active", round(announced_at + window_s, 3), "prompt-v1") in sent(effects)
     assert session.consent.state == "active"
     assert session.transitions[-1].event == "window_elapsed"
     assert session.transitions[-1].announcement == "prompt-v1"
