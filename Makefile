@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: install run check test lint bench-latency clean
+.PHONY: install run check test lint bench bench-quick bench-latency clean
 
 install: $(VENV)/.installed
 
@@ -31,7 +31,14 @@ test: install
 ## Install, lint, type-check and run every test (what CI runs).
 check: lint test
 
-## Latency/CPU/WER of 1, 4 and 8 concurrent two-leg calls at real-time pace against an in-process gateway.
+## The benchmark (docs/benchmarks.md): `make bench ARGS="--systems gateway,whisperlive --calls 1 4 --capacity"`.
+bench: install
+	$(BIN)/python -m bench run $(ARGS)
+
+bench-quick: install
+	$(BIN)/python -m bench run --quick
+
+## Issue-2 measurement: latency/CPU/WER of 1, 4 and 8 concurrent two-leg calls at real-time pace.
 bench-latency: install
 	$(BIN)/python -m bench.latency $(ARGS)
 

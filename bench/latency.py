@@ -1,5 +1,8 @@
 """Latency, CPU and WER of N concurrent two-leg calls at real-time pace (the issue-2 measurement).
 
+Superseded by `python -m bench run` (bench/cli.py), which adds the peers, capacity search, plots and the
+per-utterance report; kept for the `make bench-latency` target.
+
     python -m bench.latency --calls 1 4 8 --out docs/latency-2core.json
 
 Starts the gateway as a subprocess on the embedded models (or measures `--url` with `--pid` for CPU),

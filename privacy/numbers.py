@@ -61,6 +61,8 @@ _DASHES = frozenset({"dash", "hyphen", "streepje"})
 _JOINER = re.compile(r"[\s-]*(?:(?:dash|hyphen|streepje)[\s-]*)?", re.IGNORECASE)
 _SIMPLE = {**_UNITS_EN, **_TEENS_EN, **_TENS_EN, "oh": 0, "o": 0}
 _NL_SIMPLE = {**_UNITS_NL, **_TEENS_NL, **_TENS_NL}
+_CHAIN_GAP = re.compile(r"\s*[,-]?\s*")
+_CHAIN_MIN = 3
 
 
 def nl_cardinal(word: str) -> int | None:
@@ -227,13 +229,14 @@ def normalise(text: str) -> Normalised:
     """Rewrite spoken numbers in ``text`` as digits, keeping a map back to the original offsets."""
     tokens = [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
     month_at = {i for i, (tok, _, _) in enumerate(tokens) if tok.lower() in MONTHS}
+    token_at = {start: k for k, (_, start, _) in enumerate(tokens)}
     builder = _Builder()
     pos = 0
     i = 0
     while i < len(tokens):
         run, j = _collect_run(text, tokens, i, month_at)
         run = _trim(run)
-        if run and _is_number_run(run):
+        if run and (_is_number_run(run) or _dictated(text, tokens, token_at, run)):
             builder.copy(text, pos, run[0].start)
             _emit_run(builder, run)
             pos = run[-1].end
@@ -268,6 +271,49 @@ def _collect_run(
         run.append(word)
         j += 1
     return run, j
+
+
+def _single_digit(token: str) -> bool:
+    """Whether ``token`` is one dictated digit: "7", "seven", "zeven", "one", "oh"."""
+    if token.isdigit():
+        return token.isascii() and len(token) == 1
+    low = token.lower()
+    value = _SIMPLE.get(low)
+    if value is None:
+        value = nl_cardinal(low)
+    return value is not None and value <= 9
+
+
+def _chain_neighbour(text: str, tokens: list[tuple[str, int, int]], k: int, step: int) -> int | None:
+    """The single-digit token next to ``tokens[k]`` (``step`` -1: before, +1: after), or None.
+
+    The two may be separated by spaces and at most one comma or hyphen ("five, one", "1-6").
+    """
+    n = k + step
+    if 0 <= n < len(tokens) and tokens[n][0] in (",", "-"):
+        n += step
+    if not 0 <= n < len(tokens) or not _single_digit(tokens[n][0]):
+        return None
+    low, high = min(k, n), max(k, n)
+    return n if _CHAIN_GAP.fullmatch(text[tokens[low][2]:tokens[high][1]]) else None
+
+
+def _dictated(text: str, tokens: list[tuple[str, int, int]], token_at: dict[int, int], run: list[_Word]) -> bool:
+    """Whether a run of ambiguous words ("one", "oh", "een") sits in a digit-by-digit dictation.
+
+    It does when it is part of a chain of at least ``_CHAIN_MIN`` single digits (written or spoken,
+    joined by spaces, commas or hyphens) of which at least one is not ambiguous: "one 3 6 1 ...",
+    "five, one, six". "that one", "no one", "een 06-nummer" and the letter "o" stay words.
+    """
+    if not all(w.role == "card" and w.value <= 9 and w.end - w.start > 1 for w in run):
+        return False  # a lone "o" is more often a spelled letter ("R A B O, eight ...")
+    count, plain = len(run), False
+    for k, step in ((token_at[run[0].start], -1), (token_at[run[-1].start], 1)):
+        while (n := _chain_neighbour(text, tokens, k, step)) is not None:
+            count += 1
+            plain = plain or tokens[n][0].lower() not in _AMBIGUOUS
+            k = n
+    return count >= _CHAIN_MIN and plain
 
 
 def is_number_word(word: str) -> bool:

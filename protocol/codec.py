@@ -29,6 +29,7 @@ from protocol._checks import client_bool, client_choice, client_int, client_text
 from protocol.errors import BadMessage
 from protocol.messages import (
     CONSENT_EVENTS,
+    MAX_CALLER_LEN,
     MAX_ID_LEN,
     MAX_NAME_LEN,
     START_CONSENTS,
@@ -178,6 +179,7 @@ def _start(obj: _Fields) -> Start:
         resume_from=None if resume_from is None else client_int(resume_from, "start.resume_from"),
         redaction=cast(RedactionPolicy | None, _optional_text(obj, "start", "redaction", 32)),
         special_categories=cast(SpecialPolicy | None, _optional_text(obj, "start", "special_categories", 32)),
+        caller=_optional_text(obj, "start", "caller", MAX_CALLER_LEN),
     )
 
 

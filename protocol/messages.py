@@ -14,7 +14,7 @@ applied by the codec, see ``default_legs``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, get_args
 
 from protocol._checks import (
@@ -54,6 +54,7 @@ PROTOCOL_NAME = "transcribe.v1"
 MAX_ID_LEN = 256  # call_id, announcement
 MAX_NAME_LEN = 64  # legs, purposes
 MAX_PURPOSES = 32
+MAX_CALLER_LEN = 64  # start.caller: an E.164 number, or a SIP user part
 _LANGUAGE = re.compile(r"auto|[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
 
 
@@ -114,6 +115,10 @@ class Start:
     """Compatible extension: the call's redaction policy (None = the deployment's default)."""
     special_categories: SpecialPolicy | None = None
     """Compatible extension: what to do with GDPR art. 9 mentions (None = the deployment's default)."""
+    caller: str | None = field(default=None, repr=False)
+    """Compatible extension: the calling party's number, the call's data subject. Personal data: it is
+    never logged (hence ``repr=False``), never shown to caption viewers, and stored only as a keyed hash
+    (the store links it to the call once consent is active). None = not known."""
 
     def __post_init__(self) -> None:
         client_text(self.call_id, "start.call_id", max_len=MAX_ID_LEN)
@@ -133,6 +138,8 @@ class Start:
             client_choice(self.redaction, "start.redaction", REDACTION_POLICIES)
         if self.special_categories is not None:
             client_choice(self.special_categories, "start.special_categories", SPECIAL_POLICIES)
+        if self.caller is not None:
+            client_text(self.caller, "start.caller", max_len=MAX_CALLER_LEN)
 
 
 @dataclass(frozen=True, slots=True)

@@ -124,6 +124,7 @@ def _start(msg: Start) -> dict[str, object]:
         "resume_from": msg.resume_from,
         **({"redaction": msg.redaction} if msg.redaction is not None else {}),
         **({"special_categories": msg.special_categories} if msg.special_categories is not None else {}),
+        **({"caller": msg.caller} if msg.caller is not None else {}),
     }
 
 

@@ -22,6 +22,7 @@ from store.model import (
                          ExportedCall,
                          StoreFinal,
                          SubjectExport,
+                         SubjectLink,
                          Transcript,
                          WriteCommand,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "StoreFinal",
     "StoreListener",
     "SubjectExport",
+    "SubjectLink",
     "Transcript",
     "TranscriptStore",
     "WriteCommand",

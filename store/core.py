@@ -29,6 +29,7 @@ from store.model import (
     ExportedCall,
     StoreFinal,
     SubjectExport,
+    SubjectLink,
     Transcript,
     WriteCommand,
 )
@@ -68,6 +69,8 @@ class StoreCore:
             self._consent(cmd)
         elif isinstance(cmd, StoreFinal):
             self._final(cmd)
+        elif isinstance(cmd, SubjectLink):
+            self._subject_link(cmd)
         else:
             self._end(cmd)
 
@@ -122,15 +125,24 @@ class StoreCore:
             tx.execute("UPDATE calls SET ended_at = ? WHERE tenant = ? AND call_id = ?",
                        (self.clock(), cmd.tenant, cmd.call_id))
 
+    def _subject_link(self, cmd: SubjectLink) -> None:
+        """The listener's link (from `start.caller`): skipped when the call has no row (not stored)."""
+        now = self.clock()
+        with self.db.transaction() as tx:
+            if tx.execute("SELECT 1 FROM calls WHERE tenant = ? AND call_id = ?", (cmd.tenant, cmd.call_id)):
+                self._link(tx, now, cmd.tenant, cmd.call_id, cmd.subject, cmd.actor)
+
     def link_subject(self, tenant: str, call_id: str, subject: str, actor: str) -> None:
         """Record that the call concerns this data subject (only the keyed hash of the id is stored)."""
         now = self.clock()
         with self.db.transaction() as tx:
             records.call_summary(tx, tenant, call_id)  # CallNotFound when absent
-            tx.execute("INSERT INTO subjects (tenant, subject_hash, call_id, linked_at) VALUES (?, ?, ?, ?) "
-                       "ON CONFLICT DO NOTHING", (tenant, subject_hash(self._subject_key, tenant, subject),
-                                                  call_id, now))
-            records.append_audit(tx, now, tenant, call_id, "subject_linked", {"actor": actor})
+            self._link(tx, now, tenant, call_id, subject, actor)
+
+    def _link(self, tx: Tx, now: float, tenant: str, call_id: str, subject: str, actor: str) -> None:
+        tx.execute("INSERT INTO subjects (tenant, subject_hash, call_id, linked_at) VALUES (?, ?, ?, ?) "
+                   "ON CONFLICT DO NOTHING", (tenant, subject_hash(self._subject_key, tenant, subject), call_id, now))
+        records.append_audit(tx, now, tenant, call_id, "subject_linked", {"actor": actor})
 
     # -- reads ---------------------------------------------------------------------------------------
 

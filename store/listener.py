@@ -5,22 +5,28 @@ every message the call sends (`Ready` carries the initial consent state, `Consen
 the announcement version it rests on), then `CallEnded`. It keeps a little state per call (purposes,
 consent) and only posts commands to the store's worker: it never blocks and never touches the database
 itself. Finals are posted only while consent is `active` or `paused`; the store checks again before
-writing.
+writing. The `Start`'s `caller` (compatible extension: the calling party's number) is linked as the
+call's data subject right after the consent first becomes `active` (the call's row exists from then on),
+and only as a keyed hash; a call declined before that is never linked.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
 from protocol.messages import CallEnded, ConsentState, ConsentStateName, Final, Ready, ServerMessage, Start
-from store.model import CONSENT_STATES, STORABLE, CallEnd, ConsentChange, StoreFinal
+from store.model import CONSENT_STATES, STORABLE, CallEnd, ConsentChange, StoreFinal, SubjectLink
 from store.service import TranscriptStore
+
+CALLER_ACTOR = "gateway:start.caller"
+"""The actor recorded on the audit row of a subject linked from `start.caller`."""
 
 
 @dataclass(slots=True)
 class _Call:
     purposes: tuple[str, ...]
+    caller: str | None = field(default=None, repr=False)  # None once linked
     consent: ConsentStateName = "pending"
 
 
@@ -38,7 +44,7 @@ class StoreListener:
     def __call__(self, tenant: str, call_id: str, msg: ServerMessage | Start) -> None:
         key = (tenant, call_id)
         if isinstance(msg, Start):
-            self._calls[key] = _Call(msg.purposes)
+            self._calls[key] = _Call(msg.purposes, msg.caller)
             return
         call = self._calls.get(key)
         if call is None:
@@ -58,4 +64,7 @@ class StoreListener:
         """Record the new state; the audit row names the announcement version the consent rests on."""
         call.consent = state
         self._store.post(ConsentChange(key[0], key[1], state, at, call.purposes, announcement))
+        if state == "active" and call.caller is not None:
+            self._store.post(SubjectLink(key[0], key[1], call.caller, CALLER_ACTOR))
+            call.caller = None
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from protocol.messages import ConsentStateName, Final
 from store.errors import StoreError
@@ -57,7 +57,26 @@ class CallEnd:
         _ids(self.tenant, self.call_id)
 
 
-WriteCommand = ConsentChange | StoreFinal | CallEnd
+@dataclass(frozen=True, slots=True)
+class SubjectLink:
+    """Link the call to a data subject (stored as a keyed hash only); ignored for a call with no row.
+
+    `subject` is personal data (a phone number): it is left out of the repr so that it can never reach
+    a log line through this command.
+    """
+
+    tenant: str
+    call_id: str
+    subject: str = field(repr=False)
+    actor: str
+
+    def __post_init__(self) -> None:
+        _ids(self.tenant, self.call_id)
+        if not self.subject.strip():
+            raise StoreError("subject must be non-empty")
+
+
+WriteCommand = ConsentChange | StoreFinal | CallEnd | SubjectLink
 
 
 @dataclass(frozen=True, slots=True)

@@ -92,6 +92,11 @@ class MediaStreamAdapter(WebSocketAdapter):
     def _tracks(self, start: Mapping[str, object]) -> tuple[str, ...]:
         """The streamed tracks, ``("inbound",)``, ``("outbound",)`` or both, in that order."""
 
+    def _caller(self, start: Mapping[str, object]) -> str | None:
+        """The calling party's number from the ``start`` object itself, if the dialect has one."""
+        del start
+        return None
+
     def _on_message(self, msg: Mapping[str, object]) -> None:
         """Dispatch one decoded event (subclasses may reorder first)."""
         self._dispatch(msg)
@@ -121,7 +126,10 @@ class MediaStreamAdapter(WebSocketAdapter):
         if not isinstance(call_id, str) or not call_id:
             raise self.error(f"start.{self.CALL_ID_KEY}: expected a string")
         legs = tuple(TRACK_LEGS[t] for t in tracks)
-        self._emit_start(self._build_start(self.custom_parameters, call_id=call_id, audio=audio, legs=legs))
+        options: dict[str, object] = dict(self.custom_parameters)
+        if not options.get("caller") and (caller := self._caller(start)):
+            options["caller"] = caller  # a custom parameter ``caller`` wins
+        self._emit_start(self._build_start(options, call_id=call_id, audio=audio, legs=legs))
         assert self._start_msg is not None
         self._track_legs = dict(zip(tracks, self._start_msg.legs, strict=True))
         self._format, self._audio = fmt, audio

@@ -32,7 +32,9 @@ else ``channel_id``, else ``connection_id``. ``language``, ``purposes``, ``conse
 ``interim_results``, ``resume_from`` come from channel variables ``CALLSCRIBE_<KEY>`` (JSON form
 only: set them with a leading ``_`` so the WebSocket channel inherits them) or from ``params``
 (the query string: dial option ``v(language=nl,consent=granted)``). One channel, leg
-``caller`` unless ``legs`` says otherwise.
+``caller`` unless ``legs`` says otherwise. ``caller`` (the data subject's number) likewise:
+``__CALLSCRIBE_CALLER=${CALLERID(num)}``, or ``v(caller=...)`` (the variable is better: a URL may
+end up in a proxy's access log).
 
 Errors raise ``AsteriskWsError`` (1008; 1007 for invalid JSON), ``AsteriskWsUnsupported``
 (1003) or ``AsteriskWsBadAudio`` (1007): media before ``MEDIA_START``, a second

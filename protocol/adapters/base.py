@@ -22,7 +22,10 @@ ignored.
 Call options that the media server cannot express in its own protocol come from a flat
 string mapping (``params``: the upgrade URL's query, or per-port configuration), overridden
 by whatever the protocol's own metadata carries (custom parameters, channel variables, the
-first JSON frame). The recognised keys are listed in ``OPTION_KEYS``.
+first JSON frame). The recognised keys are listed in ``OPTION_KEYS``. ``caller`` (the calling
+party's number, ``Start.caller``) is personal data: adapters map it from the media server's own
+caller-number field where it has one, and never put it in an error message; a value without any
+digit ("anonymous", "restricted": a withheld number) is no caller.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ __all__ = [
 ]
 
 #: Option keys read from ``params`` / protocol metadata to fill ``Start``.
-OPTION_KEYS = ("call_id", "language", "purposes", "consent", "legs", "interim_results", "resume_from")
+OPTION_KEYS = ("call_id", "language", "purposes", "consent", "legs", "interim_results", "resume_from", "caller")
 
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
@@ -153,6 +156,7 @@ class Adapter(abc.ABC):
                 consent=_text(get(metadata, "consent"), "consent", err) or "pending",  # type: ignore[arg-type]
                 interim_results=_flag(get(metadata, "interim_results"), err),
                 resume_from=_int_or_none(get(metadata, "resume_from"), "resume_from", err),
+                caller=_caller(_text(get(metadata, "caller"), "caller", err)),
             )
         except ProtocolError as exc:
             if isinstance(exc, err):
@@ -199,6 +203,11 @@ def _text_list(value: object, field: str, err: type[ProtocolError]) -> tuple[str
     if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
         return tuple(value)
     raise err(f"{field}: expected a list of strings or a comma-separated string")
+
+
+def _caller(value: str | None) -> str | None:
+    """The caller's number, or None for a withheld one ("anonymous", "restricted": no digit at all)."""
+    return value if value is not None and any(ch.isdigit() for ch in value) else None
 
 
 def _flag(value: object, err: type[ProtocolError]) -> bool:

@@ -26,6 +26,8 @@ defaults)::
     {"call_id": "${uuid}", "mix_type": "stereo", "sample_rate": 8000,
      "language": "nl", "purposes": ["quality"], "consent": "pending", "legs": ["caller", "agent"]}
 
+``caller`` (the data subject's number) is the metadata key ``caller``, else ``caller_id_number``:
+put FreeSWITCH's channel variable there, ``"caller":"${caller_id_number}"``.
 ``call_id`` falls back to ``uuid``/``callid`` keys; ``sample_rate`` accepts ``8000``, ``"8k"``,
 ``16000``, ``"16k"`` (and 24/48 kHz); ``mix_type`` and ``sample_rate`` are required. Legs
 default to ``("caller",)`` (mono), ``("mixed",)`` (mixed) and ``("caller", "agent")``
@@ -145,6 +147,8 @@ class FreeswitchAdapter(WebSocketAdapter):
                 raise FreeswitchError("metadata needs call_id (e.g. ${uuid})")
             call_id = ""
         audio = AudioFormat(encoding="pcm_s16le", sample_rate=rate, channels=channels)
+        if not obj.get("caller") and obj.get("caller_id_number"):
+            obj = {**obj, "caller": obj["caller_id_number"]}
         self._emit_start(self._build_start(obj, call_id=call_id, audio=audio, legs=legs))
         self._audio = audio
 

@@ -22,6 +22,9 @@ Start fields: ``call_id`` from the metadata key ``call_id``, else ``callSid``; `
 ``purposes``, ``consent``, ``legs``, ``interim_results``, ``resume_from`` from the ``listen``
 verb's ``metadata`` (merged at the top level), else ``params``. Legs default to
 ``("caller",)`` (mono), ``("mixed",)`` (mixed) and ``("caller", "agent")`` (stereo).
+``caller`` (the data subject's number) from the metadata key ``caller``, else, for an
+``inbound`` call (call attribute ``direction``), the call attribute ``from``; an outbound call's
+``from`` is your own number, so it is never taken.
 
 Errors raise ``JambonzError`` (1008; 1007 for invalid JSON), ``JambonzUnsupported`` (1003: a
 sample rate such as 64000, an unknown ``mixType``) or ``JambonzBadAudio`` (1007): audio before
@@ -119,7 +122,7 @@ class JambonzAdapter(WebSocketAdapter):
         if not isinstance(call_sid, str) or not call_sid:
             raise JambonzError("call attributes without callSid")
         audio = AudioFormat(encoding="pcm_s16le", sample_rate=rate, channels=channels)
-        self._emit_start(self._build_start(obj, call_id=call_sid, audio=audio, legs=legs))
+        self._emit_start(self._build_start(_with_caller(obj), call_id=call_sid, audio=audio, legs=legs))
         self._audio = audio
 
     def _on_dtmf(self, obj: dict[str, object]) -> None:
@@ -128,3 +131,11 @@ class JambonzAdapter(WebSocketAdapter):
             raise JambonzError("dtmf message without a valid digit")
         assert self._start_msg is not None
         self._events.append(Dtmf(digit=digit.upper(), leg=self._start_msg.legs[0]))
+
+
+def _with_caller(attributes: dict[str, object]) -> dict[str, object]:
+    """The attributes with ``caller`` set from ``from`` for an inbound call (unless metadata set it)."""
+    caller = attributes.get("from")
+    if attributes.get("caller") or attributes.get("direction") != "inbound" or not isinstance(caller, str):
+        return attributes
+    return {**attributes, "caller": caller}

@@ -27,7 +27,9 @@ The streamed tracks come from ``start.tracks`` if present, else ``params["tracks
 (``inbound_track``, ``outbound_track`` or ``both_tracks``: put it in the ``stream_url`` query),
 default inbound only; both tracks are interleaved as for Twilio (inbound first). ``Start``:
 ``call_id`` = custom parameter ``call_id``, else ``call_control_id``; the other options from
-``start.custom_parameters`` (an object, or a list of ``{"name", "value"}``), else ``params``.
+``start.custom_parameters`` (an object, or a list of ``{"name", "value"}``), else ``params``;
+``caller`` = custom parameter ``caller``, else ``start.from`` (for a call your application placed,
+``from`` is your own number: pass the called number as the custom parameter ``caller``).
 
 Errors raise ``TelnyxError`` (1008; 1007 for invalid JSON/base64/odd L16) or
 ``TelnyxUnsupported`` (1003), as for Twilio.
@@ -106,6 +108,10 @@ class TelnyxAdapter(MediaStreamAdapter):
         if encoding == "L16" and rate in SAMPLE_RATES:
             return MediaFormat(encoding="pcm_s16le", sample_rate=rate, big_endian=True)
         raise TelnyxUnsupported("codec must be PCMU/PCMA at 8 kHz or L16 at 8, 16, 24 or 48 kHz")
+
+    def _caller(self, start: Mapping[str, object]) -> str | None:
+        caller = start.get("from")
+        return caller if isinstance(caller, str) and caller else None
 
     def _tracks(self, start: Mapping[str, object]) -> tuple[str, ...]:
         tracks = start.get("tracks")

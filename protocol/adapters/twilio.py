@@ -25,7 +25,9 @@ both tracks (``<Start><Stream track="both_tracks">``) -> 2 channels, inbound fir
 ``agent`` for the outbound one. ``Start``: ``call_id`` = custom parameter ``call_id``, else
 ``callSid``; ``language``, ``purposes`` (comma-separated), ``consent``, ``legs``
 (comma-separated, inbound first), ``interim_results``, ``resume_from`` from custom parameters
-(``params`` supply defaults; ``<Stream url>`` may not carry a query string).
+(``params`` supply defaults; ``<Stream url>`` may not carry a query string). ``caller``: the custom
+parameter ``caller`` only, since ``start`` carries no caller number (TwiML:
+``<Parameter name="caller" value="{{From}}"/>`` in a TwiML Bin, or the webhook's ``From``).
 
 Errors raise ``TwilioError`` (1008; 1007 for invalid JSON or base64) or
 ``TwilioUnsupported`` (1003, a media format other than 8 kHz mono mu-law): media or dtmf

@@ -40,6 +40,7 @@ def test_stereo_listen_with_metadata() -> None:
             legs=("customer", "agent"),
             language="en",
             consent="granted",
+            caller="+15083084809",  # inbound: the call attribute ``from``
         ),
         AudioChunk(bytes.fromhex("0100020003000400")),
         Dtmf("7", "customer"),

@@ -15,6 +15,7 @@ from protocol.messages import AudioChunk, AudioFormat, Dtmf, Start, Stop
 STREAM = "32DE0DEA-53CB-4B21-89A4-9E1819C043BC"
 CCID = "v2:T02llQxIyaRkhfRKxgAP8nY511EhFLizdvdUKJiSw8d6A9BborherQ"
 CONNECTED = '{"event": "connected", "version": "1.0.0"}'
+FROM = "+13122010094"  # start.from: the Start's caller
 
 
 def start(encoding: str = "L16", rate: int = 16000, extra: str = "") -> str:
@@ -23,7 +24,7 @@ def start(encoding: str = "L16", rate: int = 16000, extra: str = "") -> str:
         '{"event": "start", "sequence_number": "1", "start": {'
         '"user_id": "3E6F995F-85F7-4705-9741-53B116D28237", '
         f'"call_control_id": "{CCID}", "call_session_id": "ff55a038-6f5d-11ef-9692-02420aeffb1f", '
-        '"from": "+13122010094", "to": "+13122123456", "client_state": "aGF2ZSBhIG5pY2UgZGF5ID1d", '
+        f'"from": "{FROM}", "to": "+13122123456", "client_state": "aGF2ZSBhIG5pY2UgZGF5ID1d", '
         f'{extra}"media_format": {{"encoding": "{encoding}", "sample_rate": {rate}, "channels": 1}}}}, '
         f'"stream_id": "{STREAM}"}}'
     )
@@ -52,7 +53,7 @@ def test_l16_is_byte_swapped_to_little_endian() -> None:
     """Big-endian L16 samples 1 and -2 (00 01 ff fe) arrive as little-endian PCM."""
     events = run(CONNECTED, start(), media(2, "AAH//g=="), STOP)
     assert events == [
-        Start(call_id=CCID, audio=AudioFormat("pcm_s16le", 16000, 1), legs=("caller",)),
+        Start(call_id=CCID, audio=AudioFormat("pcm_s16le", 16000, 1), legs=("caller",), caller=FROM),
         AudioChunk(bytes.fromhex("0100feff")),
         Stop(),
     ]
@@ -63,7 +64,7 @@ def test_g711_payloads_pass_through(encoding: str, ours: str) -> None:
     """PCMU (or the older audio/x-mulaw) and PCMA payloads are used as they are, at 8 kHz."""
     events = run(start(encoding, 8000), media(2, "/38AgA=="))
     assert events == [
-        Start(call_id=CCID, audio=AudioFormat(ours, 8000, 1), legs=("caller",)),  # type: ignore[arg-type]
+        Start(call_id=CCID, audio=AudioFormat(ours, 8000, 1), legs=("caller",), caller=FROM),  # type: ignore[arg-type]
         AudioChunk(bytes([0xFF, 0x7F, 0x00, 0x80])),
     ]
 
@@ -77,7 +78,7 @@ def test_out_of_order_frames_are_reordered_by_sequence_number() -> None:
 def test_a_start_overtaken_by_media_is_put_first() -> None:
     """Media 2 arriving before start 1 waits for it, then follows it."""
     assert run(media(2, "AAE="), start()) == [
-        Start(call_id=CCID, audio=AudioFormat("pcm_s16le", 16000, 1), legs=("caller",)),
+        Start(call_id=CCID, audio=AudioFormat("pcm_s16le", 16000, 1), legs=("caller",), caller=FROM),
         AudioChunk(b"\x01\x00"),
     ]
 
