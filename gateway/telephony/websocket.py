@@ -64,20 +64,17 @@ class AdapterConnection(WebSocketShell):
 
     #: The URL path of the endpoint.
     path: ClassVar[str]
+    #: The sans-I/O adapter class; one instance per connection, built from the query's call options.
+    adapter_class: ClassVar[type[WebSocketAdapter]]
 
     def __init__(self, ws: WebSocket, runtime: Runtime, tenant: str, params: Mapping[str, str]) -> None:
-        self.adapter = self.new_adapter(params)
+        self.adapter = self.adapter_class(params)
         super().__init__(ws, runtime, tenant)
-
-    @classmethod
-    def new_adapter(cls, params: Mapping[str, str]) -> WebSocketAdapter:
-        """The adapter for one connection; ``params`` are the call options of the query string."""
-        raise NotImplementedError
 
     @classmethod
     def subprotocols(cls) -> tuple[str, ...]:
         """WebSocket subprotocols the media server offers, in our order of preference."""
-        return ()
+        return cls.adapter_class.SUBPROTOCOLS
 
     @classmethod
     def signs_requests(cls, config: ServerConfig) -> bool:
@@ -122,14 +119,7 @@ class AsteriskConnection(AdapterConnection):
 
     path = "/v1/telephony/asterisk"
     transport = "asterisk"
-
-    @classmethod
-    def new_adapter(cls, params: Mapping[str, str]) -> WebSocketAdapter:
-        return AsteriskWsAdapter(params)
-
-    @classmethod
-    def subprotocols(cls) -> tuple[str, ...]:
-        return AsteriskWsAdapter.SUBPROTOCOLS
+    adapter_class = AsteriskWsAdapter
 
 
 class FreeswitchConnection(AdapterConnection):
@@ -137,14 +127,7 @@ class FreeswitchConnection(AdapterConnection):
 
     path = "/v1/telephony/freeswitch"
     transport = "freeswitch"
-
-    @classmethod
-    def new_adapter(cls, params: Mapping[str, str]) -> WebSocketAdapter:
-        return FreeswitchAdapter(params)
-
-    @classmethod
-    def subprotocols(cls) -> tuple[str, ...]:
-        return FreeswitchAdapter.SUBPROTOCOLS
+    adapter_class = FreeswitchAdapter
 
 
 class TwilioConnection(AdapterConnection):
@@ -152,10 +135,7 @@ class TwilioConnection(AdapterConnection):
 
     path = "/v1/telephony/twilio"
     transport = "twilio"
-
-    @classmethod
-    def new_adapter(cls, params: Mapping[str, str]) -> WebSocketAdapter:
-        return TwilioAdapter(params)
+    adapter_class = TwilioAdapter
 
     @classmethod
     def signs_requests(cls, config: ServerConfig) -> bool:
@@ -184,10 +164,7 @@ class TelnyxConnection(AdapterConnection):
 
     path = "/v1/telephony/telnyx"
     transport = "telnyx"
-
-    @classmethod
-    def new_adapter(cls, params: Mapping[str, str]) -> WebSocketAdapter:
-        return TelnyxAdapter(params)
+    adapter_class = TelnyxAdapter
 
 
 class JambonzConnection(AdapterConnection):
@@ -195,14 +172,7 @@ class JambonzConnection(AdapterConnection):
 
     path = "/v1/telephony/jambonz"
     transport = "jambonz"
-
-    @classmethod
-    def new_adapter(cls, params: Mapping[str, str]) -> WebSocketAdapter:
-        return JambonzAdapter(params)
-
-    @classmethod
-    def subprotocols(cls) -> tuple[str, ...]:
-        return JambonzAdapter.SUBPROTOCOLS
+    adapter_class = JambonzAdapter
 
 
 CONNECTIONS: tuple[type[AdapterConnection], ...] = (
