@@ -4,7 +4,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: install run check test lint bench bench-quick bench-latency clean
+.PHONY: install system-deps run check test lint bench bench-quick bench-latency clean
+
+# Debian packages the tests use: a real browser, a real PostgreSQL server, espeak-ng/sox for synthetic speech.
+DEB_PACKAGES := chromium espeak-ng sox postgresql python3-venv
 
 install: $(VENV)/.installed
 
@@ -21,6 +24,14 @@ $(VENV)/.installed: pyproject.toml
 run: install
 	$(BIN)/callscribe $(ARGS)
 
+## Install the Debian packages the tests need (as root or through sudo), only those missing.
+system-deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
@@ -28,8 +39,8 @@ lint: install
 test: install
 	$(BIN)/pytest $(ARGS)
 
-## Install, lint, type-check and run every test (what CI runs).
-check: lint test
+## Install (Python and Debian packages), lint, type-check and run every test (what CI runs).
+check: system-deps lint test
 
 ## The benchmark (docs/benchmarks.md): `make bench ARGS="--systems gateway,whisperlive --calls 1 4 --capacity"`.
 bench: install
