@@ -58,6 +58,10 @@ class BatchQueue(Generic[T]):
     def __len__(self) -> int:
         return len(self._finals) + len(self._partials)
 
+    @property
+    def finals_waiting(self) -> int:
+        return len(self._finals)
+
     def would_overload(self) -> bool:
         return len(self) >= self.config.max_pending
 

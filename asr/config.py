@@ -33,6 +33,9 @@ class EngineConfig:
     base on the Dutch clips gave WER 0.69 at utterance+1 s (it repeats sentences), 0.21 at 10 s and 30 s;
     tiny.en on VAD-cut JFK utterances repeated a 2.2 s utterance three times at utterance+1 s or 5 s and
     was clean at 8 s and 30 s (30 s took 3x longer). Measure per model and language before changing it."""
+    partial_min_window_s: float = -1.0
+    """The same floor for partials only; -1 = as `min_window_s`. Partials are replaced by the final, so a
+    cheaper window can buy lower partial lag under load."""
     no_speech_threshold: float = 0.6
     """With avg log-prob below `logprob_threshold`, a result whose no-speech probability exceeds this is
     treated as silence and dropped."""
@@ -50,5 +53,7 @@ class EngineConfig:
             raise ValueError("padding must be >= 0")
         if not (self.min_window_s == -1.0 or 0 <= self.min_window_s <= 30):
             raise ValueError("min_window_s must be -1 (auto) or within [0, 30]")
+        if not (self.partial_min_window_s == -1.0 or 0 <= self.partial_min_window_s <= 30):
+            raise ValueError("partial_min_window_s must be -1 (as min_window_s) or within [0, 30]")
         if self.cpu_threads < 0:
             raise ValueError("cpu_threads must be >= 0")

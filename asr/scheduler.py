@@ -33,6 +33,7 @@ class SchedulerStats:
     finals: int = 0
     partials: int = 0
     replaced: int = 0
+    partials_shed: int = 0  # partials not submitted because finals were waiting (counted by callers)
     failed: int = 0
     multi_call_batches: int = 0
     max_calls_in_batch: int = 0
@@ -63,6 +64,11 @@ class Scheduler:
     @property
     def queued(self) -> int:
         return len(self._queue)
+
+    @property
+    def finals_waiting(self) -> int:
+        """Finals queued and not yet taken by the worker."""
+        return self._queue.finals_waiting
 
     def would_overload(self) -> bool:
         return self._closing or self._queue.would_overload()

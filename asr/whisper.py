@@ -55,6 +55,9 @@ class WhisperEngine:
         self.min_window_s = config.min_window_s
         if self.min_window_s < 0:  # auto: measured per model (see EngineConfig.min_window_s)
             self.min_window_s = 10.0 if self.multilingual else 8.0
+        self.partial_min_window_s = config.partial_min_window_s
+        if self.partial_min_window_s < 0:
+            self.partial_min_window_s = self.min_window_s
 
     @property
     def name(self) -> str:
@@ -92,7 +95,8 @@ class WhisperEngine:
     def _features(self, requests: Sequence[DecodeRequest]) -> tuple[Any, list[int]]:
         pad_s = self.config.final_pad_s if requests[0].kind == "final" else self.config.partial_pad_s
         longest = max(len(r.audio) for r in requests) + int(pad_s * SAMPLE_RATE)
-        window = max(longest, int(self.min_window_s * SAMPLE_RATE))
+        floor = self.min_window_s if requests[0].kind == "final" else self.partial_min_window_s
+        window = max(longest, int(floor * SAMPLE_RATE))
         window = min(window, 30 * SAMPLE_RATE)
         window += (-window) % (2 * _HOP)  # an even number of mel frames
         mels = []

@@ -67,13 +67,15 @@ def measure(run: CallRun, ref: list[dict[str, str]]) -> dict[str, list[float]]:
     return {"partial_lag": partial_lag, "final_latency": final_latency}
 
 
-async def scenario(url: str, token: str, n: int, pid: int | None) -> dict[str, Any]:
+async def scenario(url: str, token: str, n: int, pid: int | None, seed: int = 0) -> dict[str, Any]:
     clip = read_wav(CALL)
     ref = turns()
     cpu0 = cpu_seconds(pid) if pid else None
 
+    offsets = [random.Random(seed * 1000 + i).uniform(0, 2.0) if n > 1 else 0.0 for i in range(n)]
+
     async def one(i: int) -> CallRun:
-        await asyncio.sleep(random.uniform(0, 2.0) if n > 1 else 0)
+        await asyncio.sleep(offsets[i])  # staggered starts, reproducible per --seed
         # redaction off: "Sarah" -> "[NAME]" would count as a word error against the script
         return await stream_call(url, token, clip, StreamOptions(call_id=f"bench-{n}-{i}", pace=1.0,
                                                                  redaction="off"))
@@ -120,9 +122,9 @@ def offline_wer() -> float:
     return round(wer(refs, hyps), 3)
 
 
-def start_gateway(port: int, token: str) -> subprocess.Popen[bytes]:
+def start_gateway(port: int, token: str, extra: list[str]) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen([sys.executable, "-m", "gateway", "--port", str(port), "--token", f"{token}:bench",
-                             "--log-level", "warning"], stderr=subprocess.DEVNULL)
+                             "--log-level", "warning", *extra], stderr=subprocess.DEVNULL)
     import urllib.request
 
     for _ in range(600):
@@ -144,21 +146,24 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--token", default="bench-token-0123456789")
     p.add_argument("--port", type=int, default=8097)
     p.add_argument("--out", type=Path)
+    p.add_argument("--seed", type=int, nargs="+", default=[0], help="stagger seeds; one run per seed and N")
+    p.add_argument("--gateway-arg", action="append", default=[], help="extra argument for the started gateway")
     args = p.parse_args(argv)
     proc = None
     url, pid = args.url, args.pid
     if url is None:
-        proc = start_gateway(args.port, args.token)
+        proc = start_gateway(args.port, args.token, args.gateway_arg)
         url, pid = f"ws://127.0.0.1:{args.port}/v1/stream", proc.pid
     try:
-        results = [asyncio.run(scenario(url, args.token, n, pid)) for n in args.calls]
+        results = [asyncio.run(scenario(url, args.token, n, pid, seed)) | {"seed": seed}
+                   for n in args.calls for seed in args.seed]
     finally:
         if proc is not None:
             proc.terminate()
             proc.wait(timeout=30)
     report = {"machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version()},
               "model": "tiny.en int8", "clip": CALL.name, "offline_wer": offline_wer(), "scenarios": results}
-    cols = ["calls", "legs", "partial_lag_p50", "partial_lag_p95", "final_latency_p50", "final_latency_p95",
+    cols = ["calls", "seed", "legs", "partial_lag_p50", "partial_lag_p95", "final_latency_p50", "final_latency_p95",
             "final_latency_max", "turns_finalised", "turns_expected", "cpu_s_per_audio_min", "cores_used",
             "wer_streamed"]
     print("| " + " | ".join(cols) + " |")

@@ -44,6 +44,8 @@ def build_config(argv: list[str] | None = None) -> tuple[ServerConfig, bool]:
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--compute-type", default="auto")
     p.add_argument("--threads", type=int, default=0, help="CPU threads for the engine (0 = all cores)")
+    p.add_argument("--partial-min-window", type=float, default=-1.0,
+                   help="encoder window floor for partials in seconds (-1 = as finals)")
     p.add_argument("--max-calls", type=int, default=64)
     p.add_argument("--max-batch", type=int, default=16)
     p.add_argument("--redaction", default="mask", choices=["mask", "pseudonymise", "off"],
@@ -67,7 +69,8 @@ def build_config(argv: list[str] | None = None) -> tuple[ServerConfig, bool]:
     config = ServerConfig(
         host=args.host, port=args.port, tokens=tokens,
         english_model=_none(args.english_model), multilingual_model=_none(args.multilingual_model),
-        engine=EngineConfig(device=args.device, compute_type=args.compute_type, cpu_threads=args.threads),
+        engine=EngineConfig(device=args.device, compute_type=args.compute_type, cpu_threads=args.threads,
+                            partial_min_window_s=args.partial_min_window),
         batcher=dataclasses.replace(base.batcher, max_batch=args.max_batch), max_calls=args.max_calls,
         store_dsn=store_dsn, store=store_config, admin_tokens=admin_tokens,
         redaction=args.redaction, special_categories=args.special_categories,

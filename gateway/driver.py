@@ -153,6 +153,13 @@ class CallDriver:
             if isinstance(effect, Send):
                 self._send(effect.message)
             elif isinstance(effect, Decode):
+                if effect.ticket.kind == "partial" and self.rt.scheduler.finals_waiting:
+                    # finals are waiting for the engine: this partial would only delay them; the next
+                    # one (0.5 s of speech later) covers the same audio
+                    self.rt.scheduler.stats.partials_shed += 1
+                    if self.session is not None:
+                        self._apply(self.session.decoded(effect.ticket, None))
+                    continue
                 future = self.rt.scheduler.submit(self.engine, effect.request)
                 self._pending.add(future)
                 future.add_done_callback(partial(self._decoded, effect.ticket))

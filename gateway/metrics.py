@@ -35,6 +35,8 @@ def _scheduler(rt: Runtime) -> list[_Family]:
         ("callscribe_finals_decoded_total", "counter", "Final requests decoded.", s.finals),
         ("callscribe_partials_decoded_total", "counter", "Partial requests decoded.", s.partials),
         ("callscribe_partials_replaced_total", "counter", "Partials replaced by newer ones.", s.replaced),
+        ("callscribe_partials_shed_total", "counter", "Partials not decoded because finals were waiting.",
+         s.partials_shed),
         ("callscribe_decode_failures_total", "counter", "Requests whose engine call failed.", s.failed),
         ("callscribe_multi_call_batches_total", "counter", "Batches holding more than one call.",
          s.multi_call_batches),
