@@ -16,7 +16,7 @@ from starlette.websockets import WebSocket
 from gateway import captions, metrics, privacy_api, telephony, webrtc
 from gateway.auth import bearer_token, tenant_for
 from gateway.runtime import Runtime
-from gateway.stream import StreamConnection, WebSocketShell
+from gateway.stream import StreamConnection
 from protocol.codec import Mode
 
 log = structlog.get_logger("gateway.app")
@@ -59,8 +59,7 @@ async def drain(rt: Runtime) -> None:
     rt.draining = True
     conns = list(rt.connections)
     for conn in conns:
-        if isinstance(conn, WebSocketShell | telephony.AudioSocketConnection | webrtc.WebRtcCall):
-            conn.request_drain()
+        conn.request_drain()
     deadline = asyncio.get_running_loop().time() + rt.config.drain_timeout_s
     while rt.connections and asyncio.get_running_loop().time() < deadline:  # noqa: ASYNC110 (bounded poll)
         await asyncio.sleep(0.05)

@@ -49,7 +49,7 @@ def _scheduler(rt: Runtime) -> list[_Family]:
 
 def _connections(rt: Runtime) -> _Family:
     """Open connections by transport (every connection class names its `transport`)."""
-    counts = Counter(str(getattr(conn, "transport", "other")) for conn in list(rt.connections))
+    counts = Counter(conn.transport for conn in list(rt.connections))
     names = [*TRANSPORTS, *sorted(set(counts) - set(TRANSPORTS))]
     return ("callscribe_connections_open", "gauge", "Connections open now, by transport.",
             [(f'transport="{name}"', counts[name]) for name in names])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping
+from typing import Protocol
 
 import structlog
 
@@ -17,6 +18,14 @@ from vad.endpointer import LegEndpointer
 from vad.silero import SileroModel
 
 log = structlog.get_logger("gateway.runtime")
+
+class Connection(Protocol):
+    """A live call connection of any transport: shutdown asks it to flush its finals and close."""
+
+    transport: str
+
+    def request_drain(self) -> None: ...
+
 
 Listener = Callable[[str, str, ServerMessage | Start], None]
 """(tenant, call_id, message): the call's `Start` first (purposes, legs, language), then every message the
@@ -34,7 +43,7 @@ class Runtime:
         self.scheduler = Scheduler(self.engines, config.batcher)
         self.registry = CallRegistry(config.resume_ttl_s)
         self.draining = False
-        self.connections: set[object] = set()
+        self.connections: set[Connection] = set()
         self.listeners: list[Listener] = []
 
     @classmethod
