@@ -49,9 +49,9 @@ bench: install
 bench-quick: install
 	$(BIN)/python -m bench run --quick
 
-## Issue-2 measurement: latency/CPU/WER of 1, 4 and 8 concurrent two-leg calls at real-time pace.
+## Latency/CPU/WER of the gateway alone at 1, 4 and 8 concurrent two-leg calls (add ARGS="--seed N").
 bench-latency: install
-	$(BIN)/python -m bench.latency $(ARGS)
+	$(BIN)/python -m bench run --systems gateway --calls 1 4 8 --no-offline $(ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info

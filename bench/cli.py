@@ -45,6 +45,7 @@ def _run_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--tail", type=float, help="seconds of silence streamed after each clip (default 3; quick 2)")
     p.add_argument("--frame-ms", type=int, default=20)
     p.add_argument("--stagger", type=float, default=2.0, help="spread call starts over this many seconds")
+    p.add_argument("--seed", type=int, default=7, help="seed of the staggered starts (which calls overlap)")
     p.add_argument("--capacity", action="store_true", help="search the largest N that holds")
     p.add_argument("--target", type=float, default=1.5, help="capacity target: p95 final latency (s)")
     p.add_argument("--max-calls", type=int, default=32, help="capacity search ceiling")
@@ -83,7 +84,8 @@ def _config(args: argparse.Namespace) -> RunConfig:
         systems=systems, calls=tuple(args.calls or ([1, 2] if args.quick else [1, 4])), items=tuple(items),
         model_name=args.model, model_dir=Path(resolve_model(args.model)), cache=cache, out=out,
         pacing=Pacing(args.frame_ms, tail), accuracy_items=tuple(accuracy),
-        stagger_s=1.0 if args.quick and args.stagger == 2.0 else args.stagger, criteria=criteria, url=args.url,
+        stagger_s=1.0 if args.quick and args.stagger == 2.0 else args.stagger, seed=args.seed,
+        criteria=criteria, url=args.url,
         token=args.token, pid=args.pid, gateway_args=tuple(args.gateway_arg), offline=not args.no_offline,
         redaction=None if args.redaction == "default" else args.redaction)
 

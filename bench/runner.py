@@ -40,6 +40,7 @@ class RunConfig:
     pacing: Pacing = field(default_factory=Pacing)
     accuracy_items: tuple[Item, ...] = ()
     stagger_s: float = 2.0
+    seed: int = 7
     criteria: capacity.Criteria | None = None
     url: str | None = None
     token: str = "bench-token-0123456789"
@@ -53,7 +54,8 @@ class RunConfig:
         return {"systems": list(self.systems), "calls": list(self.calls), "clips": [i.file for i in self.items],
                 "clip_seconds": [i.seconds for i in self.items],
                 "accuracy_clips": [i.file for i in self.accuracy_items], "pacing": dataclasses.asdict(self.pacing),
-                "stagger_s": self.stagger_s, "target_p95_s": self.criteria.target_p95_s if self.criteria else None,
+                "stagger_s": self.stagger_s, "seed": self.seed,
+                "target_p95_s": self.criteria.target_p95_s if self.criteria else None,
                 "external_url": self.url, "gateway_args": list(self.gateway_args),
                 "gateway_redaction": self.redaction or "deployment default"}
 
@@ -78,7 +80,7 @@ def start_system(name: str, cfg: RunConfig) -> Server:
 
 
 def _spec(cfg: RunConfig, n: int, items: tuple[Item, ...] | None = None) -> ScenarioSpec:
-    return ScenarioSpec(n, items or cfg.items, cfg.pacing, cfg.stagger_s)
+    return ScenarioSpec(n, items or cfg.items, cfg.pacing, cfg.stagger_s, cfg.seed)
 
 
 async def _warm_up(server: Server, cfg: RunConfig) -> None:
