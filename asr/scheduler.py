@@ -1,8 +1,14 @@
-"""The cross-call scheduler: one queue, one worker thread, many engines' batches (async shell).
+"""The cross-call scheduler: one queue, up to `max_inflight` batches on the engines at once (async shell).
 
 All calls submit their partial and final requests here. The pure policy lives in `asr.batching`; this
-module owns the event-loop side: futures for the callers, a wake-up event, and a single worker thread in
-which the engines run (CTranslate2 releases the GIL, so the event loop keeps serving sockets meanwhile).
+module owns the event-loop side: futures for the callers, a wake-up event, and `max_inflight` worker
+threads in which the engines run (CTranslate2 releases the GIL, so the event loop keeps serving sockets
+meanwhile). With the default of 1 a batch is taken only when the previous one is done, so the newest
+requests (finals first) always make the next batch.
+
+Why this shell lives in `asr/` and not in `gateway/`: it serves every producer of decode work, not only
+the gateway's calls (file transcription jobs, the benchmark's offline runs), and it is the seam where an
+engine pool is fed; the pure policy beside it (`asr.batching`) is what the tests pin down.
 """
 
 from __future__ import annotations
@@ -57,8 +63,9 @@ class Scheduler:
         self._clock = clock
         self._queue: BatchQueue[Pending] = BatchQueue(self.config)
         self._wake = asyncio.Event()
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr-engine")
+        self._executor = ThreadPoolExecutor(max_workers=self.config.max_inflight, thread_name_prefix="asr-engine")
         self._task: asyncio.Task[None] | None = None
+        self._inflight: set[asyncio.Task[None]] = set()
         self._closing = False
 
     @property
@@ -103,23 +110,37 @@ class Scheduler:
             await self._task
         self._executor.shutdown(wait=True)
 
+    @property
+    def inflight(self) -> int:
+        """Batches on the engines now."""
+        return len(self._inflight)
+
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
+        room = self.config.max_inflight
         while True:
             now = self._clock()
-            batch = self._queue.take(now, force=self._closing)
+            batch = self._queue.take(now, force=self._closing) if len(self._inflight) < room else []
             if batch:
-                await self._execute(loop, batch)
+                task = loop.create_task(self._execute(loop, batch))
+                self._inflight.add(task)
+                task.add_done_callback(self._batch_done)
                 continue
-            if self._closing and not len(self._queue):
+            if self._closing and not len(self._queue) and not self._inflight:
                 return
-            deadline = self._queue.next_deadline()
             self._wake.clear()
-            timeout = None if deadline is None else max(0.0, deadline - now)
-            if self._closing:
-                timeout = 0.0
+            timeout: float | None = None
+            if len(self._inflight) < room:
+                deadline = self._queue.next_deadline()
+                timeout = None if deadline is None else max(0.0, deadline - now)
+                if self._closing and len(self._queue):
+                    timeout = 0.0
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
+
+    def _batch_done(self, task: asyncio.Task[None]) -> None:
+        self._inflight.discard(task)
+        self._wake.set()
 
     async def _execute(self, loop: asyncio.AbstractEventLoop, batch: list[Job[Pending]]) -> None:
         requests = [job.payload[0] for job in batch]

@@ -10,36 +10,13 @@ import structlog
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route, WebSocketRoute
-from starlette.websockets import WebSocket
+from starlette.routing import Route
 
-from gateway import captions, metrics, privacy_api, telephony, webrtc
-from gateway.auth import bearer_token, tenant_for
+from gateway import transports
+from gateway.http import admin, captions, metrics
 from gateway.runtime import Runtime
-from gateway.stream import StreamConnection
-from protocol.codec import Mode
 
 log = structlog.get_logger("gateway.app")
-
-
-def _mode(ws: WebSocket) -> tuple[Mode, str | None]:
-    offered = list(ws.scope.get("subprotocols") or [])
-    for mode in (Mode.JSON, Mode.MSGPACK):
-        if mode.value in offered:
-            return mode, mode.value
-    return Mode.JSON, None  # no subprotocol offered: JSON, as the v1 default
-
-
-async def stream_endpoint(ws: WebSocket) -> None:
-    rt: Runtime = ws.app.state.runtime
-    tenant = tenant_for(bearer_token(ws.headers, ws.query_params), rt.config.tokens)
-    if tenant is None:
-        await ws.send_denial_response(JSONResponse({"code": "unauthorized"}, status_code=401,
-                                                   headers={"WWW-Authenticate": "Bearer"}))
-        return
-    mode, subprotocol = _mode(ws)
-    await ws.accept(subprotocol=subprotocol)
-    await StreamConnection(ws, rt, mode, tenant).run()
 
 
 async def healthz(request: Request) -> Response:
@@ -66,30 +43,38 @@ async def drain(rt: Runtime) -> None:
     log.info("drained", open_connections=len(rt.connections))
 
 
+async def _sweep(rt: Runtime, every_s: float = 1.0) -> None:
+    """Close the dropped calls whose resume window ran out (their `CallClosed`), once a second."""
+    while True:
+        await asyncio.sleep(every_s)
+        rt.sweep()
+
+
 def create_app(runtime: Runtime) -> Starlette:
     """Build the app around an already-loaded runtime (models are loaded before serving)."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         runtime.scheduler.start()
-        await privacy_api.open_store(app, runtime)  # no-op unless config.store_dsn
-        app.state.audiosocket = audiosocket = await telephony.start_audiosocket(runtime)  # None when off
+        await admin.open_store(app, runtime)  # no-op unless config.store_dsn
+        app.state.audiosocket = audiosocket = await transports.start_audiosocket(runtime)  # None when off
+        sweeper = asyncio.create_task(_sweep(runtime), name="call-sweeper")
         log.info("gateway_ready", models=sorted(runtime.engines))
         yield
         await drain(runtime)
+        sweeper.cancel()
+        runtime.close_dropped()  # no resume can reach this process any more
         if audiosocket is not None:
             await audiosocket.aclose()
-        await privacy_api.close_store(app, runtime)
+        await admin.close_store(app, runtime)
         await runtime.scheduler.aclose()
 
     app = Starlette(routes=[
-        WebSocketRoute("/v1/stream", stream_endpoint),
         Route("/healthz", healthz),
         Route("/metrics", metrics_endpoint),
-        *telephony.routes(),
-        *webrtc.routes(),
+        *transports.routes(),
         *captions.routes(runtime),
-        *privacy_api.routes(),
+        *admin.routes(),
     ], lifespan=lifespan)
     app.state.runtime = runtime
     return app

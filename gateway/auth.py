@@ -5,6 +5,8 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping
 
+from starlette.responses import JSONResponse
+
 
 def bearer_token(headers: Mapping[str, str], query: Mapping[str, str]) -> str | None:
     """The token from `Authorization: Bearer ...`, or `?token=` for browsers that cannot set headers."""
@@ -25,3 +27,12 @@ def tenant_for(token: str | None, tokens: Mapping[str, str]) -> str | None:
         if hmac.compare_digest(known.encode(), token.encode()):
             found = tenant
     return found
+
+
+def denial(status: int, message: str | None = None) -> JSONResponse:
+    """The HTTP refusal of a request or upgrade: 401 (no valid credentials) or 403 (not yours)."""
+    code = "unauthorized" if status == 401 else "forbidden"
+    body = {"code": code, "message": message or ("a valid bearer token is required" if status == 401
+                                                 else "these credentials do not open this resource")}
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, headers=headers)

@@ -11,8 +11,8 @@ import sys
 import structlog
 
 from asr.config import EngineConfig
-from gateway import privacy_api
 from gateway.config import ServerConfig
+from gateway.http import admin
 from gateway.logs import configure
 
 log = structlog.get_logger("gateway.cli")
@@ -56,10 +56,10 @@ def build_config(argv: list[str] | None = None) -> tuple[ServerConfig, bool]:
     p.add_argument("--audiosocket-tenant", default="default")
     p.add_argument("--twilio-tenant", default="default", help="tenant of calls authenticated by Twilio signature")
     p.add_argument("--log-level", default="info")
-    privacy_api.add_store_arguments(p)
+    admin.add_store_arguments(p)
     args = p.parse_args(argv)
     configure(args.log_level)
-    store_dsn, store_config, admin_tokens = privacy_api.store_settings(args, os.environ)
+    store_dsn, store_config, admin_tokens = admin.store_settings(args, os.environ)
     env_tokens = [t for t in os.environ.get("CALLSCRIBE_TOKENS", "").split(",") if t]
     tokens = parse_tokens(args.token + env_tokens)
     generated = not tokens

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from asr.batching import BatcherConfig
 from asr.config import EngineConfig
-from gateway.session_config import SessionConfig
+from gateway.core.session_config import SessionConfig
 from store.config import StoreConfig
 from vad.config import VadConfig
 
@@ -43,6 +43,9 @@ class ServerConfig:
     """Concurrent calls per process; the next one gets `overloaded` (1013). Size it with bench/."""
     max_frame_bytes: int = 192_000
     """Largest WebSocket message accepted (`too_large`, 1009): 1 s of 48 kHz stereo PCM16."""
+    max_outbound_frames: int = 4096
+    """Frames queued for one connection's peer; a peer that falls this far behind reading is closed with
+    `overloaded` (1013) rather than buffered without bound."""
     idle_timeout_s: float = 30.0
     """A stream that sends nothing (audio or keepalive) this long is flushed and closed."""
     drain_timeout_s: float = 15.0
@@ -75,8 +78,8 @@ class ServerConfig:
             raise ValueError("port must be within 0..65535")
         if self.english_model is None and self.multilingual_model is None:
             raise ValueError("configure at least one model")
-        if self.max_calls < 1 or self.max_frame_bytes < 1024:
-            raise ValueError("max_calls must be >= 1 and max_frame_bytes >= 1024")
+        if self.max_calls < 1 or self.max_frame_bytes < 1024 or self.max_outbound_frames < 16:
+            raise ValueError("max_calls must be >= 1, max_frame_bytes >= 1024 and max_outbound_frames >= 16")
         if self.idle_timeout_s <= 0 or self.drain_timeout_s < 0 or self.resume_ttl_s < 0:
             raise ValueError("timeouts must be positive")
         if self.audiosocket_port is not None and not 0 <= self.audiosocket_port <= 65535:

@@ -2,8 +2,10 @@
 
 A transport (the native WebSocket, a telephony adapter, a WebRTC peer) turns its input into protocol
 client messages and hands them to `handle()`; every server message the call produces goes to the
-transport's `emit` callback and to the runtime's listeners (caption viewers). The driver owns what
-all transports share: admission (`overloaded`), the call registry (resume, one connection per call),
+transport's `emit` callback, and the call's lifecycle goes to the runtime's event bus
+(`gateway.core.events`: `CallOpened`, `ConsentChanged`, `Sent`, `ConnectionClosed`; `CallClosed` and
+`CallErased` through the runtime). The driver owns what all transports share: admission
+(`overloaded`), the call registry (resume, one connection per call, no reuse of an ended call's id),
 decode futures, the flush that never loses a final, and the call's log events.
 """
 
@@ -19,14 +21,17 @@ from typing import cast
 import structlog
 
 from asr.types import DecodeResult
-from gateway.redaction import CallRedaction
-from gateway.registry import CallRecord
+from gateway.core.events import CallOpened, CloseReason, ConnectionClosed, ConsentChanged, EraseReason, Sent
+from gateway.core.redaction import CallRedaction
+from gateway.core.registry import CallEndedError, CallRecord
+from gateway.core.session import CallSession, Decode, Effect, Send, Ticket
 from gateway.runtime import Runtime
-from gateway.session import CallSession, Decode, Effect, Send, Ticket
 from privacy import Policy
 from protocol.errors import BadMessage, InternalError, Overloaded, ProtocolError
 from protocol.messages import (
     ClientMessage,
+    ConsentState,
+    ConsentStateName,
     ErrorMessage,
     Final,
     Finalize,
@@ -80,10 +85,16 @@ class CallDriver:
         if rt.draining or rt.registry.live >= rt.config.max_calls or rt.scheduler.would_overload():
             raise Overloaded("the gateway cannot take another call now; retry later")
         self.engine = rt.engine_for(start.language)
-        record = rt.registry.open(self.tenant, start.call_id)
+        rt.sweep()  # a dropped call whose resume window ran out is closed before its id is looked up
+        try:
+            record = rt.registry.open(self.tenant, start.call_id)
+        except CallEndedError:
+            raise BadMessage("start.call_id: this call has ended; a new call needs a new call_id") from None
         if record is None:
             raise BadMessage("start.call_id: this call is already streaming on another connection")
         self.record = record
+        if record.start is None:
+            record.start = start
         replay = [f for f in record.finals if start.resume_from is not None and f.seq > start.resume_from]
         prefix = f"r{record.connections - 1}-" if record.connections > 1 else ""
         policy = Policy(start.redaction or rt.config.redaction)
@@ -91,7 +102,7 @@ class CallDriver:
         self.session = CallSession(start, rt.config.session, rt.new_endpointer,
                                    CallRedaction(start.language, policy, special), first_seq=record.next_seq,
                                    uid_prefix=prefix)
-        rt.publish(self.tenant, start.call_id, start)
+        rt.publish(CallOpened(self.tenant, start.call_id, start, record.connections - 1, self.transport))
         if record.halted:
             self.session.halted = True  # stopped on a special-category mention earlier in this call
         structlog.contextvars.bind_contextvars(session_id=self.session_id)
@@ -133,17 +144,24 @@ class CallDriver:
             await asyncio.sleep(0)  # let done-callbacks run and emit their messages
 
     def end(self) -> None:
-        """The connection is gone: log the call's counters and release it in the registry."""
+        """The connection is gone: log the call's counters; the call is closed or awaits a resume."""
         if self.session is None or self.record is None:
             return
-        c, rate = self.session.counters, self.session.fmt.sample_rate
+        session, record = self.session, self.record
+        c, rate = session.counters, session.fmt.sample_rate
         log.info("call_ended", finals=c.finals_sent, partials=c.partials_sent,
-                 consent=self.session.consent.state, audio_s=round(self.session.now, 2),
+                 consent=session.consent.state, audio_s=round(session.now, 2),
                  dropped_s=round(c.dropped_samples / rate, 2))
-        self.record.counters = c
-        self.record.halted = self.record.halted or self.session.halted
-        self.rt.registry.close(self.record, erase=self.session.declined)
-        self.rt.call_ended(self.tenant, self.record.call_id, c.finals_sent)
+        record.counters = c
+        record.halted = record.halted or session.halted
+        over = session.stopping or session.declined
+        self.rt.publish(ConnectionClosed(self.tenant, record.call_id, c.finals_sent, resumable=not over))
+        if session.declined:
+            self.rt.close_call(record, CloseReason.DECLINED)
+        elif over:
+            self.rt.close_call(record, CloseReason.SHUTDOWN if self.rt.draining else CloseReason.STOPPED)
+        else:
+            self.rt.registry.drop(record)
         structlog.contextvars.unbind_contextvars("session_id")
 
     # -- effects ------------------------------------------------------------------------------------
@@ -175,8 +193,23 @@ class CallDriver:
         self._apply(self.session.decoded(ticket, future.result()))
 
     def _send(self, msg: ServerMessage) -> None:
-        if isinstance(msg, Final) and self.record is not None and msg.seq >= self.record.next_seq:
-            self.record.finals.append(msg)  # replayed finals (resume) are already there
-        if self.record is not None:
-            self.rt.publish(self.tenant, self.record.call_id, msg)
+        record = self.record
+        if record is not None:
+            if isinstance(msg, Final) and msg.seq >= record.next_seq:
+                record.finals.append(msg)  # replayed finals (resume) are already there
+            self.rt.publish(Sent(self.tenant, record.call_id, msg))
+            if isinstance(msg, Ready | ConsentState):
+                self._consent_changed(record, msg)
         self._emit(msg)
+
+    def _consent_changed(self, record: CallRecord, msg: Ready | ConsentState) -> None:
+        """Publish the typed consent state; a decline erases the call, decided here for every listener."""
+        if isinstance(msg, Ready):
+            state, at, announcement, initial = cast(ConsentStateName, msg.consent), 0.0, None, True
+        else:
+            state, at, announcement, initial = msg.state, msg.at, msg.announcement, False
+        first_decline = state == "declined" and record.consent != "declined"
+        record.consent = state
+        self.rt.publish(ConsentChanged(self.tenant, record.call_id, state, at, announcement, initial))
+        if first_decline:
+            self.rt.erase_call(self.tenant, record.call_id, EraseReason.DECLINED)

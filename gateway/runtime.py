@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
-import dataclasses
+import time
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
 import structlog
 
+from asr.engines import build_engines
 from asr.scheduler import Scheduler
 from asr.types import Transcriber
 from gateway.config import ServerConfig
-from gateway.registry import CallRegistry
+from gateway.core.bus import EventBus
+from gateway.core.events import CallClosed, CallErased, CallEvent, CloseReason, EraseReason
+from gateway.core.registry import CallRecord, CallRegistry
 from protocol.errors import Unsupported
-from protocol.messages import CallEnded, ServerMessage, Start
 from vad.endpointer import LegEndpointer
 from vad.silero import SileroModel
 
 log = structlog.get_logger("gateway.runtime")
+
+
+def _listener_failed(event: CallEvent, exc: Exception) -> None:
+    log.error("listener_failed", event_type=type(event).__name__, exc_info=exc)
+
 
 class Connection(Protocol):
     """A live call connection of any transport: shutdown asks it to flush its finals and close."""
@@ -27,37 +34,30 @@ class Connection(Protocol):
     def request_drain(self) -> None: ...
 
 
-Listener = Callable[[str, str, ServerMessage | Start], None]
-"""(tenant, call_id, message): the call's `Start` first (purposes, legs, language), then every message the
-call sends (already redacted), then `CallEnded` when its connection ends."""
-
-
 class Runtime:
-    """Owns shared state; built once at start-up (or by tests with engines they loaded themselves)."""
+    """Owns shared state; built once at start-up (or by tests with engines they loaded themselves).
+
+    The call lifecycle is decided here, once for every transport: `close_call` publishes `CallClosed`
+    (exactly once per call), `erase_call` publishes `CallErased` and forgets the call's retained finals,
+    and `sweep` closes the dropped calls whose resume window ran out (the lifespan runs it every second).
+    """
 
     def __init__(self, config: ServerConfig, engines: Mapping[str, Transcriber],
-                 vad_model: SileroModel) -> None:
+                 vad_model: SileroModel, clock: Callable[[], float] = time.monotonic) -> None:
         self.config = config
         self.engines = dict(engines)
         self.vad_model = vad_model
         self.scheduler = Scheduler(self.engines, config.batcher)
-        self.registry = CallRegistry(config.resume_ttl_s)
+        self.registry = CallRegistry(config.resume_ttl_s, clock)
+        self.bus = EventBus(_listener_failed)
         self.draining = False
         self.connections: set[Connection] = set()
-        self.listeners: list[Listener] = []
 
     @classmethod
     def load(cls, config: ServerConfig) -> Runtime:
-        """Load the configured models (bundled ones from their packages) and the VAD."""
-        from asr.whisper import WhisperEngine
-
-        engines: dict[str, Transcriber] = {}
-        for name in (config.english_model, config.multilingual_model):
-            if name is not None and name not in engines:
-                engine = WhisperEngine(dataclasses.replace(config.engine, model=name))
-                log.info("model_loaded", model=name, device=engine.device, compute_type=engine.compute_type)
-                engines[name] = engine
-        return cls(config, engines, SileroModel.load())
+        """Load the configured models (`asr.engines`) and the VAD."""
+        return cls(config, build_engines(config.engine, (config.english_model, config.multilingual_model)),
+                   SileroModel.load())
 
     def engine_for(self, language: str) -> str:
         """Route a call's language to a loaded model; `unsupported` when none can serve it."""
@@ -76,16 +76,33 @@ class Runtime:
             langs.update(engine.languages)
         return tuple(sorted(langs))
 
-    def publish(self, tenant: str, call_id: str, msg: ServerMessage | Start) -> None:
-        """Hand a call's outbound message to every listener (caption fan-out); never raises."""
-        for listener in self.listeners:
-            try:
-                listener(tenant, call_id, msg)
-            except Exception as exc:  # a broken viewer must not break the call
-                log.error("listener_failed", exc_info=exc)
+    def publish(self, event: CallEvent) -> None:
+        """Hand a call event to every subscriber (captions, store, post-call work); never raises."""
+        self.bus.publish(event)
 
-    def call_ended(self, tenant: str, call_id: str, finals: int) -> None:
-        self.publish(tenant, call_id, CallEnded(call_id, finals))
+    def close_call(self, record: CallRecord, reason: CloseReason) -> None:
+        """The call is over for good: publish `CallClosed` with its transcript, then release it."""
+        if record.start is not None:
+            self.publish(CallClosed(record.tenant, record.call_id, reason, record.start, tuple(record.finals),
+                                    record.consent))
+        self.registry.close(record, forget=reason is CloseReason.DECLINED)
+
+    def erase_call(self, tenant: str, call_id: str, reason: EraseReason) -> None:
+        """Drop every copy of the call's finals: the resume retention here, and each listener's."""
+        self.registry.erase(tenant, call_id)
+        self.publish(CallErased(tenant, call_id, reason))
+
+    def sweep(self, now: float | None = None) -> int:
+        """Close the dropped calls whose resume window ran out; returns how many."""
+        expired = self.registry.expire(now)
+        for record in expired:
+            self.close_call(record, CloseReason.EXPIRED)
+        return len(expired)
+
+    def close_dropped(self) -> None:
+        """Shutdown: no resume can reach this process any more; close every dropped call."""
+        for record in self.registry.dropped():
+            self.close_call(record, CloseReason.SHUTDOWN)
 
     def new_endpointer(self) -> LegEndpointer:
         return LegEndpointer(self.vad_model, self.config.vad)

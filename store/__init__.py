@@ -5,7 +5,8 @@
 - Each call's finals are sealed with the call's own data key (AES-256-GCM), wrapped by a master key
   (:mod:`store.keys`); erasing a call deletes its key (crypto-shredding) and its rows.
 - Reading requires naming one of the call's declared purposes (:class:`PurposeDenied` otherwise).
-- :class:`StoreListener` plugs into ``runtime.listeners``; ``python -m store verify|rotate|purge|keygen``.
+- ``gateway.store_listener.StoreListener`` feeds it from the gateway's call events.
+- ``python -m store verify|rotate|purge|keygen``.
 
 Exceptions: :class:`StoreError` is the root of everything raised here.
 """
@@ -14,7 +15,6 @@ from store.audit import ChainReport
 from store.config import StoreConfig
 from store.errors import CallNotFound, KeyUnavailable, PurposeDenied, StoreConfigError, StoreError
 from store.keys import KeyRing, MasterKey, load_keyring
-from store.listener import StoreListener
 from store.model import (
                          CallEnd,
                          CallSummary,
@@ -44,7 +44,6 @@ __all__ = [
     "StoreConfigError",
     "StoreError",
     "StoreFinal",
-    "StoreListener",
     "SubjectExport",
     "SubjectLink",
     "Transcript",

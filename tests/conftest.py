@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import csv
 import dataclasses
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,9 +72,9 @@ class Gateway:
     server: GatewayServer
 
 
-async def start_gateway(config: ServerConfig, engines: dict[str, Transcriber],
-                        vad_model: SileroModel) -> tuple[Gateway, asyncio.Task[None]]:
-    runtime = Runtime(config, engines, vad_model)
+async def start_gateway(config: ServerConfig, engines: dict[str, Transcriber], vad_model: SileroModel,
+                        clock: Callable[[], float] = time.monotonic) -> tuple[Gateway, asyncio.Task[None]]:
+    runtime = Runtime(config, engines, vad_model, clock=clock)
     server = GatewayServer(runtime)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     task = asyncio.create_task(server.serve())

@@ -163,3 +163,42 @@ def test_fake_transcriber_records_batches_and_fails_on_demand() -> None:
     engine.fail = True
     with pytest.raises(RuntimeError):
         engine.transcribe_batch(batch)
+
+
+async def test_max_inflight_two_runs_two_batches_at_once_and_finals_still_first() -> None:
+    """With `max_inflight=2` a second batch reaches the engine while the first is still blocked; requests
+    queued behind both are taken finals first once a worker is free."""
+    gate = threading.Event()
+    engine = FakeTranscriber(ENGINE, gate=gate)
+    scheduler = Scheduler({ENGINE: engine}, BatcherConfig(max_batch=1, max_inflight=2))
+    scheduler.start()
+    first = scheduler.submit(ENGINE, request("final", call="c1"))
+    await wait_for_batches(engine, 1)
+    second = scheduler.submit(ENGINE, request("final", call="c2"))
+    await wait_for_batches(engine, 2)
+    assert scheduler.inflight == 2 and not first.done() and not second.done()
+    late_partial = scheduler.submit(ENGINE, request("partial", call="c3"))
+    late_final = scheduler.submit(ENGINE, request("final", call="c4"))
+    await asyncio.sleep(0.05)
+    assert len(engine.batches) == 2  # both workers busy: nothing else was taken
+    gate.set()
+    await asyncio.gather(first, second, late_partial, late_final)
+    await scheduler.aclose()
+    order = [batch[0].call_id for batch in engine.batches]
+    assert order[:2] == ["c1", "c2"] and order.index("c4") < order.index("c3")
+
+
+async def test_max_inflight_one_never_overlaps_batches() -> None:
+    """The default (`max_inflight=1`) hands the engine one batch at a time."""
+    gate = threading.Event()
+    engine = FakeTranscriber(ENGINE, gate=gate)
+    scheduler = Scheduler({ENGINE: engine}, BatcherConfig(max_batch=1))
+    scheduler.start()
+    futures = [scheduler.submit(ENGINE, request("final", call=f"c{i}")) for i in range(3)]
+    await wait_for_batches(engine, 1)
+    await asyncio.sleep(0.05)
+    assert len(engine.batches) == 1 and scheduler.inflight == 1
+    gate.set()
+    await asyncio.gather(*futures)
+    await scheduler.aclose()
+    assert len(engine.batches) == 3

@@ -9,8 +9,8 @@ from typing import Any
 
 import websockets
 
-from gateway.caption_hub import CaptionHub
-from gateway.captions import service_for
+from gateway.core.caption_hub import CaptionHub
+from gateway.http.captions import service_for
 from tests.conftest import Gateway
 
 

@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from gateway.caption_hub import CaptionHub
-from gateway.caption_viewer import CALL_ENDED, TOO_SLOW, HubConfig, NotVisible, TooManyViewers, Viewer
+from gateway.core.caption_hub import CaptionHub
+from gateway.core.caption_viewer import CALL_ENDED, TOO_SLOW, HubConfig, NotVisible, TooManyViewers, Viewer
 from protocol.messages import AudioFormat, CallEnded, ConsentState, Final, Partial, Ready, Start
+from tests.call_events import feed_hub
 
 START = Start("c1", AudioFormat("mulaw", 8000, 2), ("agent", "caller"))
 
@@ -31,21 +32,21 @@ def drain(viewer: Viewer) -> list[dict[str, Any]]:
 
 def started_hub(config: HubConfig | None = None) -> CaptionHub:
     hub = CaptionHub(config)
-    hub.publish("a", "c1", START, 100.0)
-    hub.publish("a", "c1", Ready("s", "c1", "pending", "tiny.en", ("en",)), 100.0)
+    feed_hub(hub, "a", "c1", START, 100.0)
+    feed_hub(hub, "a", "c1", Ready("s", "c1", "pending", "tiny.en", ("en",)), 100.0)
     return hub
 
 
 def test_late_joiner_gets_call_consent_and_finals_so_far_then_live() -> None:
     """A viewer joining mid-call first gets the call, the current consent state and every final so far."""
     hub = started_hub()
-    hub.publish("a", "c1", ConsentState("active", 1.0), 101.0)
+    feed_hub(hub, "a", "c1", ConsentState("active", 1.0), 101.0)
     for seq in (1, 2):
-        hub.publish("a", "c1", final(seq), 102.0)
-    hub.publish("a", "c1", partial(3), 103.0)  # a partial before joining is not replayed
+        feed_hub(hub, "a", "c1", final(seq), 102.0)
+    feed_hub(hub, "a", "c1", partial(3), 103.0)  # a partial before joining is not replayed
     viewer = hub.subscribe("a", "c1", lambda: None, 104.0)
-    hub.publish("a", "c1", final(3), 105.0)
-    hub.publish("a", "c1", CallEnded("c1", 3), 106.0)
+    feed_hub(hub, "a", "c1", final(3), 105.0)
+    feed_hub(hub, "a", "c1", CallEnded("c1", 3), 106.0)
     frames = drain(viewer)
     assert [f["type"] for f in frames] == ["call", "consent", "final", "final", "final", "call_ended"]
     assert frames[0]["legs"] == ["agent", "caller"] and frames[1] == {"type": "consent", "state": "active", "at": 1.0}
@@ -62,7 +63,7 @@ def test_calls_are_per_tenant_and_unknown_calls_are_not_visible() -> None:
         hub.subscribe("b", "nope", lambda: None, 100.0)
     assert str(other.value) == str(missing.value)
     waiting = hub.subscribe("b", "c1", lambda: None, 100.0, wait=True)
-    hub.publish("a", "c1", final(1), 101.0)
+    feed_hub(hub, "a", "c1", final(1), 101.0)
     assert drain(waiting) == [] and waiting.close_code is None
     assert [c.call_id for c in hub.active_calls("a", 110.0)] == ["c1"] and hub.active_calls("b", 110.0) == []
 
@@ -72,9 +73,9 @@ def test_waiting_viewer_receives_the_call_from_its_start() -> None:
     hub = CaptionHub()
     woken: list[int] = []
     viewer = hub.subscribe("a", "c1", lambda: woken.append(1), 99.0, wait=True)
-    hub.publish("a", "c1", START, 100.0)
-    hub.publish("a", "c1", Ready("s", "c1", "active", "tiny.en", ("en",)), 100.0)
-    hub.publish("a", "c1", final(1), 101.0)
+    feed_hub(hub, "a", "c1", START, 100.0)
+    feed_hub(hub, "a", "c1", Ready("s", "c1", "active", "tiny.en", ("en",)), 100.0)
+    feed_hub(hub, "a", "c1", final(1), 101.0)
     assert [f["type"] for f in drain(viewer)] == ["call", "consent", "final"] and woken
     summary = hub.active_calls("a", 112.5)[0]
     assert (summary.legs, summary.duration_s, summary.consent, summary.viewers) == (("agent", "caller"), 12.5,
@@ -90,9 +91,9 @@ def test_slow_viewer_drops_partials_then_is_evicted_without_affecting_others() -
     drain(slow)
     got: list[dict[str, Any]] = []
     for seq in range(1, 11):
-        hub.publish("a", "c1", partial(seq), 101.0)
+        feed_hub(hub, "a", "c1", partial(seq), 101.0)
         got += drain(fast)
-        hub.publish("a", "c1", final(seq), 101.0)
+        feed_hub(hub, "a", "c1", final(seq), 101.0)
         got += drain(fast)
     assert [f["seq"] for f in got if f["type"] == "final"] == list(range(1, 11))
     assert len([f for f in got if f["type"] == "partial"]) == 10 and fast.partials_dropped == 0
@@ -106,11 +107,11 @@ def test_partial_is_replaced_by_newer_partial_and_superseded_by_its_final() -> N
     hub = started_hub()
     viewer = hub.subscribe("a", "c1", lambda: None, 100.0)
     drain(viewer)
-    hub.publish("a", "c1", partial(1, "he"), 101.0)
-    hub.publish("a", "c1", partial(1, "hello th"), 101.0)
+    feed_hub(hub, "a", "c1", partial(1, "he"), 101.0)
+    feed_hub(hub, "a", "c1", partial(1, "hello th"), 101.0)
     assert [f["text"] for f in drain(viewer)] == ["hello th"]
-    hub.publish("a", "c1", partial(2, "wor"), 102.0)
-    hub.publish("a", "c1", final(2, "world"), 102.0)
+    feed_hub(hub, "a", "c1", partial(2, "wor"), 102.0)
+    feed_hub(hub, "a", "c1", final(2, "world"), 102.0)
     assert [(f["type"], f["text"]) for f in drain(viewer)] == [("final", "world")]
     assert hub.counters.partials_coalesced == 1
 
@@ -119,12 +120,12 @@ def test_replayed_finals_are_not_sent_twice() -> None:
     """A resumed connection replays finals the viewers already have; they are not fanned out again."""
     hub = started_hub()
     viewer = hub.subscribe("a", "c1", lambda: None, 100.0)
-    hub.publish("a", "c1", final(1), 101.0)
-    hub.publish("a", "c1", CallEnded("c1", 1), 102.0)
+    feed_hub(hub, "a", "c1", final(1), 101.0)
+    feed_hub(hub, "a", "c1", CallEnded("c1", 1), 102.0)
     again = hub.subscribe("a", "c1", lambda: None, 103.0, wait=True)  # reconnecting page, call ended
-    hub.publish("a", "c1", START, 104.0)  # the media server resumes the call
-    hub.publish("a", "c1", final(1), 104.0)
-    hub.publish("a", "c1", final(2), 105.0)
+    feed_hub(hub, "a", "c1", START, 104.0)  # the media server resumes the call
+    feed_hub(hub, "a", "c1", final(1), 104.0)
+    feed_hub(hub, "a", "c1", final(2), 105.0)
     assert [f["seq"] for f in drain(viewer) if f["type"] == "final"] == [1]
     assert [f["type"] for f in drain(again)] == ["call", "consent", "final", "call_ended"]
     late = hub.subscribe("a", "c1", lambda: None, 106.0)
@@ -134,8 +135,8 @@ def test_replayed_finals_are_not_sent_twice() -> None:
 def test_declined_erases_the_finals_kept_for_late_joiners() -> None:
     """After the caller declines, a late joiner gets the declined state and no transcript."""
     hub = started_hub()
-    hub.publish("a", "c1", final(1, "my number is"), 101.0)
-    hub.publish("a", "c1", ConsentState("declined", 2.0), 102.0)
+    feed_hub(hub, "a", "c1", final(1, "my number is"), 101.0)
+    feed_hub(hub, "a", "c1", ConsentState("declined", 2.0), 102.0)
     frames = drain(hub.subscribe("a", "c1", lambda: None, 103.0))
     assert [f["type"] for f in frames] == ["call", "consent"] and frames[1]["state"] == "declined"
 
@@ -149,7 +150,7 @@ def test_limits_refuse_extra_viewers_and_ended_calls_expire() -> None:
     hub.subscribe("a", "w1", lambda: None, 100.0, wait=True)
     with pytest.raises(TooManyViewers):
         hub.subscribe("a", "w2", lambda: None, 100.0, wait=True)
-    hub.publish("a", "c1", CallEnded("c1", 0), 101.0)
+    feed_hub(hub, "a", "c1", CallEnded("c1", 0), 101.0)
     assert drain(hub.subscribe("a", "c1", lambda: None, 105.0))[-1]["type"] == "call_ended"
     with pytest.raises(NotVisible):
         hub.subscribe("a", "c1", lambda: None, 112.0)

@@ -12,6 +12,7 @@ import pytest
 from bench.audio import Clip, read_wav
 from bench.client import Action, StreamOptions, stream_call
 from protocol.messages import AudioFormat, CallEnded, ConsentEvent, Final, Partial, Ready, Redaction, Start
+from tests.call_events import publish_to_runtime
 from tests.captions.helpers import hub_of, until_viewers
 from tests.conftest import AUDIO, TOKEN, Gateway
 
@@ -119,8 +120,8 @@ async def test_captions_page_follows_a_live_two_leg_call(gateway: Gateway, brows
 
 async def _publish_call(gw: Gateway, call_id: str, finals: int) -> None:
     rt = gw.runtime
-    rt.publish("tenant-a", call_id, Start(call_id, AudioFormat("pcm_s16le", 16000, 2), ("agent", "caller")))
-    rt.publish("tenant-a", call_id, Ready("s", call_id, "active", "tiny.en", ("en",)))
+    publish_to_runtime(rt, "tenant-a", call_id, Start(call_id, AudioFormat("pcm_s16le", 16000, 2), ("agent", "caller")))
+    publish_to_runtime(rt, "tenant-a", call_id, Ready("s", call_id, "active", "tiny.en", ("en",)))
     for seq in range(1, finals + 1):
         await _publish_final(gw, call_id, seq)
 
@@ -129,9 +130,9 @@ async def _publish_final(gw: Gateway, call_id: str, seq: int) -> None:
     leg = ("agent", "caller")[seq % 2]
     text = f"Line {seq}: my card is 4111 and my name is Ann, thank you."
     span = Redaction("card_number", text.index("4111"), text.index("4111") + 4)
-    gw.runtime.publish("tenant-a", call_id, Partial(leg, f"u{seq}", text[:8], seq * 3.0, seq * 3.0 + 1))
-    gw.runtime.publish("tenant-a", call_id, Final(seq, leg, f"u{seq}", text, seq * 3.0, seq * 3.0 + 2.5, "en",
-                                                  redactions=(span,)))
+    publish_to_runtime(gw.runtime, "tenant-a", call_id, Partial(leg, f"u{seq}", text[:8], seq * 3.0, seq * 3.0 + 1))
+    final = Final(seq, leg, f"u{seq}", text, seq * 3.0, seq * 3.0 + 2.5, "en", redactions=(span,))
+    publish_to_runtime(gw.runtime, "tenant-a", call_id, final)
     await asyncio.sleep(0)
 
 
@@ -154,7 +155,7 @@ async def test_page_mechanics_redaction_scrolling_and_zoom(gateway: Gateway, bro
     await page.keyboard.press("Enter")
     await page.wait_for_function(AT_BOTTOM)
     assert await page.locator("#jump").is_hidden()
-    gateway.runtime.publish("tenant-a", "mech", CallEnded("mech", 31))
+    publish_to_runtime(gateway.runtime, "tenant-a", "mech", CallEnded("mech", 31))
     await page.wait_for_function("() => document.getElementById('consent').dataset.state === 'ended'")
 
     zoomed = await open_captions(browser, gateway, "mech", "Call ended", viewport={"width": 450, "height": 400},

@@ -15,8 +15,9 @@ import websockets
 
 from bench.audio import concat, read_wav, silence
 from bench.client import CallRun, StreamOptions, stream_call
-from gateway.caption_viewer import TOO_SLOW
+from gateway.core.caption_viewer import TOO_SLOW
 from protocol.messages import AudioFormat, CallEnded, Final, Partial, Ready, Start
+from tests.call_events import publish_to_runtime
 from tests.captions.helpers import ViewerRun, captions_url, hub_of, until_viewers, watch
 from tests.conftest import AUDIO, TOKEN, TOKEN_B, Gateway
 
@@ -116,16 +117,16 @@ async def _slow_viewer(gw: Gateway, call_id: str) -> websockets.ClientConnection
 async def _flood(gw: Gateway, call_id: str, stop: Any, most: int) -> int:
     """Publish a talkative call through the runtime's listener hook until `stop()`; returns its finals."""
     rt, text = gw.runtime, "word " * 800
-    rt.publish("tenant-a", call_id, Start(call_id, AudioFormat("mulaw", 8000, 2), ("agent", "caller")))
-    rt.publish("tenant-a", call_id, Ready("s-flood", call_id, "active", "tiny.en", ("en",)))
+    publish_to_runtime(rt, "tenant-a", call_id, Start(call_id, AudioFormat("mulaw", 8000, 2), ("agent", "caller")))
+    publish_to_runtime(rt, "tenant-a", call_id, Ready("s-flood", call_id, "active", "tiny.en", ("en",)))
     seq = 0
     while not stop() and seq < most:
         seq += 1
-        rt.publish("tenant-a", call_id, Partial("agent", f"u{seq}", "word word", seq, seq + 0.5))
+        publish_to_runtime(rt, "tenant-a", call_id, Partial("agent", f"u{seq}", "word word", seq, seq + 0.5))
         await asyncio.sleep(0.001)
-        rt.publish("tenant-a", call_id, Final(seq, "agent", f"u{seq}", text, seq, seq + 1.0, "en"))
+        publish_to_runtime(rt, "tenant-a", call_id, Final(seq, "agent", f"u{seq}", text, seq, seq + 1.0, "en"))
         await asyncio.sleep(0.001)
-    rt.publish("tenant-a", call_id, CallEnded(call_id, seq))
+    publish_to_runtime(rt, "tenant-a", call_id, CallEnded(call_id, seq))
     return seq
 
 

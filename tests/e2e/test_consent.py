@@ -8,7 +8,7 @@ from typing import Any
 
 from bench.audio import Clip, concat, read_wav, silence
 from bench.client import Action, CallRun, StreamOptions, stream_call
-from gateway.session import SessionCounters
+from gateway.core.session import SessionCounters
 from protocol.messages import ConsentEvent, Dtmf
 from tests.conftest import AUDIO, TOKEN, Gateway
 

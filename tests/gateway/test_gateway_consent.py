@@ -6,7 +6,7 @@ from typing import get_args
 
 import pytest
 
-from gateway.consent import TRANSITIONS, ConsentMachine, Event, IllegalTransition, State
+from gateway.core.consent import TRANSITIONS, ConsentMachine, Event, IllegalTransition, State
 
 STATES: tuple[State, ...] = get_args(State)
 EVENTS: tuple[Event, ...] = get_args(Event)

@@ -9,7 +9,7 @@ import httpx
 import websockets
 
 from bench.audio import encode, read_wav
-from gateway.metrics import TRANSPORTS
+from gateway.transports import TRANSPORTS
 from protocol.codec import Mode, encode_client, parse_server
 from protocol.messages import AudioChunk, AudioFormat, Start, Stop
 from tests.captions.helpers import until_viewers, watch

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from asr.types import DecodeResult, WordTiming
 from bench.audio import Clip, encode, read_wav
-from gateway.redaction import CallRedaction
-from gateway.session import CallSession, Decode, Effect, Send, Ticket
-from gateway.session_config import SessionConfig
+from gateway.core.redaction import CallRedaction
+from gateway.core.session import CallSession, Decode, Effect, Send, Ticket
+from gateway.core.session_config import SessionConfig
 from privacy import Policy
 from protocol.errors import BadMessage
 from protocol.messages import (
@@ -33,11 +32,11 @@ from protocol.messages import (
     Start,
     Stop,
 )
+from tests.conftest import AUDIO
 from vad.config import VadConfig
 from vad.endpointer import LegEndpointer
 from vad.silero import SileroModel
 
-AUDIO = Path("/work/shared/audio")
 RATE16 = 16000
 PCM16 = AudioFormat("pcm_s16le", 16000, 1)
 MULAW8_STEREO = AudioFormat("mulaw", 8000, 2)

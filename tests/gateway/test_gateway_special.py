@@ -6,6 +6,8 @@ with scripted results; one test runs the policy over a real socket with a script
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator, Sequence
 
@@ -14,8 +16,8 @@ import websockets
 
 from asr.testing import FakeTranscriber
 from asr.types import DecodeRequest, DecodeResult, WordTiming
-from gateway.redaction import CallRedaction, sentences
-from gateway.session import CallSession, Effect
+from gateway.core.redaction import CallRedaction, sentences
+from gateway.core.session import CallSession, Effect
 from privacy import Policy
 from protocol.messages import ConsentEvent, ConsentState, Final, Partial, PrivacyEvent, SpecialPolicy, Stop
 from tests.conftest import TOKEN, Gateway, make_config, start_gateway
@@ -176,7 +178,9 @@ async def scripted_gw(vad_model: SileroModel) -> AsyncIterator[Gateway]:
     await task
 
 
-async def run_call(gw: Gateway, call_id: str, **start: object) -> list[dict[str, object]]:
+async def run_call(gw: Gateway, call_id: str, drop_after: str | None = None,
+                   **start: object) -> list[dict[str, object]]:
+    """One call over the socket; with `drop_after` the client leaves without `stop` once that message came."""
     pcm = jfk().samples.tobytes()
     msg = {"type": "start", "call_id": call_id, "consent": "granted", "language": "en",
            "audio": {"encoding": "pcm_s16le", "sample_rate": 16000, "channels": 1}, **start}
@@ -184,8 +188,18 @@ async def run_call(gw: Gateway, call_id: str, **start: object) -> list[dict[str,
         await ws.send(json.dumps(msg))
         for i in range(0, len(pcm), 6400):
             await ws.send(pcm[i : i + 6400])
-        await ws.send(json.dumps({"type": "stop"}))
-        return [json.loads(frame) async for frame in ws]
+        if drop_after is not None:
+            dropped: list[dict[str, object]] = []
+            async for frame in ws:
+                dropped.append(json.loads(frame))
+                if dropped[-1]["type"] == drop_after:
+                    return dropped
+        got: list[dict[str, object]] = []
+        with contextlib.suppress(websockets.ConnectionClosed):  # an error closes with its own code
+            await ws.send(json.dumps({"type": "stop"}))
+            async for frame in ws:
+                got.append(json.loads(frame))
+        return got
 
 
 async def test_policy_per_call_over_the_wire(scripted_gw: Gateway) -> None:
@@ -206,9 +220,16 @@ async def test_policy_per_call_over_the_wire(scripted_gw: Gateway) -> None:
 
 
 async def test_a_stopped_call_stays_stopped_after_a_reconnect(scripted_gw: Gateway) -> None:
-    """Reconnecting with the same call_id after a special-category stop does not restart transcription:
-    the second connection produces no final."""
-    first = await run_call(scripted_gw, "stop-then-reconnect", special_categories="stop")
+    """Resuming a dropped call after a special-category stop does not restart transcription: the second
+    connection produces no final; after a normal end the call_id is refused outright."""
+    first = await run_call(scripted_gw, "stop-then-reconnect", drop_after="privacy", special_categories="stop")
     assert any(m["type"] == "privacy" for m in first)
-    again = await run_call(scripted_gw, "stop-then-reconnect", special_categories="stop")
+    record = scripted_gw.runtime.registry.get("tenant-a", "stop-then-reconnect")
+    for _ in range(500):  # the server notices the drop (bounded wait)
+        if record is None or not record.live:
+            break
+        await asyncio.sleep(0.01)
+    again = await run_call(scripted_gw, "stop-then-reconnect", special_categories="stop", resume_from=1)
     assert [m["type"] for m in again if m["type"] not in ("partial",)] == ["ready", "closed"]
+    ended = await run_call(scripted_gw, "stop-then-reconnect", special_categories="stop")
+    assert [m["type"] for m in ended] == ["error"] and ended[0]["code"] == "bad_message"

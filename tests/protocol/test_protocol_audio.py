@@ -14,8 +14,9 @@ from protocol.audio import TARGET_RATE, AudioDecoder, frame_count
 from protocol.errors import BadAudio
 from protocol.g711 import alaw_encode, ulaw_encode
 from protocol.messages import AudioFormat
+from tests.conftest import AUDIO
 
-JFK_8K = Path("/work/shared/audio/real/jfk_tel8k.wav")
+JFK_8K = AUDIO / "real" / "jfk_tel8k.wav"
 
 
 def read_wav(path: Path) -> tuple[npt.NDArray[np.int16], int]:

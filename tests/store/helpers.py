@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from gateway.store_listener import StoreListener
 from protocol.messages import AudioFormat, CallEnded, ConsentState, Final, Ready, Start, Word
-from store import StoreListener
+from tests.call_events import publish_to
 
 TENANT = "tenant-a"
 
@@ -23,16 +24,16 @@ def start(call_id: str, purposes: tuple[str, ...], consent: str = "granted") -> 
 def call(listener: StoreListener, call_id: str, purposes: tuple[str, ...], texts: list[str],
          end: bool = True, tenant: str = TENANT) -> None:
     """A call granted at start whose finals are `texts` (published as the session would)."""
-    listener(tenant, call_id, start(call_id, purposes))
-    listener(tenant, call_id, Ready("s1", call_id, "active", "base", ("nl",)))
+    publish_to(listener, tenant, call_id, start(call_id, purposes))
+    publish_to(listener, tenant, call_id, Ready("s1", call_id, "active", "base", ("nl",)))
     for seq, text in enumerate(texts, 1):
-        listener(tenant, call_id, final(seq, text))
+        publish_to(listener, tenant, call_id, final(seq, text))
     if end:
-        listener(tenant, call_id, CallEnded(call_id, len(texts)))
+        publish_to(listener, tenant, call_id, CallEnded(call_id, len(texts)))
 
 
 def consent(listener: StoreListener, call_id: str, state: str, at: float, tenant: str = TENANT) -> None:
-    listener(tenant, call_id, ConsentState(state, at))  # type: ignore[arg-type]
+    publish_to(listener, tenant, call_id, ConsentState(state, at))  # type: ignore[arg-type]
 
 
 def files_containing(root: Path, needle: bytes) -> list[Path]:

@@ -17,10 +17,11 @@ import websockets
 
 from asr.testing import FakeTranscriber
 from bench.audio import read_wav
+from gateway.store_listener import CALLER_ACTOR, StoreListener
 from protocol.messages import AudioFormat, CallEnded, Ready, Start
-from store import MasterKey, SqlTranscriptStore, StoreConfig, StoreListener, SubjectLink
+from store import MasterKey, SqlTranscriptStore, StoreConfig, SubjectLink
 from store.keys import write_key_file
-from store.listener import CALLER_ACTOR
+from tests.call_events import publish_to
 from tests.captions.helpers import until_viewers, watch
 from tests.conftest import AUDIO, TOKEN, Gateway, make_config, start_gateway
 from tests.store.conftest import CONFIG, Backend
@@ -126,15 +127,15 @@ async def test_caller_is_linked_once_when_consent_first_becomes_active(store: Sq
                                                                        backend: Backend) -> None:
     """Nothing is linked while consent is pending; the first `active` links the caller, a resume does not again."""
     listener = StoreListener(store)
-    listener(TENANT, "c1", _start_with_caller("c1", ("quality",)))
-    listener(TENANT, "c1", Ready("s1", "c1", "pending", "base", ("nl",)))
+    publish_to(listener, TENANT, "c1", _start_with_caller("c1", ("quality",)))
+    publish_to(listener, TENANT, "c1", Ready("s1", "c1", "pending", "base", ("nl",)))
     await store.flush()
     assert (await store.export_subject(TENANT, CALLER, "t")).calls == ()
     consent(listener, "c1", "active", 2.0)
-    listener(TENANT, "c1", final(1, "hallo"))
+    publish_to(listener, TENANT, "c1", final(1, "hallo"))
     consent(listener, "c1", "paused", 3.0)
     consent(listener, "c1", "active", 4.0)
-    listener(TENANT, "c1", CallEnded("c1", 1))
+    publish_to(listener, TENANT, "c1", CallEnded("c1", 1))
     await store.flush()
     (exported,) = (await store.export_subject(TENANT, CALLER, "t")).calls
     assert exported.transcript.call.call_id == "c1" and [f.text for f in exported.transcript.finals] == ["hallo"]
@@ -144,9 +145,9 @@ async def test_caller_is_linked_once_when_consent_first_becomes_active(store: Sq
 async def test_caller_of_an_unstored_call_is_dropped_quietly(store: SqlTranscriptStore, backend: Backend) -> None:
     """A call with no configured purpose has no row, so its caller is not linked (and nothing fails)."""
     listener = StoreListener(store)
-    listener(TENANT, "c2", _start_with_caller("c2", ("marketing",)))
-    listener(TENANT, "c2", Ready("s2", "c2", "active", "base", ("nl",)))
-    listener(TENANT, "c2", CallEnded("c2", 0))
+    publish_to(listener, TENANT, "c2", _start_with_caller("c2", ("marketing",)))
+    publish_to(listener, TENANT, "c2", Ready("s2", "c2", "active", "base", ("nl",)))
+    publish_to(listener, TENANT, "c2", CallEnded("c2", 0))
     await store.flush()
     assert (await store.export_subject(TENANT, CALLER, "t")).calls == ()
     assert _links(backend) == []

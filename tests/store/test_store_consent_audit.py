@@ -13,9 +13,11 @@ import websockets
 from starlette.applications import Starlette
 
 from asr.testing import FakeTranscriber
+from gateway.store_listener import StoreListener
 from protocol.messages import ConsentState, Ready
-from store import MasterKey, SqlTranscriptStore, StoreConfig, StoreListener
+from store import MasterKey, SqlTranscriptStore, StoreConfig
 from store.keys import write_key_file
+from tests.call_events import publish_to
 from tests.conftest import TOKEN, Gateway, make_config, start_gateway
 from tests.store.conftest import CONFIG, Backend
 from tests.store.helpers import TENANT, start
@@ -31,10 +33,10 @@ def consent_rows(backend: Backend, call_id: str) -> list[dict[str, Any]]:
 async def test_consent_rows_carry_the_announcement(store: SqlTranscriptStore, backend: Backend) -> None:
     """A consent change published with an announcement version is audited with it; one without, with null."""
     listener = StoreListener(store)
-    listener(TENANT, "a", start("a", ("quality",), consent="pending"))
-    listener(TENANT, "a", Ready("s", "a", "pending", "base", ("nl",)))
-    listener(TENANT, "a", ConsentState("active", 4.25, "ivr-consent-v7"))
-    listener(TENANT, "a", ConsentState("paused", 9.0, "ivr-consent-v7"))
+    publish_to(listener, TENANT, "a", start("a", ("quality",), consent="pending"))
+    publish_to(listener, TENANT, "a", Ready("s", "a", "pending", "base", ("nl",)))
+    publish_to(listener, TENANT, "a", ConsentState("active", 4.25, "ivr-consent-v7"))
+    publish_to(listener, TENANT, "a", ConsentState("paused", 9.0, "ivr-consent-v7"))
     await store.flush()
     rows = consent_rows(backend, "a")
     assert [(r["state"], r["at"], r["announcement"]) for r in rows] == [

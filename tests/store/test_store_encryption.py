@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from structlog.testing import capture_logs
 
-from store import CallNotFound, KeyRing, MasterKey, SqlTranscriptStore, StoreListener
+from gateway.store_listener import StoreListener
+from store import CallNotFound, KeyRing, MasterKey, SqlTranscriptStore
 from tests.store.conftest import CONFIG, Backend, Clock
 from tests.store.helpers import TENANT, call, files_containing
 

@@ -6,9 +6,11 @@ import json
 
 import pytest
 
+from gateway.store_listener import StoreListener
 from protocol.messages import CallEnded, Ready
-from store import PurposeDenied, SqlTranscriptStore, StoreListener
+from store import PurposeDenied, SqlTranscriptStore
 from store.__main__ import main as store_cli
+from tests.call_events import publish_to
 from tests.store.conftest import DAY, T0, Backend, Clock
 from tests.store.helpers import TENANT, call, consent, final, start
 
@@ -55,16 +57,16 @@ async def test_purge_follows_the_longest_purpose(store: SqlTranscriptStore, cloc
 async def test_nothing_stored_before_consent_is_active(store: SqlTranscriptStore) -> None:
     """Finals published while consent is pending are not stored; after `active` they are."""
     listener = StoreListener(store)
-    listener(TENANT, "p", start("p", ("quality",), consent="pending"))
-    listener(TENANT, "p", Ready("s", "p", "pending", "base", ("nl",)))
-    listener(TENANT, "p", final(1, "te vroeg"))
+    publish_to(listener, TENANT, "p", start("p", ("quality",), consent="pending"))
+    publish_to(listener, TENANT, "p", Ready("s", "p", "pending", "base", ("nl",)))
+    publish_to(listener, TENANT, "p", final(1, "te vroeg"))
     await store.flush()
     assert await store.list_calls(TENANT) == []
     consent(listener, "p", "active", 4.0)
-    listener(TENANT, "p", final(2, "op tijd"))
+    publish_to(listener, TENANT, "p", final(2, "op tijd"))
     consent(listener, "p", "paused", 6.0)
-    listener(TENANT, "p", final(3, "van voor de pauze"))
-    listener(TENANT, "p", CallEnded("p", 3))
+    publish_to(listener, TENANT, "p", final(3, "van voor de pauze"))
+    publish_to(listener, TENANT, "p", CallEnded("p", 3))
     await store.flush()
     finals = (await store.read_transcript(TENANT, "p", "quality", "t")).finals
     assert [(f.seq, f.text) for f in finals] == [(2, "op tijd"), (3, "van voor de pauze")]
@@ -79,7 +81,7 @@ async def test_declined_erases_what_was_stored(store: SqlTranscriptStore, backen
     await store.flush()
     assert len(await store.list_calls(TENANT)) == 1
     consent(listener, "d", "declined", 9.5)
-    listener(TENANT, "d", final(2, "na de opt-out"))
+    publish_to(listener, TENANT, "d", final(2, "na de opt-out"))
     await store.flush()
     assert await store.list_calls(TENANT) == []
     assert backend.query("SELECT COUNT(*) FROM finals") == [(0,)]

@@ -16,8 +16,9 @@ from asr.types import Transcriber
 from bench.audio import Clip
 from bench.client import StreamOptions, stream_call
 from bench.wer import normalize, wer
-from gateway.telephony import AudioSocketServer
+from gateway.transports.audiosocket import AudioSocketServer
 from protocol.messages import CallEnded, ConsentState, Final, ServerMessage, Start
+from tests.call_events import wire_listener
 from tests.conftest import AUDIO, TOKEN, Gateway, make_config, start_gateway
 from vad.silero import SileroModel
 
@@ -80,7 +81,7 @@ async def telephony_gateway(engines: dict[str, Transcriber], vad_model: SileroMo
                              "audiosocket_params": ENGLISH_GRANTED} | overrides))
     gw, task = await start_gateway(config, engines, vad_model)
     log = CallLog()
-    gw.runtime.listeners.append(log)
+    gw.runtime.bus.subscribe(wire_listener(log))
     app = gw.server.config.app
     assert isinstance(app, Starlette) and isinstance(app.state.audiosocket, AudioSocketServer)
     try:

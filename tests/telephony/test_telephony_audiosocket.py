@@ -8,7 +8,7 @@ import uuid
 
 from asr.types import Transcriber
 from bench.audio import Clip, read_wav
-from gateway.telephony import AudioSocketConnection
+from gateway.transports.audiosocket import AudioSocketConnection
 from protocol.messages import Closed, Start
 from tests.telephony.conftest import (
     JFK,

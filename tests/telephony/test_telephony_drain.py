@@ -10,7 +10,7 @@ import pytest
 
 from asr.types import Transcriber
 from bench.audio import Clip, read_wav
-from gateway.telephony.websocket import TwilioConnection
+from gateway.transports.adapter_ws import AdapterConnection
 from protocol.messages import Closed
 from tests.telephony.conftest import (
     JFK,
@@ -31,7 +31,8 @@ async def until_audio(tel: Telephony, seconds: float) -> None:
     """Wait until the open Twilio call has handed `seconds` of audio to its session."""
     while True:
         for conn in list(tel.gw.runtime.connections):
-            session = conn.driver.session if isinstance(conn, TwilioConnection) else None
+            twilio = isinstance(conn, AdapterConnection) and conn.transport == "twilio"
+            session = conn.driver.session if twilio else None
             if session is not None and session.now >= seconds:
                 return
         await asyncio.sleep(0.01)

@@ -10,9 +10,9 @@ import numpy as np
 import numpy.typing as npt
 import soxr
 
+from tests.conftest import AUDIO
 from vad import SileroModel
 
-AUDIO = Path("/work/shared/audio")
 JFK = AUDIO / "real" / "jfk.wav"
 CALL_EN = AUDIO / "synthetic" / "synthetic_call_en.wav"
 RATE = 16000

@@ -7,6 +7,7 @@ import asyncio
 import httpx
 
 from protocol.messages import CallEnded
+from tests.call_events import wire_listener
 from tests.conftest import AUDIO, TOKEN, Gateway
 from tests.webrtc.helpers import ASK_NOT, FELLOW, ScriptTrack, clip48k, dial, silence, words
 
@@ -75,7 +76,7 @@ async def test_offer_needs_a_token_and_a_usable_body(gateway: Gateway) -> None:
 async def test_a_bad_data_channel_message_ends_the_call_with_an_error(gateway: Gateway) -> None:
     """Invalid JSON on the data channel gets a `bad_message` error there, and the call is released."""
     ended = asyncio.Event()
-    gateway.runtime.listeners.append(lambda _t, cid, msg: ended.set() if isinstance(msg, CallEnded) else None)
+    gateway.runtime.bus.subscribe(wire_listener(lambda _t, _c, m: ended.set() if isinstance(m, CallEnded) else None))
     track = ScriptTrack([silence(0.5)], [None], SPEED)
     phone = await dial(gateway.http, TOKEN, [track], call_id="rtc-bad", language="en", consent="granted")
     await phone.wait_for("ready")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from av import AudioFrame
 
-from gateway.webrtc_audio import RATE, FramePcm, LegInterleaver
+from gateway.transports.webrtc_audio import RATE, FramePcm, LegInterleaver
 
 
 def _frame(samples: np.ndarray, pts: int, layout: str = "stereo") -> AudioFrame:

@@ -12,6 +12,7 @@ import pytest
 from playwright.async_api import async_playwright
 
 from protocol.messages import Final, ServerMessage, Start
+from tests.call_events import wire_listener
 from tests.captions.helpers import until_viewers
 from tests.conftest import TOKEN, Gateway
 from tests.webrtc.helpers import ASK_NOT, RATE, clip48k, silence, words
@@ -49,7 +50,7 @@ async def test_softphone_page_shows_live_finals_from_a_fake_microphone(gateway: 
         if call_id == "rtc-browser" and isinstance(msg, Final):
             heard.append(msg)
 
-    gateway.runtime.listeners.append(listener)
+    gateway.runtime.bus.subscribe(wire_listener(listener))
     wav = _fake_mic_wav(tmp_path / "mic.wav")
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=_chromium_args(wav))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from protocol.messages import CallEnded, Final, ServerMessage, Start
+from tests.call_events import wire_listener
 from tests.conftest import TOKEN, Gateway
 from tests.webrtc.helpers import ASK_NOT, ScriptTrack, clip48k, dial, silence, words
 
@@ -21,7 +22,7 @@ def _record(gateway: Gateway, call_id: str) -> tuple[list[Final], asyncio.Event]
         elif cid == call_id and isinstance(msg, CallEnded):
             ended.set()
 
-    gateway.runtime.listeners.append(listener)
+    gateway.runtime.bus.subscribe(wire_listener(listener))
     return finals, ended
 
 

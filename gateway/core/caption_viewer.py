@@ -2,7 +2,7 @@
 
 Theory of operation
 -------------------
-The hub (`gateway.caption_hub`) offers each viewer pre-encoded JSON frames from inside the call's own
+The hub (`gateway.core.caption_hub`) offers each viewer pre-encoded JSON frames from inside the call's own
 code path, so offering never blocks: it appends to this queue and calls `wake`. The async shell pops
 frames with `pop()` at whatever pace the viewer's socket takes, and closes the socket with
 `close_code` once `pop()` returns None and the viewer is finished.

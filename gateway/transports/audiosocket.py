@@ -22,14 +22,15 @@ import structlog
 
 from gateway.driver import CallDriver
 from gateway.runtime import Runtime
-from gateway.telephony.pump import deliver, frames_for
+from gateway.transports.pump import deliver, frames_for
+from gateway.transports.shell import guarded, next_input
 from protocol.adapters import AudioSocketAdapter
-from protocol.errors import InternalError, ProtocolError
+from protocol.errors import ProtocolError
 from protocol.messages import ServerMessage
 
 __all__ = ["HANGUP_FRAME", "AudioSocketConnection", "AudioSocketServer", "start_audiosocket"]
 
-log = structlog.get_logger("gateway.telephony.audiosocket")
+log = structlog.get_logger("gateway.transports.audiosocket")
 
 #: Kind 0x00 (terminate), length 0: sent when we end the call (drain, idle timeout).
 HANGUP_FRAME = b"\x00\x00\x00"
@@ -66,12 +67,7 @@ class AudioSocketConnection:
         """Serve the connection until the call ends; always releases the call and closes the socket."""
         self.rt.connections.add(self)
         try:
-            await self._receive_loop()
-        except ProtocolError as exc:
-            await self.driver.fail(exc)
-        except Exception as exc:  # our bug: log once with the traceback, end the call as 'internal'
-            log.error("audiosocket_internal_error", exc_info=exc)
-            await self.driver.fail(InternalError("internal error"))
+            await guarded(self.driver, self._receive_loop(), "audiosocket_internal_error")
         finally:
             self.rt.connections.discard(self)
             self.driver.end()
@@ -82,18 +78,13 @@ class AudioSocketConnection:
                 await self.writer.wait_closed()
 
     async def _receive_loop(self) -> None:
-        idle = self.rt.config.idle_timeout_s
         while True:
-            read = asyncio.ensure_future(self._read())
-            drain = asyncio.ensure_future(self._drain.wait())
-            done, _ = await asyncio.wait({read, drain}, timeout=idle, return_when=asyncio.FIRST_COMPLETED)
-            drain.cancel()
-            if read not in done:
-                read.cancel()
+            data = await next_input(self._read(), self.rt.config.idle_timeout_s, self._drain)
+            if not isinstance(data, bytes):  # idle timeout or shutdown: flush, then hang up
                 await self.driver.finish()
                 self._write([HANGUP_FRAME])
                 return
-            if await self._feed(read.result()):
+            if await self._feed(data):
                 return
 
     async def _read(self) -> bytes:

@@ -2,14 +2,15 @@
 
 Theory of operation
 -------------------
-The runtime's listener hook feeds `publish` synchronously, from inside the call's own code path, so the
+The runtime's event bus feeds `on_event` synchronously, from inside the call's own code path, so the
 hub never blocks, awaits or raises there: it encodes each message once and offers the frame to every
-viewer's bounded queue (`gateway.caption_viewer`, which also holds the slow-viewer policy).
+viewer's bounded queue (`gateway.core.caption_viewer`, which also holds the slow-viewer policy).
 
 Per call, keyed by (tenant, call_id) so that tenants never see each other's calls, the hub keeps the
-legs, the consent state and the finals so far (the last `max_history`; all erased when the caller
-declines). A late joiner is first sent a `call` frame (call_id, legs, started_at), the current `consent`
-state and the finals so far, then the live stream, ending with `call_ended`. A final whose `seq` was
+legs, the consent state and the finals so far (the last `max_history`; all dropped on `CallErased`,
+when the caller declines or an erasure request removes the call, and none kept after it). A late
+joiner is first sent a `call` frame (call_id, legs, started_at), the current `consent` state and the
+finals so far, then the live stream, ending with `call_ended`. A final whose `seq` was
 already published (a resumed connection replays them) is not sent twice. An ended call stays
 available for `ended_ttl_s`, so a viewer that reconnects just after the end still gets every final.
 
@@ -24,9 +25,9 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import cast
 
-from gateway.caption_viewer import TOO_SLOW, HubConfig, HubCounters, Key, NotVisible, TooManyViewers, Viewer
+from gateway.core.caption_viewer import TOO_SLOW, HubConfig, HubCounters, Key, NotVisible, TooManyViewers, Viewer
+from gateway.core.events import CallErased, CallEvent, CallOpened, ConnectionClosed, ConsentChanged, Sent
 from protocol.codec import Mode, encode_server
 from protocol.messages import (
     CallEnded,
@@ -34,7 +35,6 @@ from protocol.messages import (
     ConsentStateName,
     Final,
     Partial,
-    Ready,
     ServerMessage,
     Start,
 )
@@ -71,7 +71,7 @@ class CallSummary:
 class _Call:
     """What the hub knows about one call: legs, consent, the finals so far, its viewers."""
 
-    __slots__ = ("consent", "ended_at", "finals", "last_seq", "legs", "live", "started_at", "viewers")
+    __slots__ = ("consent", "ended_at", "erased", "finals", "last_seq", "legs", "live", "started_at", "viewers")
 
     def __init__(self, max_history: int) -> None:
         self.legs: tuple[str, ...] = ()
@@ -81,6 +81,7 @@ class _Call:
         self.consent: tuple[ConsentStateName, float] = ("pending", 0.0)
         self.finals: deque[str] = deque(maxlen=max_history)
         self.last_seq = 0
+        self.erased = False  # declined or erased on request: finals are no longer kept or replayed
         self.viewers: list[Viewer] = []
 
     def call_frame(self, call_id: str) -> str:
@@ -107,28 +108,39 @@ class CaptionHub:
         self.counters = HubCounters()
         self._calls: dict[Key, _Call] = {}
 
-    def publish(self, tenant: str, call_id: str, msg: ServerMessage | Start, now: float) -> None:
-        """Take one message of a call (the runtime listener); `now` is wall-clock seconds. Never blocks."""
-        key = (tenant, call_id)
-        if isinstance(msg, Start):
+    def on_event(self, event: CallEvent, now: float) -> None:
+        """Take one call event (the bus listener); `now` is wall-clock seconds. Never blocks."""
+        key = (event.tenant, event.call_id)
+        if isinstance(event, CallOpened):
             self._expire(now)
-            self._begin(key, msg, now)
+            self._begin(key, event.start, now)
             return
         call = self._calls.get(key)
-        if call is None or not call.live:
+        if call is None:
             return
+        if isinstance(event, CallErased):
+            call.finals.clear()  # nothing of the call is kept, and a late joiner is sent none of it
+            call.last_seq = 0
+            call.erased = True
+            return
+        if not call.live:
+            return
+        if isinstance(event, ConsentChanged):
+            self._consent(call, event.state, event.at)
+        elif isinstance(event, Sent):
+            self._message(call, event.message)
+        elif isinstance(event, ConnectionClosed):
+            call.live, call.ended_at = False, now
+            self._fan_out(call, _frame(CallEnded(event.call_id, event.finals)), last=True)
+            call.viewers.clear()
+
+    def _message(self, call: _Call, msg: ServerMessage) -> None:
         if isinstance(msg, Partial):
             frame = _frame(msg)
             for viewer in call.viewers:
                 viewer.offer_partial(msg.utterance_id, frame)
-        elif isinstance(msg, Final):
+        elif isinstance(msg, Final) and not call.erased:
             self._final(call, msg)
-        elif isinstance(msg, Ready | ConsentState):
-            self._consent(call, msg)
-        elif isinstance(msg, CallEnded):
-            call.live, call.ended_at = False, now
-            self._fan_out(call, _frame(CallEnded(call_id, msg.finals)), last=True)
-            call.viewers.clear()
 
     def subscribe(self, tenant: str, call_id: str, wake: Callable[[], None], now: float,
                   wait: bool = False) -> Viewer:
@@ -204,12 +216,8 @@ class CaptionHub:
         call.finals.append(frame)
         self._fan_out(call, frame, final_uid=msg.utterance_id)
 
-    def _consent(self, call: _Call, msg: Ready | ConsentState) -> None:
-        state, at = (cast(ConsentStateName, msg.consent), 0.0) if isinstance(msg, Ready) else (msg.state, msg.at)
+    def _consent(self, call: _Call, state: ConsentStateName, at: float) -> None:
         call.consent = (state, at)
-        if state == "declined":
-            call.finals.clear()  # the caller opted out: nothing of the call is kept
-            call.last_seq = 0
         self._fan_out(call, _frame(ConsentState(state, at)))
 
     def _fan_out(self, call: _Call, frame: str, final_uid: str | None = None, last: bool = False) -> None:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from gateway.captions import service_for
+from gateway.http.captions import service_for
 from gateway.runtime import Runtime
-
-#: Transports whose open-connection gauge is always exposed (0 when none is open).
-TRANSPORTS = ("native", "asterisk", "freeswitch", "twilio", "telnyx", "jambonz", "audiosocket", "webrtc")
+from gateway.transports import TRANSPORTS
 
 _Sample = tuple[str, float]
 """(label set as written between braces, or "" for none; value)."""

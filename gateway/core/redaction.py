@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from gateway.session import FilteredFinal
+from gateway.core.session import FilteredFinal
 from privacy import PartialGuard, Policy, Redactor, detect_special
 from protocol.messages import Redaction, SpecialPolicy, Word
 

@@ -29,13 +29,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from gateway.auth import bearer_token, tenant_for
-from gateway.caption_hub import CaptionHub
-from gateway.caption_viewer import CaptionError, HubConfig, Viewer
+from gateway.auth import bearer_token, denial, tenant_for
+from gateway.core.caption_hub import CaptionHub
+from gateway.core.caption_viewer import CaptionError, HubConfig, Viewer
+from gateway.core.events import CallEvent
 from gateway.runtime import Runtime
-from protocol.messages import ServerMessage, Start
 
-log = structlog.get_logger("gateway.captions")
+log = structlog.get_logger("gateway.http.captions")
 
 _ASSETS = {
     "captions.html": "text/html; charset=utf-8",
@@ -62,11 +62,11 @@ class CaptionService:
         self.runtime = runtime
         self.hub = CaptionHub(config)
         self._clock = clock
-        runtime.listeners.append(self)
+        runtime.bus.subscribe(self)
 
-    def __call__(self, tenant: str, call_id: str, msg: ServerMessage | Start) -> None:
-        """The runtime listener: hand the message to the hub (never blocks)."""
-        self.hub.publish(tenant, call_id, msg, self._clock())
+    def __call__(self, event: CallEvent) -> None:
+        """The bus listener: hand the event to the hub (never blocks)."""
+        self.hub.on_event(event, self._clock())
 
     def routes(self) -> list[BaseRoute]:
         """The Starlette routes of the captions feature."""
@@ -85,7 +85,7 @@ class CaptionService:
         """`GET /v1/calls/{call_id}/captions`: authenticate, subscribe, then pump frames to the viewer."""
         tenant = self._tenant(ws.headers, ws.query_params)
         if tenant is None:
-            await ws.send_denial_response(_unauthorized())
+            await ws.send_denial_response(denial(401))
             return
         wake = asyncio.Event()
         wait = ws.query_params.get("wait", "") in ("1", "true")
@@ -105,7 +105,7 @@ class CaptionService:
         """`GET /v1/calls`: the tenant's active calls."""
         tenant = self._tenant(request.headers, request.query_params)
         if tenant is None:
-            return _unauthorized()
+            return denial(401)
         calls = self.hub.active_calls(tenant, self._clock())
         return JSONResponse({"calls": [c.to_dict() for c in calls]}, headers={"Cache-Control": "no-store"})
 
@@ -160,11 +160,6 @@ class _ViewerConnection:
             pass
 
 
-def _unauthorized() -> JSONResponse:
-    return JSONResponse({"code": "unauthorized", "message": "a valid bearer token is required"}, 401,
-                        headers={"WWW-Authenticate": "Bearer"})
-
-
 def _asset(name: str) -> Response:
     media_type = _ASSETS.get(name)
     if media_type is None:
@@ -180,4 +175,4 @@ def routes(runtime: Runtime, config: HubConfig | None = None) -> list[BaseRoute]
 
 def service_for(runtime: Runtime) -> CaptionService | None:
     """The caption service registered on `runtime` (tests and metrics read its hub)."""
-    return next((fn for fn in runtime.listeners if isinstance(fn, CaptionService)), None)
+    return next((fn for fn in runtime.bus.listeners if isinstance(fn, CaptionService)), None)

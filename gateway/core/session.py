@@ -33,8 +33,8 @@ import numpy as np
 
 from asr.stabilizer import PartialStabilizer
 from asr.types import DecodeRequest, DecodeResult, Kind, WordTiming
-from gateway.consent import ConsentMachine, Event, IllegalTransition, Transition
-from gateway.session_config import SessionConfig
+from gateway.core.consent import ConsentMachine, Event, IllegalTransition, Transition
+from gateway.core.session_config import SessionConfig
 from protocol.audio import TARGET_RATE, AudioDecoder, frame_count
 from protocol.errors import BadMessage
 from protocol.messages import (
@@ -97,7 +97,7 @@ class FilteredFinal:
 
 
 class TextFilter(Protocol):
-    """Redaction applied to every text before it leaves the session (see gateway.redaction)."""
+    """Redaction applied to every text before it leaves the session (see gateway.core.redaction)."""
 
     def partial(self, text: str) -> str: ...
 

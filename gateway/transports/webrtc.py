@@ -7,7 +7,7 @@ order), build a native `Start` with `pcm_s16le` at 48 kHz and one channel per le
 `CallDriver`; so admission, the registry, consent, VAD, scheduling and finals are exactly those of the
 native stream, and a refused call is an HTTP error rather than a half-open peer connection.
 
-After the answer, one pump task per track converts frames (`gateway.webrtc_audio`) and puts
+After the answer, one pump task per track converts frames (`gateway.transports.webrtc_audio`) and puts
 interleaved `AudioChunk`s of at most 1 s into the call's inbox; the data channel puts parsed client
 messages (`consent`, `stop`, ...) into the same inbox, so one consumer applies them in arrival order.
 Server messages go out on the data channel as transcribe.v1 JSON, queued until it opens. The call
@@ -32,21 +32,23 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from gateway.auth import bearer_token, tenant_for
+from gateway.auth import bearer_token, denial, tenant_for
 from gateway.driver import CallDriver
 from gateway.runtime import Runtime
-from gateway.webrtc_audio import RATE, FramePcm, LegInterleaver
+from gateway.transports.shell import guarded, next_input
+from gateway.transports.webrtc_audio import RATE, FramePcm, LegInterleaver
 from protocol.codec import Mode, encode_server, parse_text
-from protocol.errors import BadMessage, InternalError, Overloaded, ProtocolError, TooLarge, Unsupported
+from protocol.errors import BadMessage, Overloaded, ProtocolError, TooLarge, Unsupported
 from protocol.messages import AudioChunk, ClientMessage, ServerMessage, Start
 
-log = structlog.get_logger("gateway.webrtc")
+log = structlog.get_logger("gateway.transports.webrtc")
 
 CHANNEL_LABEL = "transcripts"
-STATIC = Path(__file__).with_name("static")
+STATIC = Path(__file__).parents[1] / "static"
 _START_FIELDS = ("call_id", "language", "consent", "purposes", "legs", "interim_results")
 _HANGUP_GRACE_S = 2.0  # after `closed`: time the peer gets to read it and hang up before we close
 _INBOX_HIGH = 64  # queued items (audio chunks are 20 ms when the network paces them): audio waits above this
+_INBOX_MAX = 4 * _INBOX_HIGH  # beyond this a data-channel message ends the call (`overloaded`)
 _Item = ClientMessage | ProtocolError
 
 
@@ -62,6 +64,7 @@ class WebRtcCall:
         self._channel: RTCDataChannel | None = None
         self._outbox: list[str] = []
         self._inbox: asyncio.Queue[_Item] = asyncio.Queue()
+        self._flooded = False
         self._room = asyncio.Event()
         self._room.set()
         self._drain = asyncio.Event()
@@ -138,6 +141,11 @@ class WebRtcCall:
             item = _parse_control(data, self.rt.config.max_frame_bytes)
         except ProtocolError as exc:
             item = exc
+        if self._inbox.qsize() >= _INBOX_MAX:  # a peer flooding the data channel: end the call, bounded
+            if not self._flooded:
+                self._flooded = True
+                self._inbox.put_nowait(Overloaded("data channel: too many messages waiting"))
+            return
         self._inbox.put_nowait(item)  # never blocks: control messages are few and must keep their order
 
     def _on_state(self) -> None:
@@ -160,12 +168,7 @@ class WebRtcCall:
         mixer = LegInterleaver(len(self._tracks))
         pumps = [asyncio.create_task(self._pump(leg, track, mixer)) for leg, track in enumerate(self._tracks)]
         try:
-            await self._consume()
-        except ProtocolError as exc:
-            await self.driver.fail(exc)
-        except Exception as exc:  # our bug: tell the peer 'internal', log once with the traceback
-            log.error("webrtc_internal_error", exc_info=exc)
-            await self.driver.fail(InternalError("internal error"))
+            await guarded(self.driver, self._consume(), "webrtc_internal_error")
         finally:
             for pump in pumps:
                 pump.cancel()
@@ -176,18 +179,11 @@ class WebRtcCall:
             self.driver.end()  # last: `CallEnded` means the call is gone everywhere
 
     async def _consume(self) -> None:
-        idle = self.rt.config.idle_timeout_s
         while True:
-            get = asyncio.ensure_future(self._inbox.get())
-            stops = {asyncio.ensure_future(self._drain.wait()), asyncio.ensure_future(self._gone.wait())}
-            done, _ = await asyncio.wait({get, *stops}, timeout=idle, return_when=asyncio.FIRST_COMPLETED)
-            for waiter in stops:
-                waiter.cancel()
-            if get not in done:
-                get.cancel()
+            item = await next_input(self._inbox.get(), self.rt.config.idle_timeout_s, self._drain, self._gone)
+            if isinstance(item, str):  # idle, drain or the peer went away: flush what is open
                 await self.driver.finish()
                 return
-            item = get.result()
             if self._inbox.qsize() <= _INBOX_HIGH // 2:
                 self._room.set()
             if isinstance(item, ProtocolError):
@@ -270,7 +266,7 @@ async def offer_endpoint(request: Request) -> Response:
     rt: Runtime = request.app.state.runtime
     tenant = tenant_for(bearer_token(request.headers, request.query_params), rt.config.tokens)
     if tenant is None:
-        return JSONResponse({"code": "unauthorized"}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        return denial(401)
     call = WebRtcCall(rt, tenant)
     try:
         offer, fields = await _offer_body(request, rt.config.max_frame_bytes)

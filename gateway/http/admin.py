@@ -29,8 +29,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from gateway.auth import bearer_token, tenant_for
+from gateway.auth import bearer_token, denial, tenant_for
+from gateway.core.events import EraseReason
 from gateway.runtime import Runtime
+from gateway.store_listener import StoreListener
 from protocol.serialize import server_to_dict
 from store import (
     CallNotFound,
@@ -39,7 +41,6 @@ from store import (
     SqlTranscriptStore,
     StoreConfig,
     StoreError,
-    StoreListener,
     Transcript,
     TranscriptStore,
     load_keyring,
@@ -47,7 +48,7 @@ from store import (
 )
 from store.keys import MasterKey, write_key_file
 
-log = structlog.get_logger("gateway.privacy_api")
+log = structlog.get_logger("gateway.http.admin")
 Handler = Callable[[Request, TranscriptStore, str, str], Awaitable[Response]]
 
 
@@ -103,7 +104,7 @@ async def open_store(app: Starlette, runtime: Runtime) -> None:
     ring = load_keyring(config.store, os.environ)
     store = await SqlTranscriptStore.open(config.store_dsn, config.store, ring)
     listener = StoreListener(store)
-    runtime.listeners.append(listener)
+    runtime.bus.subscribe(listener)
     app.state.store, app.state.store_listener = store, listener
     app.state.store_task = asyncio.create_task(
         maintain(store, config.store.purge_interval_s, rotate=bool(ring.previous)), name="store-maintenance")
@@ -118,7 +119,7 @@ async def close_store(app: Starlette, runtime: Runtime) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
-    runtime.listeners.remove(app.state.store_listener)
+    runtime.bus.unsubscribe(app.state.store_listener)
     await store.aclose()
 
 
@@ -136,7 +137,7 @@ def _admin(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         token = bearer_token(request.headers, {})
         tenant = tenant_for(token, rt.config.admin_tokens)
         if token is None or tenant is None:
-            return JSONResponse({"code": "unauthorized"}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+            return denial(401)
         store: TranscriptStore | None = getattr(request.app.state, "store", None)
         if store is None:
             return _error(503, "unavailable", "transcript storage is not configured")
@@ -194,7 +195,10 @@ async def link_subject(request: Request, store: TranscriptStore, tenant: str, ac
 
 
 async def erase_call(request: Request, store: TranscriptStore, tenant: str, actor: str) -> Response:
-    await store.erase_call(tenant, request.path_params["call_id"], actor)
+    call_id = request.path_params["call_id"]
+    runtime: Runtime = request.app.state.runtime
+    runtime.erase_call(tenant, call_id, EraseReason.REQUEST)  # first: no listener stores or replays it again
+    await store.erase_call(tenant, call_id, actor)
     return JSONResponse({"erased": 1})
 
 

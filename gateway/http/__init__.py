@@ -1,0 +1,1 @@
+"""HTTP routes beside the call transports: live captions, the admin (privacy) API, metrics."""
