@@ -104,7 +104,7 @@ class CallDriver:
                                    uid_prefix=prefix)
         rt.publish(CallOpened(self.tenant, start.call_id, start, record.connections - 1, self.transport))
         if record.halted:
-            self.session.halted = True  # stopped on a special-category mention earlier in this call
+            self.session.halt_for_good()  # stopped on a special-category mention earlier in this call
         structlog.contextvars.bind_contextvars(session_id=self.session_id)
         log.info("call_started", call_id=start.call_id, tenant=self.tenant, transport=self.transport,
                  channels=start.audio.channels, encoding=start.audio.encoding, rate=start.audio.sample_rate,

@@ -14,9 +14,12 @@ Rules (PROTOCOL.md "Consent states"):
     active     window_elapsed        -> active    no-op (granted before the window ended)
     any        declined / opt_out    -> declined  terminal
     declined   *                     -> declined  ignored (still audited)
+    any        halt                  -> (same)    `halted` from then on, for good (special-category stop)
 
 Anything else is illegal: `process` raises `IllegalTransition` and leaves the state unchanged.
-Only `active` audio is processed. Time (`now`) is the stream's audio clock in seconds.
+Only audio while `processing` (state `active` and not halted) is processed. `halt` is the special-category
+policy `stop`: the wire state stays what it was (PROTOCOL.md knows four states) but nothing more of the
+call is processed, whatever consent events follow. Time (`now`) is the stream's audio clock in seconds.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 State = Literal["pending", "active", "paused", "declined"]
-Event = Literal["announced", "granted", "declined", "paused", "resumed", "opt_out", "window_elapsed"]
+Event = Literal["announced", "granted", "declined", "paused", "resumed", "opt_out", "window_elapsed", "halt"]
 
 
 class IllegalTransition(Exception):
@@ -71,6 +74,12 @@ class ConsentMachine:
         self.window_s = opt_out_window_s
         self.announced_at: float | None = None
         self.announcement: str | None = None
+        self.halted = False
+
+    @property
+    def processing(self) -> bool:
+        """Whether audio is transcribed now: consent `active` and no special-category halt."""
+        return self.state == "active" and not self.halted
 
     @property
     def window_ends_at(self) -> float | None:
@@ -82,6 +91,9 @@ class ConsentMachine:
     def process(self, event: Event, now: float, announcement: str | None = None) -> Transition:
         """Apply an event at audio time `now`; raises IllegalTransition for a forbidden one."""
         before = self.state
+        if event == "halt":
+            self.halted = True
+            return Transition(event, before, before, now, self.announcement)
         if event in ("declined", "opt_out") or before == "declined":
             after: State = "declined"
         elif (before, event) in TRANSITIONS:

@@ -158,7 +158,6 @@ class CallSession:
         self._next_seq = first_seq
         self._uid_prefix = uid_prefix
         self.stopping = False
-        self.halted = False  # a special-category mention stopped transcription for the rest of the call
         self.transitions: list[Transition] = []
 
     # -- clocks -------------------------------------------------------------------------------------
@@ -167,6 +166,16 @@ class CallSession:
     def now(self) -> float:
         """Audio seconds since the first sample of the stream."""
         return self._samples / self.fmt.sample_rate
+
+    @property
+    def halted(self) -> bool:
+        """A special-category mention stopped transcription for the rest of the call (the consent machine's
+        `halt`)."""
+        return self.consent.halted
+
+    def halt_for_good(self) -> None:
+        """Start halted (a resumed connection of a call that was stopped on a special category)."""
+        self.consent.process("halt", self.now)
 
     @property
     def declined(self) -> bool:
@@ -242,7 +251,7 @@ class CallSession:
                 effects += self._after_transition(elapsed)
                 data, begin = data[(at - begin) * self.fmt.frame_bytes :], at
         self._samples = end
-        if self.consent.state != "active" or self.halted:
+        if not self.consent.processing:
             self.counters.dropped_samples += end - begin
             return effects
         return effects + self._process(data, begin)
@@ -366,7 +375,7 @@ class CallSession:
 
     def _halt(self, category: str) -> list[Effect]:
         """Stop transcribing for the rest of the call: discard what is open, drop audio from now on."""
-        self.halted = True
+        self.consent.process("halt", self.now)
         self.counters.special_stops += 1
         for leg in self.legs:
             leg.endpointer.discard()

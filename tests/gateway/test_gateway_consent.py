@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import get_args
 
 import pytest
@@ -12,6 +13,7 @@ STATES: tuple[State, ...] = get_args(State)
 EVENTS: tuple[Event, ...] = get_args(Event)
 LIVE_STATES = tuple(s for s in STATES if s != "declined")
 DECLINE_EVENTS = ("declined", "opt_out")
+ANY_STATE_EVENTS = (*DECLINE_EVENTS, "halt")
 
 
 def machine_in(state: State, announced: bool = False, window_s: float = 5.0) -> ConsentMachine:
@@ -37,7 +39,7 @@ def test_every_table_row(before: State, event: Event) -> None:
     assert t.changed == (t.before != t.after)
 
 
-ILLEGAL = [(s, e) for s in LIVE_STATES for e in EVENTS if e not in DECLINE_EVENTS and (s, e) not in TRANSITIONS]
+ILLEGAL = [(s, e) for s in LIVE_STATES for e in EVENTS if e not in ANY_STATE_EVENTS and (s, e) not in TRANSITIONS]
 
 
 def test_illegal_pairs_exist() -> None:
@@ -126,3 +128,27 @@ def test_negative_window_is_refused() -> None:
     """A negative opt-out window is a configuration error."""
     with pytest.raises(ValueError, match="opt_out_window_s"):
         ConsentMachine("pending", -1.0)
+
+
+@pytest.mark.parametrize("state", STATES)
+def test_halt_stops_processing_for_good_in_any_state(state: State) -> None:
+    """`halt` (a special-category stop) keeps the wire state but nothing is processed again, even after
+    `granted` or `resumed`."""
+    m = machine_in(state)
+    t = m.process("halt", 3.0)
+    assert (t.before, t.after, t.changed) == (state, state, False)
+    assert m.halted and not m.processing
+    for event in ("granted", "resumed"):
+        with contextlib.suppress(IllegalTransition):
+            m.process(event, 4.0)  # type: ignore[arg-type]
+        assert not m.processing
+
+
+def test_processing_only_while_active() -> None:
+    """Audio is processed exactly while the state is `active` and the call is not halted."""
+    m = ConsentMachine("pending", 5.0)
+    assert not m.processing
+    m.process("granted", 0.0)
+    assert m.processing
+    m.process("paused", 1.0)
+    assert not m.processing
