@@ -169,7 +169,7 @@ class CallDriver:
     def _apply(self, effects: list[Effect]) -> None:
         for effect in effects:
             if isinstance(effect, Send):
-                self._send(effect.message)
+                self._send(effect.message, effect.raw_text)
             elif isinstance(effect, Decode):
                 if effect.ticket.kind == "partial" and self.rt.scheduler.finals_waiting:
                     # finals are waiting for the engine: this partial would only delay them; the next
@@ -192,12 +192,13 @@ class CallDriver:
             return
         self._apply(self.session.decoded(ticket, future.result()))
 
-    def _send(self, msg: ServerMessage) -> None:
+    def _send(self, msg: ServerMessage, raw_text: str | None = None) -> None:
         record = self.record
         if record is not None:
             if isinstance(msg, Final) and msg.seq >= record.next_seq:
                 record.finals.append(msg)  # replayed finals (resume) are already there
-            self.rt.publish(Sent(self.tenant, record.call_id, msg))
+                record.raw_texts.append(raw_text)
+            self.rt.publish(Sent(self.tenant, record.call_id, msg, raw_text))
             if isinstance(msg, Ready | ConsentState):
                 self._consent_changed(record, msg)
         self._emit(msg)

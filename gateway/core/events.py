@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from protocol.messages import ConsentStateName, Final, ServerMessage, Start
 
@@ -83,6 +83,9 @@ class Sent:
     tenant: str
     call_id: str
     message: ServerMessage
+    raw_text: str | None = field(default=None, repr=False)
+    """A final's text before redaction (None otherwise, and for finals with a special-category mention):
+    for in-process extraction only; never to be shown, logged or stored in clear."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +109,8 @@ class CallClosed:
     start: Start
     finals: tuple[Final, ...]
     consent: ConsentStateName
+    raw_texts: tuple[str | None, ...] = field(default=(), repr=False)
+    """Per final (same order), its text before redaction, as in `Sent.raw_text`; empty when erased."""
 
 
 @dataclass(frozen=True, slots=True)

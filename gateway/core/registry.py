@@ -28,6 +28,7 @@ class CallRecord:
     tenant: str
     call_id: str
     finals: list[Final] = field(default_factory=list)
+    raw_texts: list[str | None] = field(default_factory=list, repr=False)  # per final, before redaction
     phase: Phase = "live"
     ended_at: float | None = None
     connections: int = 0
@@ -92,6 +93,7 @@ class CallRegistry:
         nothing of the call is kept, as after `declined`)."""
         record.phase, record.ended_at = "closed", self._clock()
         record.finals.clear()
+        record.raw_texts.clear()
         if forget:
             self._calls.pop((record.tenant, record.call_id), None)
 
@@ -102,6 +104,7 @@ class CallRegistry:
             return False
         record.first_seq = record.next_seq
         record.finals.clear()
+        record.raw_texts.clear()
         return True
 
     def expire(self, now: float | None = None) -> list[CallRecord]:

@@ -61,6 +61,10 @@ from vad.endpointer import LegEndpointer, UtteranceEnded, UtteranceStarted, VadE
 @dataclass(frozen=True, slots=True)
 class Send:
     message: ServerMessage
+    raw_text: str | None = field(default=None, repr=False)
+    """For a final: the recognised text before redaction, for in-process listeners only (post-call
+    extraction of contact details); None when the final holds a special-category mention (then only the
+    masked text exists anywhere). Never sent to a client, logged or stored."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,7 +375,8 @@ class CallSession:
         self.counters.finals_sent += 1
         final = Final(seq, leg.name, ticket.utterance_id, out.text, round(offset, 3), round(last, 3),
                       result.language, out.words, out.redactions, out.special)
-        return [Send(final), *self._halt(out.special[0])] if out.stop and out.special else [Send(final)]
+        sent = Send(final, None if out.special else result.text)
+        return [sent, *self._halt(out.special[0])] if out.stop and out.special else [sent]
 
     def _halt(self, category: str) -> list[Effect]:
         """Stop transcribing for the rest of the call: discard what is open, drop audio from now on."""

@@ -67,6 +67,8 @@ async def test_a_normal_stop_closes_the_call_once_with_its_transcript(setup: Set
     assert len(closed) == 1 and closed[0].reason is CloseReason.STOPPED
     assert [f.text for f in closed[0].finals] == [f["text"] for f in run.finals] and run.finals
     assert closed[0].consent == "active" and closed[0].start.call_id == "plain"
+    assert len(closed[0].raw_texts) == len(closed[0].finals)  # the text before redaction, for in-process use
+    assert all(raw is not None and raw.strip() for raw in closed[0].raw_texts)
     setup.clock.now += 3600
     assert setup.gw.runtime.sweep() == 0 and len(setup.seen.closed("plain")) == 1
 
