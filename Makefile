@@ -7,7 +7,7 @@ ARGS ?=
 .PHONY: install system-deps run check test lint bench bench-quick bench-latency clean
 
 # Debian packages the tests use: a real browser, a real PostgreSQL server, espeak-ng/sox for synthetic speech.
-DEB_PACKAGES := chromium espeak-ng sox postgresql python3-venv
+DEB_PACKAGES := chromium espeak-ng sox postgresql redis-server python3-venv
 
 install: $(VENV)/.installed
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from asr.batching import BatcherConfig
 from asr.config import EngineConfig
+from asr.remote import RemoteConfig
 from gateway.core.session_config import SessionConfig
 from store.config import StoreConfig
 from vad.config import VadConfig
@@ -27,6 +28,8 @@ class ServerConfig:
     """Model for every other language and `auto`; None refuses such calls (`unsupported`)."""
     engine: EngineConfig = field(default_factory=EngineConfig)
     """Device, compute type, threads and decoding options shared by both models (`model` is ignored)."""
+    remote: RemoteConfig = field(default_factory=RemoteConfig)
+    """Where the engines run: `local` (embedded, the default) or a Ray Serve pool (docs/scale-out.md)."""
     batcher: BatcherConfig = field(default_factory=BatcherConfig)
     vad: VadConfig = field(default_factory=VadConfig)
     session: SessionConfig = field(default_factory=SessionConfig)

@@ -56,8 +56,8 @@ class Runtime:
     @classmethod
     def load(cls, config: ServerConfig) -> Runtime:
         """Load the configured models (`asr.engines`) and the VAD."""
-        return cls(config, build_engines(config.engine, (config.english_model, config.multilingual_model)),
-                   SileroModel.load())
+        models = (config.english_model, config.multilingual_model)
+        return cls(config, build_engines(config.engine, models, config.remote), SileroModel.load())
 
     def engine_for(self, language: str) -> str:
         """Route a call's language to a loaded model; `unsupported` when none can serve it."""

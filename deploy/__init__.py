@@ -1,0 +1,1 @@
+"""Deployment entry points that run outside the gateway process (not part of the installed packages)."""
