@@ -24,7 +24,6 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import cast
 
 from gateway.caption_viewer import TOO_SLOW, HubConfig, HubCounters, Key, NotVisible, TooManyViewers, Viewer
 from protocol.codec import Mode, encode_server
@@ -78,7 +77,7 @@ class _Call:
         self.started_at: float | None = None  # None: viewers wait for a call that has not started
         self.live = False
         self.ended_at: float | None = None
-        self.consent: tuple[ConsentStateName, float] = ("pending", 0.0)
+        self.consent: tuple[ConsentStateName, float] = (ConsentStateName.PENDING, 0.0)
         self.finals: deque[str] = deque(maxlen=max_history)
         self.last_seq = 0
         self.viewers: list[Viewer] = []
@@ -193,7 +192,7 @@ class CaptionHub:
         call.legs, call.live, call.ended_at = start.legs, True, None
         if call.started_at is None:
             call.started_at = now
-        call.consent = ("pending", 0.0)
+        call.consent = (ConsentStateName.PENDING, 0.0)
         self._fan_out(call, call.call_frame(key[1]))
 
     def _final(self, call: _Call, msg: Final) -> None:
@@ -205,7 +204,7 @@ class CaptionHub:
         self._fan_out(call, frame, final_uid=msg.utterance_id)
 
     def _consent(self, call: _Call, msg: Ready | ConsentState) -> None:
-        state, at = (cast(ConsentStateName, msg.consent), 0.0) if isinstance(msg, Ready) else (msg.state, msg.at)
+        state, at = (msg.consent, 0.0) if isinstance(msg, Ready) else (msg.state, msg.at)
         call.consent = (state, at)
         if state == "declined":
             call.finals.clear()  # the caller opted out: nothing of the call is kept

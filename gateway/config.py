@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 
 from asr.batching import BatcherConfig
 from asr.config import EngineConfig
+from gateway.caption_viewer import HubConfig
 from gateway.session_config import SessionConfig
+from protocol.vocab import RedactionPolicy, SpecialPolicy
 from store.config import StoreConfig
 from vad.config import VadConfig
 
@@ -30,11 +32,13 @@ class ServerConfig:
     batcher: BatcherConfig = field(default_factory=BatcherConfig)
     vad: VadConfig = field(default_factory=VadConfig)
     session: SessionConfig = field(default_factory=SessionConfig)
-    redaction: str = "mask"
+    captions: HubConfig = field(default_factory=HubConfig)
+    """Bounds of the live caption hub (viewer queues, history, viewers per call)."""
+    redaction: RedactionPolicy = RedactionPolicy.MASK
     """Default redaction policy (a call may choose its own in `start.redaction`): `mask` replaces PII
     with `[KIND]`, `pseudonymise` with stable per-call `[KIND_n]`, `off` only for purposes that legally
     need the raw text."""
-    special_categories: str = "flag"
+    special_categories: SpecialPolicy = SpecialPolicy.FLAG
     """Default policy for GDPR art. 9 mentions (health, religion, ...; a call may choose its own in
     `start.special_categories`): `flag` names them in `final.special`, `mask` also replaces each sentence
     holding one by `[SPECIAL:<category>]`, `stop` masks that final and transcribes nothing more of the
@@ -85,10 +89,10 @@ class ServerConfig:
             raise ValueError("audiosocket_tenant and twilio_tenant must name a tenant")
         if self.twilio_auth_token is not None and not self.twilio_auth_token:
             raise ValueError("twilio_auth_token must not be empty (None turns signatures off)")
-        if self.redaction not in ("mask", "pseudonymise", "off"):
-            raise ValueError("redaction must be mask, pseudonymise or off")
-        if self.special_categories not in ("flag", "mask", "stop", "off"):
-            raise ValueError("special_categories must be flag, mask, stop or off")
+        for name, vocab in (("redaction", RedactionPolicy), ("special_categories", SpecialPolicy)):
+            if getattr(self, name) not in tuple(vocab):
+                raise ValueError(f"{name} must be one of {', '.join(vocab)}")
+            object.__setattr__(self, name, vocab(getattr(self, name)))  # a string becomes its member
         for token, tenant in self.tokens.items():
             if len(token) < 8 or not tenant:
                 raise ValueError("tokens must be >= 8 characters and name a tenant")

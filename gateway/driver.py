@@ -14,7 +14,6 @@ import contextlib
 import uuid
 from collections.abc import Callable
 from functools import partial
-from typing import cast
 
 import structlog
 
@@ -32,7 +31,6 @@ from protocol.messages import (
     Finalize,
     Ready,
     ServerMessage,
-    SpecialPolicy,
     Start,
     Stop,
 )
@@ -87,7 +85,7 @@ class CallDriver:
         replay = [f for f in record.finals if start.resume_from is not None and f.seq > start.resume_from]
         prefix = f"r{record.connections - 1}-" if record.connections > 1 else ""
         policy = Policy(start.redaction or rt.config.redaction)
-        special = cast(SpecialPolicy, start.special_categories or rt.config.special_categories)
+        special = start.special_categories or rt.config.special_categories
         self.session = CallSession(start, rt.config.session, rt.new_endpointer,
                                    CallRedaction(start.language, policy, special), first_seq=record.next_seq,
                                    uid_prefix=prefix)

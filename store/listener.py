@@ -13,7 +13,6 @@ and only as a keyed hash; a call declined before that is never linked.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import cast
 
 from protocol.messages import CallEnded, ConsentState, ConsentStateName, Final, Ready, ServerMessage, Start
 from store.model import CONSENT_STATES, STORABLE, CallEnd, ConsentChange, StoreFinal, SubjectLink
@@ -27,7 +26,7 @@ CALLER_ACTOR = "gateway:start.caller"
 class _Call:
     purposes: tuple[str, ...]
     caller: str | None = field(default=None, repr=False)  # None once linked
-    consent: ConsentStateName = "pending"
+    consent: ConsentStateName = ConsentStateName.PENDING
 
 
 class StoreListener:
@@ -50,7 +49,7 @@ class StoreListener:
         if call is None:
             return  # a call that started before this listener was attached
         if isinstance(msg, Ready) and msg.consent in CONSENT_STATES:
-            self._consent(key, call, cast(ConsentStateName, msg.consent), 0.0, None)
+            self._consent(key, call, msg.consent, 0.0, None)
         elif isinstance(msg, ConsentState):
             self._consent(key, call, msg.state, msg.at, msg.announcement)
         elif isinstance(msg, Final) and call.consent in STORABLE:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import get_args
-
 import pytest
 
 from gateway.consent import TRANSITIONS, ConsentMachine, Event, IllegalTransition, State
 
-STATES: tuple[State, ...] = get_args(State)
-EVENTS: tuple[Event, ...] = get_args(Event)
+STATES: tuple[State, ...] = tuple(State)
+EVENTS: tuple[Event, ...] = tuple(Event)
 LIVE_STATES = tuple(s for s in STATES if s != "declined")
 DECLINE_EVENTS = ("declined", "opt_out")
 
