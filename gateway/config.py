@@ -78,15 +78,15 @@ class ServerConfig:
         if not 0 <= self.port <= 65535:
             raise ValueError("port must be within 0..65535")
         if self.english_model is None and self.multilingual_model is None:
-            raise ValueError("configure at least one model")
+            raise ValueError("english_model, multilingual_model: configure at least one model")
         if self.max_calls < 1 or self.max_frame_bytes < 1024:
-            raise ValueError("max_calls must be >= 1 and max_frame_bytes >= 1024")
+            raise ValueError("max_calls, max_frame_bytes: must be >= 1 and >= 1024")
         if self.idle_timeout_s <= 0 or self.drain_timeout_s < 0 or self.resume_ttl_s < 0:
-            raise ValueError("timeouts must be positive")
+            raise ValueError("idle_timeout_s, drain_timeout_s, resume_ttl_s: timeouts must be positive")
         if self.audiosocket_port is not None and not 0 <= self.audiosocket_port <= 65535:
             raise ValueError("audiosocket_port must be within 0..65535")
         if not self.audiosocket_tenant or not self.twilio_tenant:
-            raise ValueError("audiosocket_tenant and twilio_tenant must name a tenant")
+            raise ValueError("audiosocket_tenant, twilio_tenant: must name a tenant")
         if self.twilio_auth_token is not None and not self.twilio_auth_token:
             raise ValueError("twilio_auth_token must not be empty (None turns signatures off)")
         for name, vocab in (("redaction", RedactionPolicy), ("special_categories", SpecialPolicy)):
@@ -95,7 +95,7 @@ class ServerConfig:
             object.__setattr__(self, name, vocab(getattr(self, name)))  # a string becomes its member
         for token, tenant in self.tokens.items():
             if len(token) < 8 or not tenant:
-                raise ValueError("tokens must be >= 8 characters and name a tenant")
+                raise ValueError("tokens: must be >= 8 characters and name a tenant")
         for token, tenant in self.admin_tokens.items():
             if len(token) < 16 or not tenant or token in self.tokens:
-                raise ValueError("admin tokens must be >= 16 characters, name a tenant and not be stream tokens")
+                raise ValueError("admin_tokens: must be >= 16 characters, name a tenant and not be stream tokens")
