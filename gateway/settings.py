@@ -34,6 +34,10 @@ RESERVED_ENV = frozenset({"CALLSCRIBE_CACHE", "CALLSCRIBE_MASTER_KEY"})
 LEGACY_ENV = {"store.master_key_file": "CALLSCRIBE_MASTER_KEY_FILE"}
 #: Mappings of bearer tokens: in text form `TOKEN[:TENANT]` items, the tenant defaulting to "default".
 TOKEN_MAPS = frozenset({"tokens", "admin_tokens"})
+#: Settings whose values are secrets, and mappings whose keys are (`--print-config` masks them).
+SECRET_VALUES = frozenset({"twilio_auth_token"})
+SECRET_KEYS = TOKEN_MAPS
+MASK = "<secret"
 
 
 class SettingError(ValueError):
@@ -175,10 +179,19 @@ def _build(cls: type, raw: Mapping[str, Any], path: str, extra: frozenset[str] |
                 _join(path, str(key)), "unknown setting" + (f" (did you mean {close[0]}?)" if close else "")
             )
     values = {key: _coerce(hints[key], value, _join(path, key)) for key, value in raw.items()}
+    for key, value in values.items():
+        _refuse_masked(_join(path, key), value)
     try:
         return cls(**values)
     except (ValueError, StoreConfigError) as exc:
         raise _invalid(names, path, str(exc)) from None
+
+
+def _refuse_masked(path: str, value: object) -> None:
+    """A secret copied from `--print-config` output is a mistake, never a credential."""
+    masked = [value] if path in SECRET_VALUES else list(value) if path in SECRET_KEYS and value else []
+    if any(isinstance(v, str) and v.startswith(MASK) for v in masked):
+        raise SettingError(path, "holds a masked secret from --print-config; put the real secret here")
 
 
 def _invalid(names: list[str], path: str, message: str) -> SettingError:
@@ -274,8 +287,6 @@ def _number(tp: type, value: object, path: str) -> Any:
 # -- printing -----------------------------------------------------------------------------------------------
 
 #: Settings whose values are secrets, and mappings whose keys are (`--print-config` masks them).
-SECRET_VALUES = frozenset({"twilio_auth_token"})
-SECRET_KEYS = TOKEN_MAPS
 
 
 def to_toml(settings: Settings) -> str:
@@ -294,10 +305,10 @@ def _plain(value: object, path: str) -> Any:
     if value is None:
         return "none"
     if path in SECRET_VALUES:
-        return "<secret>"
+        return f"{MASK}>"
     if isinstance(value, Mapping):
         if path in SECRET_KEYS:
-            return {f"<secret {i}>": _plain(v, path) for i, v in enumerate(value.values(), 1)}
+            return {f"{MASK} {i}>": _plain(v, path) for i, v in enumerate(value.values(), 1)}
         return {str(k): _plain(v, _join(path, str(k))) for k, v in value.items()}
     if isinstance(value, tuple):
         return [_plain(v, path) for v in value]
