@@ -189,7 +189,9 @@ def _build(cls: type, raw: Mapping[str, Any], path: str, extra: frozenset[str] |
 
 def _refuse_masked(path: str, value: object) -> None:
     """A secret copied from `--print-config` output is a mistake, never a credential."""
-    masked = [value] if path in SECRET_VALUES else list(value) if path in SECRET_KEYS and value else []
+    masked: list[object] = [value] if path in SECRET_VALUES else []
+    if path in SECRET_KEYS and isinstance(value, Mapping):
+        masked = list(value)
     if any(isinstance(v, str) and v.startswith(MASK) for v in masked):
         raise SettingError(path, "holds a masked secret from --print-config; put the real secret here")
 

@@ -204,12 +204,15 @@ def test_unknown_setting_suggests_the_near_name() -> None:
         ({"vad": {"threshold": "high"}}, "config: vad.threshold: expected a number, got 'high'"),
         ({"port": 80.5}, "config: port: expected an integer, got 80.5"),
         ({"port": True}, "config: port: expected an integer, got True"),
-        ({"session": {"condition_on_previous": "maybe"}}, "config: session.condition_on_previous: expected true or false, got 'maybe'"),
+        ({"session": {"condition_on_previous": "maybe"}},
+         "config: session.condition_on_previous: expected true or false, got 'maybe'"),
         ({"redaction": "hide"}, "config: redaction: expected one of mask, pseudonymise, off, got 'hide'"),
         ({"host": 127}, "config: host: expected a string, got 127"),
         ({"vad": 0.5}, "config: vad: expected a table, got 0.5"),
-        ({"store": {"old_master_key_files": {"a": 1}}}, "config: store.old_master_key_files: expected an array, got a table"),
-        ({"store": {"retention_days": {"quality": "long"}}}, "config: store.retention_days.quality: expected a number, got 'long'"),
+        ({"store": {"old_master_key_files": {"a": 1}}},
+         "config: store.old_master_key_files: expected an array, got a table"),
+        ({"store": {"retention_days": {"quality": "long"}}},
+         "config: store.retention_days.quality: expected a number, got 'long'"),
     ],
 )  # fmt: skip
 def test_wrong_type_is_one_line_naming_the_setting(raw: dict[str, Any], line: str) -> None:
