@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import difflib
 import os
 import secrets
 import sys
@@ -109,10 +110,13 @@ def _flag_layer(args: argparse.Namespace) -> cfg.Raw:
     layer: cfg.Raw = {}
     types = cfg.setting_types()
     for item in getattr(args, "set", []):
-        path, sep, text = item.partition("=")
-        if not sep or path.strip() not in types:
-            raise cfg.SettingError(path.strip() or item, "unknown setting (--set takes SECTION.KEY=VALUE)")
-        cfg.set_path(layer, path.strip(), cfg.text_value(types[path.strip()], text, path.strip()))
+        path, sep, text = (part.strip() for part in item.partition("="))
+        if not sep:
+            raise cfg.SettingError(path or item, "--set takes SECTION.KEY=VALUE")
+        if path not in types:
+            close = difflib.get_close_matches(path, list(types), n=1)
+            raise cfg.SettingError(path, "unknown setting" + (f" (did you mean {close[0]}?)" if close else ""))
+        cfg.set_path(layer, path, cfg.text_value(types[path], text, path))
     for dest, path in FLAGS.items():
         if hasattr(args, dest):
             value = getattr(args, dest)

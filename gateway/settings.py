@@ -288,8 +288,6 @@ def _number(tp: type, value: object, path: str) -> Any:
 
 # -- printing -----------------------------------------------------------------------------------------------
 
-#: Settings whose values are secrets, and mappings whose keys are (`--print-config` masks them).
-
 
 def to_toml(settings: Settings) -> str:
     """The effective settings as a config file (secrets masked; None written as "none")."""
