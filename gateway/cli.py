@@ -14,6 +14,7 @@ import secrets
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import NoReturn
 
 import structlog
 
@@ -46,8 +47,18 @@ def parse_tokens(values: list[str]) -> dict[str, str]:
     return tokens
 
 
+class _Parser(argparse.ArgumentParser):
+    """Flag errors are one line too (`config: --port: expected one argument`), not usage and a message."""
+
+    def error(self, message: str) -> NoReturn:
+        flag, sep, problem = message.partition(": ")
+        if sep and flag.startswith("argument "):
+            raise cfg.SettingError(flag.removeprefix("argument ").split("/")[0], problem)
+        raise cfg.SettingError("flags", message)
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="callscribe",
         description=__doc__,
         argument_default=argparse.SUPPRESS,
@@ -74,12 +85,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-batch")
     p.add_argument(
         "--redaction",
-        choices=list(RedactionPolicy),
+        choices=[p.value for p in RedactionPolicy],
         help="default PII policy (a call may choose its own in start.redaction)",
     )
     p.add_argument(
         "--special-categories",
-        choices=list(SpecialPolicy),
+        choices=[p.value for p in SpecialPolicy],
         help="what a GDPR art. 9 mention does (a call may choose in start.special_categories)",
     )
     p.add_argument("--audiosocket-port", help="serve Asterisk AudioSocket on this TCP port")

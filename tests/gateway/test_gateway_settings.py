@@ -361,3 +361,21 @@ def test_print_config_command(tmp_path: Path) -> None:
     table = tomllib.loads(result.stdout)
     assert table["vad"]["threshold"] == 0.65 and table["tokens"] == {"<secret 1>": "acme"}
     assert "secret-stream-token" not in result.stdout and not (tmp_path / "data").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (["--bogus"], "config: flags: unrecognized arguments: --bogus"),
+        (["--redaction", "hide"],
+         "config: --redaction: invalid choice: 'hide' (choose from 'mask', 'pseudonymise', 'off')"),
+        (["--set", "vad.treshold=0.6"], "config: vad.treshold: unknown setting (did you mean vad.threshold?)"),
+        (["--set", "vad.threshold"], "config: vad.threshold: --set takes SECTION.KEY=VALUE"),
+        (["--port", "http"], "config: port: expected an integer, got 'http'"),
+    ],
+)  # fmt: skip
+def test_bad_flags_are_one_line_too(argv: list[str], line: str) -> None:
+    """A bad flag is reported like a bad file setting (one line naming it), not with argparse's usage text."""
+    with pytest.raises(cfg.SettingError) as info:
+        load_settings(argv, {})
+    assert str(info.value) == line
