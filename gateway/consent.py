@@ -78,7 +78,7 @@ class ConsentMachine:
     @property
     def window_ends_at(self) -> float | None:
         """Audio time at which a pending announced call becomes active, if one is running."""
-        if self.state != "pending" or self.announced_at is None:
+        if self.state is not _S.PENDING or self.announced_at is None:
             return None
         return self.announced_at + self.window_s
 
@@ -87,15 +87,15 @@ class ConsentMachine:
         if event not in _EVENTS:
             raise IllegalTransition(f"unknown consent event {event!r}")
         event, before = ConsentEventKind(event), self.state
-        if event in ("declined", "opt_out") or before == "declined":
+        if event in (_E.DECLINED, _E.OPT_OUT) or before is _S.DECLINED:
             after = _S.DECLINED
         elif (before, event) in TRANSITIONS:
-            if event == "window_elapsed" and before == "pending" and self.announced_at is None:
+            if event is _E.WINDOW_ELAPSED and before is _S.PENDING and self.announced_at is None:
                 raise IllegalTransition("the opt-out window runs only after an announcement")
             after = TRANSITIONS[(before, event)]
         else:
             raise IllegalTransition(f"consent event {event!r} is not allowed while {before}")
-        if event == "announced" and before == "pending" and self.announced_at is None:
+        if event is _E.ANNOUNCED and before is _S.PENDING and self.announced_at is None:
             self.announced_at = now
         if announcement is not None:
             self.announcement = announcement
