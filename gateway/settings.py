@@ -29,7 +29,7 @@ from store.errors import StoreConfigError
 Raw = dict[str, Any]
 ENV_PREFIX = "CALLSCRIBE_"
 #: Environment variables that are not settings (read elsewhere); no setting may take these names.
-RESERVED_ENV = frozenset({"CALLSCRIBE_CACHE", "CALLSCRIBE_MASTER_KEY"})
+RESERVED_ENV = frozenset({"CALLSCRIBE_CACHE", "CALLSCRIBE_CONFIG", "CALLSCRIBE_MASTER_KEY"})
 #: Older names kept working, setting path -> variable (the canonical name wins when both are set).
 LEGACY_ENV = {"store.master_key_file": "CALLSCRIBE_MASTER_KEY_FILE"}
 #: Mappings of bearer tokens: in text form `TOKEN[:TENANT]` items, the tenant defaulting to "default".

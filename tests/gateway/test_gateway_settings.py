@@ -379,3 +379,24 @@ def test_bad_flags_are_one_line_too(argv: list[str], line: str) -> None:
     with pytest.raises(cfg.SettingError) as info:
         load_settings(argv, {})
     assert str(info.value) == line
+
+
+def _as_text(value: Any) -> str:
+    """A TOML value written the way an environment variable carries it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(_as_text(v) for v in value)
+    if isinstance(value, dict):
+        return ",".join(f"{k}:{_as_text(v)}" for k, v in value.items())
+    return str(value)
+
+
+def test_every_setting_is_reachable_from_the_environment() -> None:
+    """Each setting's CALLSCRIBE_ variable, given as text, yields the same config as the file's typed value."""
+    table = tomllib.loads(NON_DEFAULT)
+    leaves = _leaf_paths(ServerConfig) | _leaf_paths(cfg.Launch)
+    names = cfg.env_names()
+    env = {names[path]: _as_text(value) for path, value in _flatten(table, leaves).items()}
+    assert len(env) == len(leaves)
+    assert cfg.build(cfg.env_layer(env)) == cfg.build(table)
