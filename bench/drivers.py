@@ -27,7 +27,7 @@ from bench.peer_protocols import WhisperLiveKitReader, WhisperLiveReader
 from bench.trace import CallTrace, Hyp, LegTrace
 from protocol.codec import Mode, encode_client, parse_server
 from protocol.errors import ProtocolError
-from protocol.messages import AudioFormat, RedactionPolicy, Start, Stop
+from protocol.messages import AudioFormat, InitialConsent, RedactionPolicy, Start, Stop
 
 Clock = Callable[[], float]
 
@@ -59,7 +59,7 @@ class GatewayDriver:
     url: str
     token: str
     drain_s: float = 60.0
-    redaction: RedactionPolicy | None = "off"
+    redaction: RedactionPolicy | None = RedactionPolicy.OFF
     """The call's `start.redaction`: off by default, so WER compares words, not masks (the peers redact
     nothing); None leaves the deployment's default."""
     name: str = "gateway"
@@ -68,7 +68,7 @@ class GatewayDriver:
         trace = CallTrace.empty(call_id, item.file, item.legs)
         trace.started = clock()
         start = Start(call_id, AudioFormat("pcm_s16le", clip.rate, clip.channels), item.legs, item.lang,
-                      consent="granted", interim_results=True, redaction=self.redaction)
+                      consent=InitialConsent.GRANTED, interim_results=True, redaction=self.redaction)
         try:
             async with websockets.connect(self.url, subprotocols=[websockets.Subprotocol(Mode.JSON.value)],
                                           additional_headers={"Authorization": f"Bearer {self.token}"},

@@ -46,7 +46,7 @@ class RunConfig:
     token: str = "bench-token-0123456789"
     pid: int | None = None
     gateway_args: tuple[str, ...] = ()
-    redaction: RedactionPolicy | None = "off"
+    redaction: RedactionPolicy | None = RedactionPolicy.OFF
     warmup: bool = True
     offline: bool = True
 

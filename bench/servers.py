@@ -75,7 +75,8 @@ def _spawn(cmd: list[str], log: Path, env: dict[str, str] | None = None,
         return subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, env=env, cwd=cwd)
 
 
-def start_gateway(token: str, log: Path, extra_args: list[str], redaction: RedactionPolicy | None = "off") -> Server:
+def start_gateway(token: str, log: Path, extra_args: list[str],
+                  redaction: RedactionPolicy | None = RedactionPolicy.OFF) -> Server:
     """`python -m gateway` on a free port with one bench token."""
     port = free_port()
     cmd = [sys.executable, "-m", "gateway", "--port", str(port), "--token", f"{token}:bench",

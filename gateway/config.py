@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from asr.batching import BatcherConfig
 from asr.config import EngineConfig
 from asr.remote import RemoteConfig
+from gateway.core.caption_viewer import HubConfig
 from gateway.core.session_config import SessionConfig
+from protocol.vocab import RedactionPolicy, SpecialPolicy
 from store.config import StoreConfig
 from vad.config import VadConfig
 
@@ -33,11 +35,13 @@ class ServerConfig:
     batcher: BatcherConfig = field(default_factory=BatcherConfig)
     vad: VadConfig = field(default_factory=VadConfig)
     session: SessionConfig = field(default_factory=SessionConfig)
-    redaction: str = "mask"
+    captions: HubConfig = field(default_factory=HubConfig)
+    """Bounds of the live caption hub (viewer queues, history, viewers per call)."""
+    redaction: RedactionPolicy = RedactionPolicy.MASK
     """Default redaction policy (a call may choose its own in `start.redaction`): `mask` replaces PII
     with `[KIND]`, `pseudonymise` with stable per-call `[KIND_n]`, `off` only for purposes that legally
     need the raw text."""
-    special_categories: str = "flag"
+    special_categories: SpecialPolicy = SpecialPolicy.FLAG
     """Default policy for GDPR art. 9 mentions (health, religion, ...; a call may choose its own in
     `start.special_categories`): `flag` names them in `final.special`, `mask` also replaces each sentence
     holding one by `[SPECIAL:<category>]`, `stop` masks that final and transcribes nothing more of the
@@ -80,24 +84,24 @@ class ServerConfig:
         if not 0 <= self.port <= 65535:
             raise ValueError("port must be within 0..65535")
         if self.english_model is None and self.multilingual_model is None:
-            raise ValueError("configure at least one model")
+            raise ValueError("english_model, multilingual_model: configure at least one model")
         if self.max_calls < 1 or self.max_frame_bytes < 1024 or self.max_outbound_frames < 16:
-            raise ValueError("max_calls must be >= 1, max_frame_bytes >= 1024 and max_outbound_frames >= 16")
+            raise ValueError("max_calls, max_frame_bytes, max_outbound_frames: must be >= 1, >= 1024 and >= 16")
         if self.idle_timeout_s <= 0 or self.drain_timeout_s < 0 or self.resume_ttl_s < 0:
-            raise ValueError("timeouts must be positive")
+            raise ValueError("idle_timeout_s, drain_timeout_s, resume_ttl_s: timeouts must be positive")
         if self.audiosocket_port is not None and not 0 <= self.audiosocket_port <= 65535:
             raise ValueError("audiosocket_port must be within 0..65535")
         if not self.audiosocket_tenant or not self.twilio_tenant:
-            raise ValueError("audiosocket_tenant and twilio_tenant must name a tenant")
+            raise ValueError("audiosocket_tenant, twilio_tenant: must name a tenant")
         if self.twilio_auth_token is not None and not self.twilio_auth_token:
             raise ValueError("twilio_auth_token must not be empty (None turns signatures off)")
-        if self.redaction not in ("mask", "pseudonymise", "off"):
-            raise ValueError("redaction must be mask, pseudonymise or off")
-        if self.special_categories not in ("flag", "mask", "stop", "off"):
-            raise ValueError("special_categories must be flag, mask, stop or off")
+        for name, vocab in (("redaction", RedactionPolicy), ("special_categories", SpecialPolicy)):
+            if getattr(self, name) not in tuple(vocab):
+                raise ValueError(f"{name} must be one of {', '.join(vocab)}")
+            object.__setattr__(self, name, vocab(getattr(self, name)))  # a string becomes its member
         for token, tenant in self.tokens.items():
             if len(token) < 8 or not tenant:
-                raise ValueError("tokens must be >= 8 characters and name a tenant")
+                raise ValueError("tokens: must be >= 8 characters and name a tenant")
         for token, tenant in self.admin_tokens.items():
             if len(token) < 16 or not tenant or token in self.tokens:
-                raise ValueError("admin tokens must be >= 16 characters, name a tenant and not be stream tokens")
+                raise ValueError("admin_tokens: must be >= 16 characters, name a tenant and not be stream tokens")

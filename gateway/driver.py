@@ -16,7 +16,6 @@ import contextlib
 import uuid
 from collections.abc import Callable
 from functools import partial
-from typing import cast
 
 import structlog
 
@@ -31,13 +30,11 @@ from protocol.errors import BadMessage, InternalError, Overloaded, ProtocolError
 from protocol.messages import (
     ClientMessage,
     ConsentState,
-    ConsentStateName,
     ErrorMessage,
     Final,
     Finalize,
     Ready,
     ServerMessage,
-    SpecialPolicy,
     Start,
     Stop,
 )
@@ -98,7 +95,7 @@ class CallDriver:
         replay = [f for f in record.finals if start.resume_from is not None and f.seq > start.resume_from]
         prefix = f"r{record.connections - 1}-" if record.connections > 1 else ""
         policy = Policy(start.redaction or rt.config.redaction)
-        special = cast(SpecialPolicy, start.special_categories or rt.config.special_categories)
+        special = start.special_categories or rt.config.special_categories
         self.session = CallSession(start, rt.config.session, rt.new_endpointer,
                                    CallRedaction(start.language, policy, special), first_seq=record.next_seq,
                                    uid_prefix=prefix)
@@ -206,7 +203,7 @@ class CallDriver:
     def _consent_changed(self, record: CallRecord, msg: Ready | ConsentState) -> None:
         """Publish the typed consent state; a decline erases the call, decided here for every listener."""
         if isinstance(msg, Ready):
-            state, at, announcement, initial = cast(ConsentStateName, msg.consent), 0.0, None, True
+            state, at, announcement, initial = msg.consent, 0.0, None, True
         else:
             state, at, announcement, initial = msg.state, msg.at, msg.announcement, False
         first_decline = state == "declined" and record.consent != "declined"

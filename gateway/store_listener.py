@@ -28,7 +28,7 @@ CALLER_ACTOR = "gateway:start.caller"
 class _Call:
     purposes: tuple[str, ...]
     caller: str | None = field(default=None, repr=False)  # None once linked
-    consent: ConsentStateName = "pending"
+    consent: ConsentStateName = ConsentStateName.PENDING
 
 
 class StoreListener:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
+
+from protocol.vocab import RedactionPolicy
 
 __all__ = ["KINDS", "Finding", "Policy", "PrivacyError", "RedactionResult", "Span"]
 
@@ -51,15 +52,8 @@ class RedactionResult:
                 raise PrivacyError("redaction span outside the redacted text")
 
 
-class Policy(enum.Enum):
-    """What the redactor does with a finding."""
-
-    MASK = "mask"
-    """Replace with ``[KIND]``, e.g. ``[PHONE]`` (the default)."""
-    PSEUDONYMISE = "pseudonymise"
-    """Replace with a stable per-call pseudonym, e.g. ``[NAME_1]``; equal values get equal tokens."""
-    OFF = "off"
-    """Leave the text unchanged and report nothing."""
+Policy = RedactionPolicy
+"""What the redactor does with a finding: the one redaction-policy vocabulary of ``protocol.vocab``."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,24 +30,27 @@ from protocol._checks import (
     server_time,
 )
 from protocol.errors import BadMessage, InternalError, ProtocolError, Unsupported
+from protocol.vocab import WIRE_CONSENT_EVENTS
+from protocol.vocab import ConsentEventKind as ConsentEventKind
+from protocol.vocab import ConsentStatus as ConsentStatus
+from protocol.vocab import InitialConsent as InitialConsent
+from protocol.vocab import RedactionPolicy as RedactionPolicy
+from protocol.vocab import SpecialPolicy as SpecialPolicy
 
 Encoding = Literal["pcm_s16le", "mulaw", "alaw"]
-StartConsent = Literal["pending", "granted"]
-ConsentEventKind = Literal["announced", "granted", "declined", "paused", "resumed"]
-ConsentStateName = Literal["pending", "active", "paused", "declined"]
-RedactionPolicy = Literal["mask", "pseudonymise", "off"]
-REDACTION_POLICIES: tuple[str, ...] = get_args(RedactionPolicy)
-SpecialPolicy = Literal["flag", "mask", "stop", "off"]
-SPECIAL_POLICIES: tuple[str, ...] = get_args(SpecialPolicy)
+StartConsent = InitialConsent  # the names importers know; the vocabularies live in protocol.vocab
+ConsentStateName = ConsentStatus
+REDACTION_POLICIES: tuple[str, ...] = tuple(RedactionPolicy)
+SPECIAL_POLICIES: tuple[str, ...] = tuple(SpecialPolicy)
 PrivacyEventKind = Literal["special_category_stop"]
 PRIVACY_EVENTS: tuple[str, ...] = get_args(PrivacyEventKind)
 
 ENCODINGS: tuple[str, ...] = get_args(Encoding)
 SAMPLE_RATES: tuple[int, ...] = (8000, 16000, 24000, 48000)
 CHANNEL_COUNTS: tuple[int, ...] = (1, 2)
-START_CONSENTS: tuple[str, ...] = get_args(StartConsent)
-CONSENT_EVENTS: tuple[str, ...] = get_args(ConsentEventKind)
-CONSENT_STATES: tuple[str, ...] = get_args(ConsentStateName)
+START_CONSENTS: tuple[str, ...] = tuple(InitialConsent)
+CONSENT_EVENTS: tuple[str, ...] = WIRE_CONSENT_EVENTS
+CONSENT_STATES: tuple[str, ...] = tuple(ConsentStatus)
 DTMF_DIGITS = "0123456789*#ABCD"
 PROTOCOL_NAME = "transcribe.v1"
 
@@ -56,6 +59,11 @@ MAX_NAME_LEN = 64  # legs, purposes
 MAX_PURPOSES = 32
 MAX_CALLER_LEN = 64  # start.caller: an E.164 number, or a SIP user part
 _LANGUAGE = re.compile(r"auto|[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
+
+
+def _set(message: object, name: str, value: object) -> None:
+    """Store a parsed vocabulary member on a frozen message (a string becomes its enum member)."""
+    object.__setattr__(message, name, value)
 
 
 def default_legs(channels: int) -> tuple[str, ...]:
@@ -108,7 +116,7 @@ class Start:
     legs: tuple[str, ...]
     language: str = "auto"
     purposes: tuple[str, ...] = ()
-    consent: StartConsent = "pending"
+    consent: InitialConsent = InitialConsent.PENDING
     interim_results: bool = True
     resume_from: int | None = None
     redaction: RedactionPolicy | None = None
@@ -130,14 +138,16 @@ class Start:
         if not _LANGUAGE.fullmatch(client_text(self.language, "start.language", max_len=32)):
             raise BadMessage('start.language: expected a language code such as "en" or "auto"')
         client_text_tuple(self.purposes, "start.purposes", max_items=MAX_PURPOSES, max_len=MAX_NAME_LEN)
-        client_choice(self.consent, "start.consent", START_CONSENTS)
+        _set(self, "consent", InitialConsent(client_choice(self.consent, "start.consent", START_CONSENTS)))
         client_bool(self.interim_results, "start.interim_results")
         if self.resume_from is not None and client_int(self.resume_from, "start.resume_from") < 0:
             raise BadMessage("start.resume_from: must be >= 0")
         if self.redaction is not None:
-            client_choice(self.redaction, "start.redaction", REDACTION_POLICIES)
+            policy = client_choice(self.redaction, "start.redaction", REDACTION_POLICIES)
+            _set(self, "redaction", RedactionPolicy(policy))
         if self.special_categories is not None:
-            client_choice(self.special_categories, "start.special_categories", SPECIAL_POLICIES)
+            special = client_choice(self.special_categories, "start.special_categories", SPECIAL_POLICIES)
+            _set(self, "special_categories", SpecialPolicy(special))
         if self.caller is not None:
             client_text(self.caller, "start.caller", max_len=MAX_CALLER_LEN)
 
@@ -161,7 +171,7 @@ class ConsentEvent:
     announcement: str | None = None
 
     def __post_init__(self) -> None:
-        client_choice(self.event, "consent.event", CONSENT_EVENTS)
+        _set(self, "event", ConsentEventKind(client_choice(self.event, "consent.event", CONSENT_EVENTS)))
         if self.announcement is not None:
             client_text(self.announcement, "consent.announcement", max_len=MAX_ID_LEN)
 
@@ -207,7 +217,7 @@ class Ready:
 
     session_id: str
     call_id: str
-    consent: str
+    consent: ConsentStatus
     model: str
     languages: tuple[str, ...]
     protocol: str = PROTOCOL_NAME
@@ -216,6 +226,7 @@ class Ready:
         server_text(self.session_id, "ready.session_id", allow_empty=False)
         server_text(self.call_id, "ready.call_id", allow_empty=False)
         server_check(self.consent in CONSENT_STATES, "ready.consent: not a consent state")
+        _set(self, "consent", ConsentStatus(self.consent))
         server_text(self.model, "ready.model")
         server_check(isinstance(self.languages, tuple), "ready.languages: expected a tuple")
         for language in self.languages:
@@ -237,6 +248,7 @@ class ConsentState:
 
     def __post_init__(self) -> None:
         server_check(self.state in CONSENT_STATES, "consent.state: not a consent state")
+        _set(self, "state", ConsentStatus(self.state))
         server_time(self.at, "consent.at")
         if self.announcement is not None:
             server_text(self.announcement, "consent.announcement", allow_empty=False)

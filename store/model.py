@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from protocol.messages import ConsentStateName, Final
 from store.errors import StoreError
 
-CONSENT_STATES = ("pending", "active", "paused", "declined")
-STORABLE = frozenset({"active", "paused"})
+CONSENT_STATES = tuple(ConsentStateName)
+STORABLE = frozenset({ConsentStateName.ACTIVE, ConsentStateName.PAUSED})
 """Consent states in which finals may be stored (`paused`: finals of speech from before the pause)."""
 
 

@@ -78,7 +78,7 @@ class _Call:
         self.started_at: float | None = None  # None: viewers wait for a call that has not started
         self.live = False
         self.ended_at: float | None = None
-        self.consent: tuple[ConsentStateName, float] = ("pending", 0.0)
+        self.consent: tuple[ConsentStateName, float] = (ConsentStateName.PENDING, 0.0)
         self.finals: deque[str] = deque(maxlen=max_history)
         self.last_seq = 0
         self.erased = False  # declined or erased on request: finals are no longer kept or replayed
@@ -205,7 +205,7 @@ class CaptionHub:
         call.legs, call.live, call.ended_at = start.legs, True, None
         if call.started_at is None:
             call.started_at = now
-        call.consent = ("pending", 0.0)
+        call.consent = (ConsentStateName.PENDING, 0.0)
         self._fan_out(call, call.call_frame(key[1]))
 
     def _final(self, call: _Call, msg: Final) -> None:

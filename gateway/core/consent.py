@@ -25,10 +25,13 @@ call is processed, whatever consent events follow. Time (`now`) is the stream's 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
-State = Literal["pending", "active", "paused", "declined"]
-Event = Literal["announced", "granted", "declined", "paused", "resumed", "opt_out", "window_elapsed", "halt"]
+from protocol.vocab import ConsentEventKind, ConsentStatus, InitialConsent
+
+State = ConsentStatus
+Event = ConsentEventKind
+_S, _E = ConsentStatus, ConsentEventKind
+_EVENTS = frozenset(ConsentEventKind)
 
 
 class IllegalTransition(Exception):
@@ -51,26 +54,26 @@ class Transition:
 
 
 TRANSITIONS: dict[tuple[State, Event], State] = {
-    ("pending", "granted"): "active",
-    ("pending", "announced"): "pending",
-    ("pending", "window_elapsed"): "active",
-    ("active", "paused"): "paused",
-    ("paused", "resumed"): "active",
-    ("active", "announced"): "active",
-    ("active", "granted"): "active",
-    ("active", "resumed"): "active",
-    ("paused", "paused"): "paused",
-    ("active", "window_elapsed"): "active",
+    (_S.PENDING, _E.GRANTED): _S.ACTIVE,
+    (_S.PENDING, _E.ANNOUNCED): _S.PENDING,
+    (_S.PENDING, _E.WINDOW_ELAPSED): _S.ACTIVE,
+    (_S.ACTIVE, _E.PAUSED): _S.PAUSED,
+    (_S.PAUSED, _E.RESUMED): _S.ACTIVE,
+    (_S.ACTIVE, _E.ANNOUNCED): _S.ACTIVE,
+    (_S.ACTIVE, _E.GRANTED): _S.ACTIVE,
+    (_S.ACTIVE, _E.RESUMED): _S.ACTIVE,
+    (_S.PAUSED, _E.PAUSED): _S.PAUSED,
+    (_S.ACTIVE, _E.WINDOW_ELAPSED): _S.ACTIVE,
 }
 
 
 class ConsentMachine:
     """Consent of one call. `opt_out_window_s` is how long after `announced` an opt-out is awaited."""
 
-    def __init__(self, initial: Literal["pending", "granted"], opt_out_window_s: float) -> None:
+    def __init__(self, initial: InitialConsent | str, opt_out_window_s: float) -> None:
         if opt_out_window_s < 0:
             raise ValueError("opt_out_window_s must be >= 0")
-        self.state: State = "active" if initial == "granted" else "pending"
+        self.state = _S.ACTIVE if initial == InitialConsent.GRANTED else _S.PENDING
         self.window_s = opt_out_window_s
         self.announced_at: float | None = None
         self.announcement: str | None = None
@@ -84,25 +87,27 @@ class ConsentMachine:
     @property
     def window_ends_at(self) -> float | None:
         """Audio time at which a pending announced call becomes active, if one is running."""
-        if self.state != "pending" or self.announced_at is None:
+        if self.state is not _S.PENDING or self.announced_at is None:
             return None
         return self.announced_at + self.window_s
 
-    def process(self, event: Event, now: float, announcement: str | None = None) -> Transition:
+    def process(self, event: Event | str, now: float, announcement: str | None = None) -> Transition:
         """Apply an event at audio time `now`; raises IllegalTransition for a forbidden one."""
-        before = self.state
-        if event == "halt":
+        if event not in _EVENTS:
+            raise IllegalTransition(f"unknown consent event {event!r}")
+        event, before = ConsentEventKind(event), self.state
+        if event is _E.HALT:
             self.halted = True
             return Transition(event, before, before, now, self.announcement)
-        if event in ("declined", "opt_out") or before == "declined":
-            after: State = "declined"
+        if event in (_E.DECLINED, _E.OPT_OUT) or before is _S.DECLINED:
+            after = _S.DECLINED
         elif (before, event) in TRANSITIONS:
-            if event == "window_elapsed" and before == "pending" and self.announced_at is None:
+            if event is _E.WINDOW_ELAPSED and before is _S.PENDING and self.announced_at is None:
                 raise IllegalTransition("the opt-out window runs only after an announcement")
             after = TRANSITIONS[(before, event)]
         else:
             raise IllegalTransition(f"consent event {event!r} is not allowed while {before}")
-        if event == "announced" and before == "pending" and self.announced_at is None:
+        if event is _E.ANNOUNCED and before is _S.PENDING and self.announced_at is None:
             self.announced_at = now
         if announcement is not None:
             self.announcement = announcement

@@ -74,7 +74,7 @@ class CallRedaction:
     `policy` applies to PII, `special` to special categories (see the module docstring).
     """
 
-    def __init__(self, language: str, policy: Policy, special: SpecialPolicy = "flag") -> None:
+    def __init__(self, language: str, policy: Policy, special: SpecialPolicy = SpecialPolicy.FLAG) -> None:
         self.policy = policy
         self.special = special
         self._language = language or "auto"

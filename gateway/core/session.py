@@ -201,7 +201,7 @@ class CallSession:
         if isinstance(msg, ConsentEvent):
             return self._consent(msg.event, msg.announcement)
         if isinstance(msg, Dtmf):
-            return self._consent("opt_out", None) if msg.digit == self.config.opt_out_digit else []
+            return self._consent(Event.OPT_OUT, None) if msg.digit == self.config.opt_out_digit else []
         if isinstance(msg, Finalize):
             return self._flush()
         if isinstance(msg, Stop):

@@ -14,14 +14,12 @@ query parameter); every operation is scoped to the token's tenant and audited wi
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import hashlib
 import os
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
 import structlog
 from starlette.applications import Starlette
@@ -39,57 +37,15 @@ from store import (
     CallSummary,
     PurposeDenied,
     SqlTranscriptStore,
-    StoreConfig,
     StoreError,
     Transcript,
     TranscriptStore,
     load_keyring,
     maintain,
 )
-from store.keys import MasterKey, write_key_file
 
 log = structlog.get_logger("gateway.http.admin")
 Handler = Callable[[Request, TranscriptStore, str, str], Awaitable[Response]]
-
-
-# -- command line (`callscribe`) ----------------------------------------------------------------------------
-
-def add_store_arguments(p: argparse.ArgumentParser) -> None:
-    """The store's options of `callscribe` (each also read from an environment variable)."""
-    p.add_argument("--data-dir", default=os.environ.get("CALLSCRIBE_DATA_DIR", "data"),
-                   help="where the embedded store (and a generated development master key) live")
-    p.add_argument("--store-dsn", default=os.environ.get("CALLSCRIBE_STORE_DSN"),
-                   help="sqlite:///path.db or postgresql://...; default sqlite:///<data dir>/callscribe.db; "
-                        "'none' stores nothing")
-    p.add_argument("--master-key-file", default=os.environ.get("CALLSCRIBE_MASTER_KEY_FILE"),
-                   help="base64 256-bit key (`python -m store keygen FILE`); else CALLSCRIBE_MASTER_KEY; "
-                        "else <data dir>/master.key, generated on first run (development only)")
-    p.add_argument("--old-master-key-file", action="append", default=[],
-                   help="a previous master key during a rotation (repeatable)")
-    p.add_argument("--admin-token", action="append", default=[],
-                   help="TOKEN[:TENANT] for /v1/admin (repeatable); also CALLSCRIBE_ADMIN_TOKENS (comma-separated)")
-
-
-def store_settings(args: argparse.Namespace,
-                   environ: Mapping[str, str]) -> tuple[str | None, StoreConfig, dict[str, str]]:
-    """(store DSN or None, StoreConfig, admin tokens) from the parsed options of `add_store_arguments`."""
-    admin: dict[str, str] = {}
-    for item in args.admin_token + [t for t in environ.get("CALLSCRIBE_ADMIN_TOKENS", "").split(",") if t]:
-        token, _, tenant = item.partition(":")
-        admin[token] = tenant or "default"
-    dsn = args.store_dsn or f"sqlite:///{Path(args.data_dir).resolve() / 'callscribe.db'}"
-    if dsn.lower() == "none":
-        return None, StoreConfig(), admin
-    key_file = args.master_key_file
-    if key_file is None and not environ.get(StoreConfig().master_key_env):
-        path = Path(args.data_dir) / "master.key"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            write_key_file(path, MasterKey.generate())
-            log.warning("master_key_generated", path=str(path),
-                        advice="development only: keep production keys away from the data they protect")
-        key_file = str(path)
-    return dsn, StoreConfig(master_key_file=key_file, old_master_key_files=tuple(args.old_master_key_file)), admin
 
 
 # -- lifespan ---------------------------------------------------------------------------------------------

@@ -170,7 +170,7 @@ def _asset(name: str) -> Response:
 
 def routes(runtime: Runtime, config: HubConfig | None = None) -> list[BaseRoute]:
     """Create the runtime's caption service (registering its listener) and return its routes."""
-    return CaptionService(runtime, config).routes()
+    return CaptionService(runtime, config or runtime.config.captions).routes()
 
 
 def service_for(runtime: Runtime) -> CaptionService | None:

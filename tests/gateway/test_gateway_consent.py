@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-from typing import get_args
 
 import pytest
 
 from gateway.core.consent import TRANSITIONS, ConsentMachine, Event, IllegalTransition, State
 
-STATES: tuple[State, ...] = get_args(State)
-EVENTS: tuple[Event, ...] = get_args(Event)
+STATES: tuple[State, ...] = tuple(State)
+EVENTS: tuple[Event, ...] = tuple(Event)
 LIVE_STATES = tuple(s for s in STATES if s != "declined")
 DECLINE_EVENTS = ("declined", "opt_out")
 ANY_STATE_EVENTS = (*DECLINE_EVENTS, "halt")
