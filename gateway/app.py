@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from gateway import transports
+from gateway.cluster.bridge import RedisBridge
 from gateway.http import admin, captions, metrics
 from gateway.runtime import Runtime
 
@@ -50,6 +51,18 @@ async def _sweep(rt: Runtime, every_s: float = 1.0) -> None:
         rt.sweep()
 
 
+async def _start_bridge(rt: Runtime) -> RedisBridge | None:
+    """With `cluster.redis_url`: share this node's call events and show the other nodes' in its captions."""
+    service = captions.service_for(rt)
+    if rt.config.cluster.redis_url is None or service is None:
+        return None
+    hub, clock = service.hub, service.clock
+    bridge = RedisBridge(rt.config.cluster, lambda event: hub.on_event(event, clock()))
+    rt.bus.subscribe(bridge)
+    await bridge.start()
+    return bridge
+
+
 def create_app(runtime: Runtime) -> Starlette:
     """Build the app around an already-loaded runtime (models are loaded before serving)."""
 
@@ -59,11 +72,15 @@ def create_app(runtime: Runtime) -> Starlette:
         await admin.open_store(app, runtime)  # no-op unless config.store_dsn
         app.state.audiosocket = audiosocket = await transports.start_audiosocket(runtime)  # None when off
         sweeper = asyncio.create_task(_sweep(runtime), name="call-sweeper")
+        bridge = await _start_bridge(runtime)
         log.info("gateway_ready", models=sorted(runtime.engines))
         yield
         await drain(runtime)
         sweeper.cancel()
         runtime.close_dropped()  # no resume can reach this process any more
+        if bridge is not None:
+            runtime.bus.unsubscribe(bridge)
+            await bridge.aclose()
         if audiosocket is not None:
             await audiosocket.aclose()
         await admin.close_store(app, runtime)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from asr.batching import BatcherConfig
 from asr.config import EngineConfig
 from asr.remote import RemoteConfig
+from gateway.cluster.config import ClusterConfig
 from gateway.core.caption_viewer import HubConfig
 from gateway.core.session_config import SessionConfig
 from protocol.vocab import RedactionPolicy, SpecialPolicy
@@ -31,6 +32,8 @@ class ServerConfig:
     engine: EngineConfig = field(default_factory=EngineConfig)
     """Device, compute type, threads and decoding options shared by both models (`model` is ignored)."""
     remote: RemoteConfig = field(default_factory=RemoteConfig)
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
+    """Other gateway nodes: caption streams shared through Redis Streams (off by default; docs/scale-out.md)."""
     """Where the engines run: `local` (embedded, the default) or a Ray Serve pool (docs/scale-out.md)."""
     batcher: BatcherConfig = field(default_factory=BatcherConfig)
     vad: VadConfig = field(default_factory=VadConfig)

@@ -62,6 +62,7 @@ class CaptionService:
         self.runtime = runtime
         self.hub = CaptionHub(config)
         self._clock = clock
+        self.clock = clock
         runtime.bus.subscribe(self)
 
     def __call__(self, event: CallEvent) -> None:

@@ -83,6 +83,13 @@ timeout_s = 10.0
 retries = 3
 retry_delay_s = 0.5
 
+[cluster]
+redis_url = "redis://bus:6379/1"
+node_id = "node-7"
+stream = "cs:events"
+max_len = 5000
+outbox = 100
+
 [vad]
 threshold = 0.6
 neg_threshold = 0.4
