@@ -3,7 +3,7 @@
 # 16, 64, 128 and 256 concurrent two-leg calls (bench/), then the gateway's own counters (/metrics).
 #
 #   bench/gpu.sh [MODEL] [OUT_DIR]          # MODEL: a CTranslate2 directory, or tiny.en / base (bundled)
-#   bench/gpu.sh --smoke [MODEL] [OUT_DIR]  # 1 and 2 calls of 6 s on whatever device there is (CI: CPU)
+#   bench/gpu.sh --smoke [MODEL] [OUT_DIR]  # 1 and 2 calls of 12 s on whatever device there is (CI: CPU)
 #
 # Wheels the machine lacks travel in .whl/ (installed with --no-index first, if the folder exists).
 # Records per level: final latency p50/p95, partial lag, first partial, CPU, RSS and GPU memory/use
@@ -24,7 +24,7 @@ if [ -d .whl ] && ls .whl/*.whl >/dev/null 2>&1; then
 fi
 export PYTHONPATH="$PWD:${PYTHONPATH:-}"
 if [ "$SMOKE" = 1 ]; then
-  LEVELS=(1 2); SECONDS_CAP=6; DEVICE=auto; BATCH=16; INFLIGHT=1
+  LEVELS=(1 2); SECONDS_CAP=12; DEVICE=auto; BATCH=16; INFLIGHT=1
 else
   LEVELS=(16 64 128 256); SECONDS_CAP=30; DEVICE=cuda; BATCH=64; INFLIGHT=2
 fi

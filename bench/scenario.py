@@ -8,6 +8,7 @@ start staggered over `stagger_s` (seeded) so that N calls do not all hit the sam
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import random
 import time
@@ -57,6 +58,9 @@ def load_clip(item: Item, cache: dict[str, Clip]) -> Clip:
     return clip if frames >= len(clip.samples) else Clip(clip.samples[:frames], clip.rate)
 
 
+_SCENARIO_RUNS = itertools.count(1)
+
+
 async def run_calls(server: Server, spec: ScenarioSpec, progress: Progress) -> list[CallMeasures]:
     """Replay the scenario's calls; returns their measures in call order."""
     queue: asyncio.Queue[tuple[int, Item]] = asyncio.Queue()
@@ -65,13 +69,14 @@ async def run_calls(server: Server, spec: ScenarioSpec, progress: Progress) -> l
     clips: dict[str, Clip] = {}
     results: dict[int, CallMeasures] = {}
     rng = random.Random(spec.seed)
+    run = next(_SCENARIO_RUNS)  # call ids are never reused: the gateway refuses the id of an ended call
     offsets = [0.0] + [rng.uniform(0, spec.stagger_s) for _ in range(spec.calls - 1)]
 
     async def worker(offset: float) -> None:
         await asyncio.sleep(offset)
         while not queue.empty():
             i, item = queue.get_nowait()
-            trace = await server.driver.call(item, load_clip(item, clips), f"bench-{spec.calls}-{i}", spec.pacing,
+            trace = await server.driver.call(item, load_clip(item, clips), f"bench-{run}-{spec.calls}-{i}", spec.pacing,
                                              time.monotonic)
             results[i] = measure_call(item, trace)
             progress.done_calls += 1
