@@ -1,0 +1,98 @@
+"""Agreements and action items: who committed to what, and by when (rules over each sentence).
+
+A sentence is a commitment when it carries a commitment cue ("I'll send", "we komen", "could you
+upload", "u ontvangt") and either an action verb or a due time. The owner is the speaker for a
+first-person cue, the other party for a request ("kunt u ... sturen"), and the agent for the company's
+third parties ("the engineer will", "de monteur komt", "u ontvangt").
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from insights.model import Agreement, Role
+from insights.when import due
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_CUES = {
+    "en": {
+        "self": re.compile(r"\b(i'll|i will|i'm going to|i am going to|we'll|we will|we're going to|we are going to|"
+                           r"i promise to|i can)\b"),
+        "company": re.compile(r"\b(the|our|a) (engineer|technician|courier|mechanic|colleague|specialist|team|"
+                              r"driver) (will|is going to|comes|can come)\b|\bsomeone (will|from)\b|"
+                              r"\byou('ll| will| should) (receive|get|have)\b"),
+        "other": re.compile(r"\b(could you|can you|would you|will you|you need to|you'll need to|you have to|"
+                            r"make sure you|if you could|please|don't forget to|you can)\b"),
+    },
+    "nl": {
+        "self": re.compile(r"\b(ik|we|wij) (stuur|sturen|zal|zullen|ga|gaan|bel|bellen|mail|mailen|zorg|zorgen|"
+                           r"regel|regelen|maak|maken|kom|komen|plan|plannen|zet|zetten|neem|nemen|stort|storten|"
+                           r"boek|boeken|verstuur|versturen|laat|laten|geef|geven|beloof|kan)\b|"
+                           r"\b(stuur|sturen|bel|bellen|mail|mailen|regel|regelen|maak|maken|kom|komen|zet|zetten|"
+                           r"stort|storten|neem|nemen|geef|geven|plan|plannen|zal|zullen|ga|gaan|boek|verstuur)"
+                           r" (ik|we|wij)\b"),
+        "company": re.compile(r"\b(de|onze|een) (monteur|bezorger|koerier|collega|specialist|technicus|"
+                              r"afdeling) (komt|zal|gaat|belt|neemt|kan)\b|\bu (ontvangt|krijgt|hoort)\b|"
+                              r"\ber komt\b"),
+        "other": re.compile(r"\b(kunt u|wilt u|zou u|u moet|stuurt u|belt u|mailt u|u kunt|vergeet u niet|"
+                            r"kun je|wil je|zou je|moet u|mag u)\b"),
+    },
+}
+_ACTIONS = {
+    "en": re.compile(r"\b(send|sent|call|ring|email|e-mail|mail|post|refund|credit|come|visit|check|arrange|"
+                     r"schedule|book|cancel|transfer|pay|upload|fill|sign|return|ship|deliver|install|replace|"
+                     r"forward|confirm|reset|activate|update|change|process|escalate|text|pick|collect|repair|"
+                     r"fix|follow up|get back|reply|order|submit|look into|receive|get)\b"),
+    "nl": re.compile(r"\b(stuur|sturen|opsturen|toesturen|doorsturen|stuurt|bel|bellen|belt|terugbellen|terug|mail|"
+                     r"mailen|mailt|storten|stort|terugstorten|komt|komen|langs|langskomen|regel|regelen|plan|"
+                     r"plannen|inplannen|boek|boeken|annuleer|annuleren|opzeggen|betalen|overmaken|uploaden|"
+                     r"invullen|ondertekenen|terugsturen|versturen|verstuur|leveren|installeren|vervangen|"
+                     r"controleren|aanpassen|wijzigen|verwerken|doorgeven|ontvangt|krijgt|ophalen|repareren|"
+                     r"nakijken|uitzoeken|contact|opnemen|neem|ruilen|crediteren|sms|whatsapp|doorzetten)\b"),
+}
+_IN_CALL = {  # things done while the call is on ("let me check", "ik kijk even"): not agreements
+    "en": re.compile(r"\b(i'm calling|i am calling|calling about|let me|bear with me|one moment|hold on|i'll just|i will just|i can see|i can hear|"
+                     r"i can help|i can check that now|i'll put you)\b"),
+    "nl": re.compile(r"\b(ik bel (omdat|over|in verband met|vanwege|namens|voor|u over)|even kijken|ik kijk even|momentje|een moment|ik zie|ik hoor|ik kan u helpen|"
+                     r"ik zet u even|ik ga even)\b"),
+}
+_NEGATED = {"en": re.compile(r"\b(i|we) (won't|will not|can't|cannot|am not going to|are not going to)\b|"
+                             r"\bwon't be able\b"),
+            "nl": re.compile(r"\b(ik|we|wij) (zal|zullen|kan|kunnen|ga|gaan) (dat |het |u )?(niet|nooit)\b")}
+
+
+def sentences(text: str) -> list[str]:
+    return [s for s in _SENTENCE.split(text.strip()) if s]
+
+
+def owner_of(sentence: str, language: str, speaker: Role) -> Role | None:
+    """The owner of the commitment a sentence makes, or None when it makes none."""
+    lowered = " ".join(sentence.lower().replace("’", "'").split())
+    cues = _CUES[language]
+    if _IN_CALL[language].search(lowered) or _NEGATED[language].search(lowered):
+        return None
+    other: Role = "agent" if speaker == "caller" else "caller"
+    if cues["company"].search(lowered):
+        return "agent"
+    if cues["self"].search(lowered):
+        return speaker
+    if cues["other"].search(lowered):
+        return other
+    return None
+
+
+def extract(index: int, text: str, display: str, language: str, speaker: Role, now: datetime) -> list[Agreement]:
+    """Agreements made in one utterance (`text` unredacted, `display` redacted), said at `now`."""
+    found: list[Agreement] = []
+    spoken, shown = sentences(text), sentences(display)
+    for i, sentence in enumerate(spoken):
+        owner = owner_of(sentence, language, speaker)
+        if owner is None:
+            continue
+        when = due(sentence, language, now)
+        if when is None and not _ACTIONS[language].search(sentence.lower()):
+            continue
+        what = shown[i] if len(shown) == len(spoken) else display
+        found.append(Agreement(owner=owner, what=what.strip(), due=when, utterance=index))
+    return found

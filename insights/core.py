@@ -1,0 +1,46 @@
+"""The pure insights core: a closed call's transcript in, its insights out (no I/O, no clock, no network)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from insights import agreements, contacts, sentiment, summary
+from insights.model import CallTranscript, Insights, SpanSentiment, UtteranceSentiment
+
+DEFAULT_REGIONS = ("NL", "BE", "GB")
+"""Regions tried, in order, for phone numbers said without a country code."""
+
+
+def analyse(call: CallTranscript, regions: tuple[str, ...] = DEFAULT_REGIONS) -> Insights:
+    """Summary, reason, outcome, agreements, contact details and sentiment of one call, in its language."""
+    zone = ZoneInfo(call.timezone)
+    started = datetime.fromtimestamp(call.started_at, zone)
+    found_agreements, found_contacts, scored = [], [], []
+    for i, u in enumerate(call.utterances):
+        role = call.role(u.leg)
+        said_at = started + timedelta(seconds=u.end)
+        found_agreements += agreements.extract(i, u.text, u.display, call.language, role, said_at)
+        found_contacts += contacts.extract(i, u.text, call.language, role, regions)
+        value = round(sentiment.score(u.text, call.language), 3)
+        scored.append(UtteranceSentiment(i, u.leg, u.start, u.end, sentiment.label(value), value))
+    legs: dict[str, SpanSentiment] = {
+        leg: sentiment.span([s.score for s in scored if s.leg == leg]) for leg in call.legs}
+    why = summary.reason(call)
+    result = summary.outcome(call, found_agreements)
+    return Insights(
+        tenant=call.tenant, call_id=call.call_id, language=call.language,
+        summary=summary.compose(call, why, result, found_agreements), reason=why,
+        outcome=result,  # type: ignore[arg-type]
+        agreements=tuple(found_agreements), contacts=tuple(_unique(found_contacts)), utterances=tuple(scored),
+        legs=legs, call=sentiment.span([s.score for s in scored]))
+
+
+def _unique(items: list[contacts.Contact]) -> list[contacts.Contact]:
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for c in items:
+        if (c.kind, c.value) not in seen:
+            seen.add((c.kind, c.value))
+            out.append(c)
+    return out
