@@ -17,6 +17,7 @@ from gateway import captions, metrics, privacy_api, telephony, webrtc
 from gateway.auth import bearer_token, tenant_for
 from gateway.runtime import Runtime
 from gateway.stream import StreamConnection
+from insights import http as insights_http
 from protocol.codec import Mode
 
 log = structlog.get_logger("gateway.app")
@@ -90,6 +91,7 @@ def create_app(runtime: Runtime) -> Starlette:
         *webrtc.routes(),
         *captions.routes(runtime),
         *privacy_api.routes(),
+        *insights_http.routes(),
     ], lifespan=lifespan)
     app.state.runtime = runtime
     return app

@@ -200,8 +200,8 @@ async def erase_call(request: Request, store: TranscriptStore, tenant: str, acto
 
 async def export_subject(request: Request, store: TranscriptStore, tenant: str, actor: str) -> Response:
     export = await store.export_subject(tenant, request.path_params["subject"], actor)
-    calls = [{**_transcript(c.transcript), "recipients": {p: list(r) for p, r in c.recipients.items()}}
-             for c in export.calls]
+    calls = [{**_transcript(c.transcript), "recipients": {p: list(r) for p, r in c.recipients.items()},
+              "insights": c.insights} for c in export.calls]
     return JSONResponse({"calls": calls})
 
 

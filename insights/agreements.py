@@ -52,10 +52,10 @@ _ACTIONS = {
                      r"nakijken|uitzoeken|contact|opnemen|neem|ruilen|crediteren|sms|whatsapp|doorzetten)\b"),
 }
 _IN_CALL = {  # things done while the call is on ("let me check", "ik kijk even"): not agreements
-    "en": re.compile(r"\b(i'm calling|i am calling|calling about|let me|bear with me|one moment|hold on|i'll just|i will just|i can see|i can hear|"
-                     r"i can help|i can check that now|i'll put you)\b"),
-    "nl": re.compile(r"\b(ik bel (omdat|over|in verband met|vanwege|namens|voor|u over)|even kijken|ik kijk even|momentje|een moment|ik zie|ik hoor|ik kan u helpen|"
-                     r"ik zet u even|ik ga even)\b"),
+    "en": re.compile(r"\b(i'm calling|i am calling|calling about|let me|bear with me|one moment|hold on|i'll just|"
+                     r"i will just|i can see|i can hear|i can help|i can check that now|i'll put you)\b"),
+    "nl": re.compile(r"\b(ik bel (omdat|over|in verband met|vanwege|namens|voor|u over)|even kijken|ik kijk even|"
+                     r"momentje|een moment|ik zie|ik hoor|ik kan u helpen|ik zet u even|ik ga even)\b"),
 }
 _NEGATED = {"en": re.compile(r"\b(i|we) (won't|will not|can't|cannot|am not going to|are not going to)\b|"
                              r"\bwon't be able\b"),
@@ -68,7 +68,7 @@ def sentences(text: str) -> list[str]:
 
 def owner_of(sentence: str, language: str, speaker: Role) -> Role | None:
     """The owner of the commitment a sentence makes, or None when it makes none."""
-    lowered = " ".join(sentence.lower().replace("’", "'").split())
+    lowered = " ".join(sentence.lower().replace("\u2019", "'").split())
     cues = _CUES[language]
     if _IN_CALL[language].search(lowered) or _NEGATED[language].search(lowered):
         return None

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from insights import agreements, contacts, sentiment, summary
-from insights.model import CallTranscript, Insights, SpanSentiment, UtteranceSentiment
+from insights.model import Agreement, CallTranscript, Contact, Insights, SpanSentiment, UtteranceSentiment
 
 DEFAULT_REGIONS = ("NL", "BE", "GB")
 """Regions tried, in order, for phone numbers said without a country code."""
@@ -16,7 +16,9 @@ def analyse(call: CallTranscript, regions: tuple[str, ...] = DEFAULT_REGIONS) ->
     """Summary, reason, outcome, agreements, contact details and sentiment of one call, in its language."""
     zone = ZoneInfo(call.timezone)
     started = datetime.fromtimestamp(call.started_at, zone)
-    found_agreements, found_contacts, scored = [], [], []
+    found_agreements: list[Agreement] = []
+    found_contacts: list[Contact] = []
+    scored: list[UtteranceSentiment] = []
     for i, u in enumerate(call.utterances):
         role = call.role(u.leg)
         said_at = started + timedelta(seconds=u.end)
@@ -31,12 +33,12 @@ def analyse(call: CallTranscript, regions: tuple[str, ...] = DEFAULT_REGIONS) ->
     return Insights(
         tenant=call.tenant, call_id=call.call_id, language=call.language,
         summary=summary.compose(call, why, result, found_agreements), reason=why,
-        outcome=result,  # type: ignore[arg-type]
+        outcome=result,
         agreements=tuple(found_agreements), contacts=tuple(_unique(found_contacts)), utterances=tuple(scored),
         legs=legs, call=sentiment.span([s.score for s in scored]))
 
 
-def _unique(items: list[contacts.Contact]) -> list[contacts.Contact]:
+def _unique(items: list[Contact]) -> list[Contact]:
     seen: set[tuple[str, str]] = set()
     out = []
     for c in items:

@@ -15,6 +15,8 @@ from protocol.messages import Word
 Role = Literal["agent", "caller"]
 Label = Literal["positive", "neutral", "negative"]
 ContactKind = Literal["email", "phone", "person", "company"]
+Trend = Literal["improving", "worsening", "steady"]
+Outcome = Literal["resolved", "follow_up", "open"]
 LANGUAGES = ("en", "nl")
 
 
@@ -84,7 +86,7 @@ class SpanSentiment:
     label: Label
     start: float
     end: float
-    trend: Literal["improving", "worsening", "steady"]
+    trend: Trend
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +123,7 @@ class Insights:
     language: str
     summary: str = field(repr=False)
     reason: str = field(repr=False)
-    outcome: Literal["resolved", "follow_up", "open"]
+    outcome: Outcome
     agreements: tuple[Agreement, ...]
     contacts: tuple[Contact, ...]
     utterances: tuple[UtteranceSentiment, ...]

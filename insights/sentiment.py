@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 
-from insights.model import Label, SpanSentiment
+from insights.model import Label, SpanSentiment, Trend
 
 POSITIVE_AT = 0.25
 NEGATIVE_AT = -0.2
@@ -114,7 +114,7 @@ def span(scores: Sequence[float]) -> SpanSentiment:
         return SpanSentiment(0.0, "neutral", 0.0, 0.0, "steady")
     third = max(1, len(scores) // 3)
     overall, start, end = _mean(scores), _mean(scores[:third]), _mean(scores[-third:])
-    trend = "improving" if end - start > 0.2 else "worsening" if start - end > 0.2 else "steady"
+    trend: Trend = "improving" if end - start > 0.2 else "worsening" if start - end > 0.2 else "steady"
     return SpanSentiment(round(overall, 3), label(overall), round(start, 3), round(end, 3), trend)
 
 

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 
 from insights.agreements import sentences
-from insights.model import Agreement, CallTranscript
+from insights.model import Agreement, CallTranscript, Outcome
 
 _REASON = {
     "en": re.compile(r"\b(calling (about|because|regarding|to)|i'm ringing|ringing (about|because)|i'd like to|i would "
@@ -55,7 +55,7 @@ def reason(call: CallTranscript) -> str:
     return ""
 
 
-def outcome(call: CallTranscript, agreements: Sequence[Agreement]) -> str:
+def outcome(call: CallTranscript, agreements: Sequence[Agreement]) -> Outcome:
     tail = call.utterances[-6:]
     language = call.language
     if any(_RESOLVED[language].search(u.text) and not _UNRESOLVED[language].search(u.text) for u in tail):

@@ -55,7 +55,7 @@ def _business(h: int, pm: bool | None) -> int:
 def _normalise(text: str, language: str) -> str:
     from text_to_num import alpha2digit
 
-    lowered = " ".join(text.lower().replace("’", "'").split())
+    lowered = " ".join(text.lower().replace("\u2019", "'").split())
     return str(alpha2digit(lowered, language))
 
 
@@ -124,10 +124,10 @@ def _week(text: str, language: str, today: date) -> _Day | None:
 
 @cache
 def _month_words() -> re.Pattern[str]:
-    months = ("januari februari maart april mei juni juli augustus september oktober november december "
-              "january february march april may june july august october").split()
-    return re.compile(r"\b(\d{1,2})(?:st|nd|rd|th|e|ste|de)?(?: of)? (" + "|".join(months) + r")\b|\b("
-                      + "|".join(months) + r") (\d{1,2})(?:st|nd|rd|th)?\b")
+    months = ("januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december|"
+              "january|february|march|may|june|july|august|october")
+    return re.compile(r"\b(\d{1,2})(?:st|nd|rd|th|e|ste|de)?(?: of)? (" + months + r")\b|\b("
+                      + months + r") (\d{1,2})(?:st|nd|rd|th)?\b")
 
 
 def _explicit(text: str, language: str, now: datetime) -> _Day | None:

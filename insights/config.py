@@ -1,0 +1,42 @@
+"""Insights settings: where the CRM webhook is, its secret, the outbox file, retry back-off."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from insights.core import DEFAULT_REGIONS
+from insights.model import InsightsError
+
+
+@dataclass(frozen=True, slots=True)
+class InsightsConfig:
+    """Each field says what it is for; a bad value raises one InsightsError naming it."""
+
+    outbox_path: str = "data/insights-outbox.db"
+    """SQLite file of the webhook outbox (event ids and call ids only: payloads are read from the store)."""
+    webhook_url: str | None = None
+    """The CRM endpoint that receives insights and erasure notices (POST JSON); None: no delivery."""
+    webhook_secret: bytes = b""
+    """HMAC-SHA256 key for `X-Callscribe-Signature`; required with a webhook_url."""
+    crm_purposes: tuple[str, ...] = ()
+    """Purposes under which insights may go to the CRM; () allows any of the call's purposes."""
+    regions: tuple[str, ...] = DEFAULT_REGIONS
+    """Regions tried for phone numbers said without a country code."""
+    backoff_base_s: float = 1.0
+    """First retry delay; doubles per failed attempt up to `backoff_max_s`."""
+    backoff_max_s: float = 300.0
+    max_attempts: int = 20
+    """Attempts before an event is given up (kept in the outbox, logged)."""
+    timeout_s: float = 10.0
+    """Per-request timeout of a delivery."""
+
+    def __post_init__(self) -> None:
+        if self.webhook_url is not None:
+            if not self.webhook_url.startswith(("http://", "https://")):
+                raise InsightsError("insights webhook_url must be an http:// or https:// URL")
+            if len(self.webhook_secret) < 16:
+                raise InsightsError("insights webhook_secret must be at least 16 bytes")
+        if self.backoff_base_s <= 0 or self.backoff_max_s < self.backoff_base_s or self.max_attempts < 1:
+            raise InsightsError("insights backoff_base_s, backoff_max_s and max_attempts must be positive")
+        if self.timeout_s <= 0:
+            raise InsightsError("insights timeout_s must be positive")

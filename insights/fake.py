@@ -1,0 +1,95 @@
+"""A CRM webhook receiver you can run (tests, development): verifies signatures, applies each event once.
+
+    async with FakeCrm(secret) as crm:      # uvicorn on 127.0.0.1, port 0
+        crm.url                               # http://127.0.0.1:PORT/hook
+        crm.events                            # applied events in order (one per Idempotency-Key)
+        crm.deliveries                        # every POST received, duplicates and rejects included
+        crm.fail_next = 2                     # answer 503 to the next two deliveries
+
+It answers 401 to a bad signature, 200 to a duplicate (already applied) and to a new event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from insights.signing import HEADER, IDEMPOTENCY, SignatureError, verify
+
+
+@dataclass
+class Delivery:
+    key: str | None
+    status: int
+    body: bytes = field(repr=False)
+
+
+class FakeCrm:
+    def __init__(self, secret: bytes) -> None:
+        self.secret = secret
+        self.events: list[dict[str, Any]] = []
+        self.deliveries: list[Delivery] = []
+        self.fail_next = 0
+        self._seen: set[str] = set()
+        self._server: uvicorn.Server | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.received = asyncio.Event()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        port = self._server.servers[0].sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}/hook"
+
+    async def _hook(self, request: Request) -> Response:
+        body = await request.body()
+        key = request.headers.get(IDEMPOTENCY)
+        status = await self._status(request, body, key)
+        self.deliveries.append(Delivery(key, status, body))
+        self.received.set()
+        return JSONResponse({"status": status}, status_code=status)
+
+    async def _status(self, request: Request, body: bytes, key: str | None) -> int:
+        try:
+            verify(self.secret, request.headers.get(HEADER), body, time.time())
+        except SignatureError:
+            return 401
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            return 503
+        if key is None:
+            return 400
+        if key not in self._seen:
+            self._seen.add(key)
+            self.events.append(json.loads(body))
+        return 200
+
+    async def __aenter__(self) -> FakeCrm:
+        app = Starlette(routes=[Route("/hook", self._hook, methods=["POST"])])
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._task = asyncio.create_task(self._server.serve())
+        while not self._server.started:  # noqa: ASYNC110 (uvicorn exposes no start event)
+            await asyncio.sleep(0.01)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None and self._task is not None
+        self._server.should_exit = True
+        await self._task
+
+    async def wait_for(self, count: int, within_s: float = 10.0) -> None:
+        """Wait until `count` events were applied (or raise TimeoutError)."""
+        async with asyncio.timeout(within_s):
+            while len(self.events) < count:
+                self.received.clear()
+                await self.received.wait()

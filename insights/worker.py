@@ -1,0 +1,92 @@
+"""The insights shell: analyse a closed call off the event loop, store it encrypted, queue the CRM webhook.
+
+Wiring (the lead's lifecycle events): on `CallClosed`, `await worker.call_closed(transcript)`; after an
+erasure of a call (request, subject, retention, or a late `declined`), `await worker.call_erased(tenant,
+call_id)`. Analysis runs on one dedicated thread, so it never takes more than one core from the ASR.
+Nothing is computed for a declined call, nor for one the store does not keep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import structlog
+
+from insights.config import InsightsConfig
+from insights.core import analyse
+from insights.delivery import Deliverer
+from insights.model import CallTranscript, Insights
+from insights.outbox import Outbox
+from insights.schema import to_dict
+from store import TranscriptStore
+
+log = structlog.get_logger("insights.worker")
+Listener = Callable[[Insights], None]
+
+
+class InsightsWorker:
+    def __init__(self, store: TranscriptStore, config: InsightsConfig, clock: Callable[[], float] = time.time) -> None:
+        self.store, self.config, self.clock = store, config, clock
+        self.outbox = Outbox(config.outbox_path)
+        self.deliverer = Deliverer(config, self.outbox, store, clock)
+        self.listeners: list[Listener] = []
+        """Called with each call's stored insights (e.g. the captions page); must not block."""
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="insights")
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start delivering (events left in the outbox by an earlier process go first)."""
+        if self.config.webhook_url is not None and self._task is None:
+            self._task = asyncio.create_task(self.deliverer.run(), name="insights-webhook")
+
+    async def aclose(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        self._executor.shutdown(wait=True)
+
+    def _purpose(self, purposes: tuple[str, ...]) -> str | None:
+        allowed = [p for p in purposes if not self.config.crm_purposes or p in self.config.crm_purposes]
+        return allowed[0] if allowed else None
+
+    async def call_closed(self, transcript: CallTranscript) -> Insights | None:
+        """Analyse, store (encrypted, under the call's purposes), queue for the CRM; None when not kept."""
+        if transcript.consent == "declined" or not transcript.utterances:
+            log.info("insights_skipped", call_id=transcript.call_id, tenant=transcript.tenant,
+                     reason="declined" if transcript.consent == "declined" else "no_speech")
+            return None
+        loop = asyncio.get_running_loop()
+        started = time.process_time()
+        result = await loop.run_in_executor(self._executor, analyse, transcript, self.config.regions)
+        document = json.dumps(to_dict(result, contacts=True), ensure_ascii=False)
+        if not await self.store.put_insights(transcript.tenant, transcript.call_id, document):
+            log.info("insights_skipped", call_id=transcript.call_id, tenant=transcript.tenant, reason="not_stored")
+            return None
+        log.info("insights_stored", call_id=transcript.call_id, tenant=transcript.tenant,
+                 agreements=len(result.agreements), contacts=len(result.contacts),
+                 cpu_s=round(time.process_time() - started, 4))
+        purpose = self._purpose(transcript.purposes)
+        if self.config.webhook_url is not None and purpose is not None:
+            await asyncio.to_thread(self.outbox.add, "call.insights", transcript.tenant, transcript.call_id,
+                                    purpose, self.clock())
+            self.deliverer.wake()
+        for listener in self.listeners:
+            try:
+                listener(result)
+            except Exception as exc:  # a broken viewer must not lose the insights
+                log.error("insights_listener_failed", exc_info=exc)
+        return result
+
+    async def call_erased(self, tenant: str, call_id: str) -> None:
+        """The call was erased: drop its pending insights delivery and tell the CRM to delete its copy."""
+        await asyncio.to_thread(self.outbox.cancel, tenant, call_id, "call.insights")
+        if self.config.webhook_url is not None:
+            await asyncio.to_thread(self.outbox.add, "call.erased", tenant, call_id, "", self.clock())
+            self.deliverer.wake()
