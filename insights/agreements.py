@@ -14,13 +14,14 @@ from datetime import datetime
 from insights.model import Agreement, Role
 from insights.when import due
 
-_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|,\s+(?=(?:please|could you|can you|kunt u|wilt u|zou u)\b)",
+                       re.IGNORECASE)
 _CUES = {
     "en": {
         "self": re.compile(r"\b(i'll|i will|i'm going to|i am going to|we'll|we will|we're going to|we are going to|"
                            r"i promise to|i can)\b"),
-        "company": re.compile(r"\b(the|our|a) (engineer|technician|courier|mechanic|colleague|specialist|team|"
-                              r"driver) (will|is going to|comes|can come)\b|\bsomeone (will|from)\b|"
+        "company": re.compile(r"\b(the|our|a|an|my) (engineer|technician|courier|mechanic|colleague|specialist|team|"
+                              r"driver|assessor|adviser|advisor|manager|supervisor) (will|is going to|comes|can come)\b|\bsomeone (will|from)\b|"
                               r"\byou('ll| will| should) (receive|get|have)\b"),
         "other": re.compile(r"\b(could you|can you|would you|will you|you need to|you'll need to|you have to|"
                             r"make sure you|if you could|please|don't forget to|you can)\b"),
@@ -32,8 +33,8 @@ _CUES = {
                            r"\b(stuur|sturen|bel|bellen|mail|mailen|regel|regelen|maak|maken|kom|komen|zet|zetten|"
                            r"stort|storten|neem|nemen|geef|geven|plan|plannen|zal|zullen|ga|gaan|boek|verstuur)"
                            r" (ik|we|wij)\b"),
-        "company": re.compile(r"\b(de|onze|een) (monteur|bezorger|koerier|collega|specialist|technicus|"
-                              r"afdeling) (komt|zal|gaat|belt|neemt|kan)\b|\bu (ontvangt|krijgt|hoort)\b|"
+        "company": re.compile(r"\b(de|onze|een|mijn) (monteur|bezorger|koerier|collega|specialist|technicus|"
+                              r"afdeling|adviseur|expert|leidinggevende|manager) (komt|zal|gaat|belt|neemt|kan)\b|\bu (ontvangt|krijgt|hoort)\b|"
                               r"\ber komt\b"),
         "other": re.compile(r"\b(kunt u|wilt u|zou u|u moet|stuurt u|belt u|mailt u|u kunt|vergeet u niet|"
                             r"kun je|wil je|zou je|moet u|mag u)\b"),
@@ -66,33 +67,47 @@ def sentences(text: str) -> list[str]:
     return [s for s in _SENTENCE.split(text.strip()) if s]
 
 
-def owner_of(sentence: str, language: str, speaker: Role) -> Role | None:
-    """The owner of the commitment a sentence makes, or None when it makes none."""
+def owner_of(sentence: str, language: str, speaker: Role) -> tuple[Role, bool] | None:
+    """(owner, is a request to the other party) of the commitment a sentence makes, or None."""
     lowered = " ".join(sentence.lower().replace("\u2019", "'").split())
     cues = _CUES[language]
     if _IN_CALL[language].search(lowered) or _NEGATED[language].search(lowered):
         return None
     other: Role = "agent" if speaker == "caller" else "caller"
     if cues["company"].search(lowered):
-        return "agent"
+        return "agent", False
     if cues["self"].search(lowered):
-        return speaker
+        return speaker, False
     if cues["other"].search(lowered):
-        return other
+        return other, True
     return None
 
 
-def extract(index: int, text: str, display: str, language: str, speaker: Role, now: datetime) -> list[Agreement]:
-    """Agreements made in one utterance (`text` unredacted, `display` redacted), said at `now`."""
-    found: list[Agreement] = []
+def extract(index: int, text: str, display: str, language: str, speaker: Role,
+            now: datetime) -> list[tuple[Agreement, bool]]:
+    """(agreement, is a request) made in one utterance (`text` unredacted, `display` redacted), said at `now`."""
+    found: list[tuple[Agreement, bool]] = []
     spoken, shown = sentences(text), sentences(display)
     for i, sentence in enumerate(spoken):
-        owner = owner_of(sentence, language, speaker)
-        if owner is None:
+        cue = owner_of(sentence, language, speaker)
+        if cue is None:
             continue
         when = due(sentence, language, now)
         if when is None and not _ACTIONS[language].search(sentence.lower()):
             continue
         what = shown[i] if len(shown) == len(spoken) else display
-        found.append(Agreement(owner=owner, what=what.strip(), due=when, utterance=index))
+        found.append((Agreement(owner=cue[0], what=what.strip(), due=when, utterance=index), cue[1]))
     return found
+
+
+def merge(items: list[tuple[Agreement, bool]]) -> list[Agreement]:
+    """Drop a request ("could you send ...?") that its owner accepts within the next two utterances ("I'll
+    send it tonight"): the acceptance is the agreement, with its own time."""
+    kept: list[Agreement] = []
+    for i, (item, request) in enumerate(items):
+        accepted = request and any(not later_request and later.owner == item.owner
+                                   and 0 < later.utterance - item.utterance <= 2
+                                   for later, later_request in items[i + 1:])
+        if not accepted:
+            kept.append(item)
+    return kept

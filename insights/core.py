@@ -16,7 +16,7 @@ def analyse(call: CallTranscript, regions: tuple[str, ...] = DEFAULT_REGIONS) ->
     """Summary, reason, outcome, agreements, contact details and sentiment of one call, in its language."""
     zone = ZoneInfo(call.timezone)
     started = datetime.fromtimestamp(call.started_at, zone)
-    found_agreements: list[Agreement] = []
+    found_agreements: list[tuple[Agreement, bool]] = []
     found_contacts: list[Contact] = []
     scored: list[UtteranceSentiment] = []
     for i, u in enumerate(call.utterances):
@@ -28,13 +28,14 @@ def analyse(call: CallTranscript, regions: tuple[str, ...] = DEFAULT_REGIONS) ->
         scored.append(UtteranceSentiment(i, u.leg, u.start, u.end, sentiment.label(value), value))
     legs: dict[str, SpanSentiment] = {
         leg: sentiment.span([s.score for s in scored if s.leg == leg]) for leg in call.legs}
+    merged = agreements.merge(found_agreements)
     why = summary.reason(call)
-    result = summary.outcome(call, found_agreements)
+    result = summary.outcome(call, merged)
     return Insights(
         tenant=call.tenant, call_id=call.call_id, language=call.language,
-        summary=summary.compose(call, why, result, found_agreements), reason=why,
+        summary=summary.compose(call, why, result, merged), reason=why,
         outcome=result,
-        agreements=tuple(found_agreements), contacts=tuple(_unique(found_contacts)), utterances=tuple(scored),
+        agreements=tuple(merged), contacts=tuple(_unique(found_contacts)), utterances=tuple(scored),
         legs=legs, call=sentiment.span([s.score for s in scored]))
 
 

@@ -166,8 +166,11 @@ def _clock(text: str, language: str) -> tuple[time, time] | None:
 
 def _at(text: str, language: str) -> tuple[time, time] | None:
     nl = language == "nl"
-    m = re.search(r"\bhalf " + _NUM + r"\b", text) if nl else None
-    if m and (h := _hour(m.group(1), language)) is not None:
+    m = re.search(r"\bhalf " + _NUM + r"\b", text) if nl else re.search(r"\bhalf past " + _NUM + r"\b", text)
+    if m and not nl and (h := _hour(m.group(1), language)) is not None:
+        h = _business(h, None)
+        return time(h, 30), time(h, 30)
+    if m and nl and (h := _hour(m.group(1), language)) is not None:
         h = _business((h - 1) % 12 or 12, None)
         return time(h, 30), time(h, 30)
     pattern = (r"\b(om|voor|vóór|na) " + _NUM + r"(?:[.:](\d\d))? uur\b|\b(om|voor|vóór) (\d{1,2})[.:](\d\d)\b" if nl
