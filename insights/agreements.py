@@ -27,16 +27,18 @@ _CUES = {
                             r"make sure you|if you could|please|don't forget to|you can)\b"),
     },
     "nl": {
-        "self": re.compile(r"\b(ik|we|wij) (stuur|sturen|zal|zullen|ga|gaan|bel|bellen|mail|mailen|zorg|zorgen|"
-                           r"regel|regelen|maak|maken|kom|komen|plan|plannen|zet|zetten|neem|nemen|stort|storten|"
-                           r"boek|boeken|verstuur|versturen|laat|laten|geef|geven|beloof|kan)\b|"
-                           r"\b(stuur|sturen|bel|bellen|mail|mailen|regel|regelen|maak|maken|kom|komen|zet|zetten|"
-                           r"stort|storten|neem|nemen|geef|geven|plan|plannen|zal|zullen|ga|gaan|boek|verstuur)"
-                           r" (ik|we|wij)\b"),
+        # Dutch puts the finite verb second: "ik stuur", but also "dan stuur ik", "die upload ik vanavond";
+        # any verb is accepted here because a commitment also needs an action verb or a due time
+        "self": re.compile(r"^(?:\w+ )?(ik|we|wij) \w+\b|\b(\w+) (ik|we|wij)\b(?!.*\?$)|\b(ik|we|wij) "
+                           r"(stuur|sturen|zal|zullen|ga|gaan|bel|bellen|mail|mailen|zorg|zorgen|regel|regelen|"
+                           r"maak|maken|kom|komen|plan|plannen|zet|zetten|neem|nemen|stort|storten|start|vraag|"
+                           r"boek|boeken|verstuur|versturen|laat|laten|geef|geven|beloof|kan)\b"),
         "company": re.compile(r"\b(de|onze|een|mijn) (monteur|bezorger|koerier|collega|specialist|technicus|"
-                              r"afdeling|adviseur|expert|leidinggevende|manager) (komt|zal|gaat|belt|neemt|kan)\b|\bu (ontvangt|krijgt|hoort)\b|"
+                              r"afdeling|adviseur|expert|leidinggevende|manager) (komt|zal|gaat|belt|neemt|kan)\b|"
+                              r"\b(komt|belt|neemt|stuurt) (de|een|onze) (monteur|collega|specialist|expert|adviseur|"
+                              r"bezorger)\b|\bu (ontvangt|krijgt|hoort)\b|"
                               r"\ber komt\b"),
-        "other": re.compile(r"\b(kunt u|wilt u|zou u|u moet|stuurt u|belt u|mailt u|u kunt|vergeet u niet|"
+        "other": re.compile(r"^(stuurt|belt|mailt) u\b|\b(kunt u|wilt u|zou u|u moet|u kunt|vergeet u niet|"
                             r"kun je|wil je|zou je|moet u|mag u)\b"),
     },
 }
@@ -50,13 +52,15 @@ _ACTIONS = {
                      r"plannen|inplannen|boek|boeken|annuleer|annuleren|opzeggen|betalen|overmaken|uploaden|"
                      r"invullen|ondertekenen|terugsturen|versturen|verstuur|leveren|installeren|vervangen|"
                      r"controleren|aanpassen|wijzigen|verwerken|doorgeven|ontvangt|krijgt|ophalen|repareren|"
-                     r"nakijken|uitzoeken|contact|opnemen|neem|ruilen|crediteren|sms|whatsapp|doorzetten)\b"),
+                     r"nakijken|uitzoeken|zoeken|zoek|onderzoek|contact|opnemen|neem|ruilen|crediteren|sms|"
+                     r"whatsapp|doorzetten|upload|pas|haal|start|vraag)\b"),
 }
 _IN_CALL = {  # things done while the call is on ("let me check", "ik kijk even"): not agreements
     "en": re.compile(r"\b(i'm calling|i am calling|calling about|let me|bear with me|one moment|hold on|i'll just|"
                      r"i will just|i can see|i can hear|i can help|i can check that now|i'll put you)\b"),
     "nl": re.compile(r"\b(ik bel (omdat|over|in verband met|vanwege|namens|voor|u over)|even kijken|ik kijk even|"
-                     r"momentje|een moment|ik zie|ik hoor|ik kan u helpen|ik zet u even|ik ga even)\b"),
+                     r"momentje|een moment|ik zie|ik hoor|ik kan u helpen|kan ik u|ik zet u even|ik heb|heb ik|ik ben|ben ik|"
+                     r"ik weet|ik snap|ik begrijp|ik hoop|hoop ik|ik denk|ik vind|ik wil|wil ik|ik zou graag|ik wou|ik ga even)\b"),
 }
 _NEGATED = {"en": re.compile(r"\b(i|we) (won't|will not|can't|cannot|am not going to|are not going to)\b|"
                              r"\bwon't be able\b"),
@@ -76,7 +80,7 @@ def owner_of(sentence: str, language: str, speaker: Role) -> tuple[Role, bool] |
     other: Role = "agent" if speaker == "caller" else "caller"
     if cues["company"].search(lowered):
         return "agent", False
-    if cues["self"].search(lowered):
+    if cues["self"].search(lowered) and not lowered.endswith("?"):  # "shall I ...?" asks, it does not commit
         return speaker, False
     if cues["other"].search(lowered):
         return other, True

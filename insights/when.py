@@ -225,4 +225,6 @@ def due(text: str, language: str, now: datetime) -> Due | None:
         first = datetime.combine(day.first, window[0] if window else time(0), now.tzinfo)
     last = datetime.combine(day.last, window[1] if window else time(23, 59, 59), now.tzinfo)
     first = max(first, now.replace(microsecond=0))  # nothing is due before it was agreed
+    if last < first:  # "sinds vanochtend", "this morning" said in the afternoon: the past, not a due time
+        return None
     return Due(first.isoformat(timespec="seconds"), last.isoformat(timespec="seconds"))
