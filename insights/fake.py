@@ -5,6 +5,7 @@
         crm.events                            # applied events in order (one per Idempotency-Key)
         crm.deliveries                        # every POST received, duplicates and rejects included
         crm.fail_next = 2                     # answer 503 to the next two deliveries
+        crm.reply_delay_s = 5.0               # apply, then answer late (a sender that dies meanwhile retries)
 
 It answers 401 to a bad signature, 200 to a duplicate (already applied) and to a new event.
 """
@@ -39,6 +40,7 @@ class FakeCrm:
         self.events: list[dict[str, Any]] = []
         self.deliveries: list[Delivery] = []
         self.fail_next = 0
+        self.reply_delay_s = 0.0
         self._seen: set[str] = set()
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task[None] | None = None
@@ -56,6 +58,8 @@ class FakeCrm:
         status = await self._status(request, body, key)
         self.deliveries.append(Delivery(key, status, body))
         self.received.set()
+        if self.reply_delay_s:
+            await asyncio.sleep(self.reply_delay_s)
         return JSONResponse({"status": status}, status_code=status)
 
     async def _status(self, request: Request, body: bytes, key: str | None) -> int:
@@ -75,7 +79,8 @@ class FakeCrm:
 
     async def __aenter__(self) -> FakeCrm:
         app = Starlette(routes=[Route("/hook", self._hook, methods=["POST"])])
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off",
+                                timeout_graceful_shutdown=1)
         self._server = uvicorn.Server(config)
         self._task = asyncio.create_task(self._server.serve())
         while not self._server.started:  # noqa: ASYNC110 (uvicorn exposes no start event)

@@ -19,7 +19,7 @@ _REASON = {
                      r"(isn't|is not|doesn't|does not|hasn't|has not|won't|haven't) |still|wrong|broken|cancel)",
                      re.IGNORECASE),
     "nl": re.compile(r"\b(ik bel (over|omdat|in verband met|vanwege|voor|namens)|ik wil|ik zou graag|ik wou|ik heb een "
-                     r"(vraag|probleem|klacht)|probleem met|vraag over|klacht over|doet het niet|werkt niet|"
+                     r"(vraag|probleem|klacht)|probleem met|vraag over|klacht over|doet het\b.*\bniet|werkt\b.*\bniet|"
                      r"nog steeds|niet ontvangen|verkeerd|kapot|opzeggen)", re.IGNORECASE),
 }
 _RESOLVED = {
@@ -42,17 +42,26 @@ _TEXT = {
 }
 
 
+_GREETING = re.compile(r"^(hallo|hoi|goedemorgen|goedemiddag|goedenavond|dag|met|hi|hello|good (morning|afternoon)"
+                       r"|this is|my name|mijn naam|u spreekt)\b", re.IGNORECASE)
+
+
 def reason(call: CallTranscript) -> str:
-    """The caller's first sentence stating why they call (display text), or '' when none does."""
+    """The caller's first sentence stating why they call (display text); else their first substantial
+    sentence that is not a greeting; '' when the caller said nothing of the kind."""
     rx = _REASON[call.language]
+    fallback = ""
     for u in call.utterances:
         if call.role(u.leg) != "caller":
             continue
         spoken, shown = sentences(u.text), sentences(u.display)
         for i, sentence in enumerate(spoken):
+            quoted = (shown[i] if len(shown) == len(spoken) else u.display).strip()
             if rx.search(sentence):
-                return (shown[i] if len(shown) == len(spoken) else u.display).strip()
-    return ""
+                return quoted
+            if not fallback and len(sentence.split()) >= 5 and not _GREETING.search(sentence):
+                fallback = quoted
+    return fallback
 
 
 def outcome(call: CallTranscript, agreements: Sequence[Agreement]) -> Outcome:
