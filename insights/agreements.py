@@ -20,8 +20,10 @@ _CUES = {
     "en": {
         "self": re.compile(r"\b(i'll|i will|i'm going to|i am going to|we'll|we will|we're going to|we are going to|"
                            r"i promise to|i can)\b"),
-        "company": re.compile(r"\b(the|our|a|an|my) (engineer|technician|courier|mechanic|colleague|specialist|team|"
-                              r"driver|assessor|adviser|advisor|manager|supervisor) (will|is going to|comes|can come)\b|\bsomeone (will|from)\b|"
+        "company": re.compile(r"\b(the|our|a|an|my) (engineer|technician|courier|mechanic|colleague|specialist|"
+                              r"team|driver|assessor|adviser|advisor|manager|supervisor) "
+                              r"(will|is going to|comes|can come)\b|"
+                              r"\bsomeone (will|from)\b|"
                               r"\byou('ll| will| should) (receive|get|have)\b"),
         "other": re.compile(r"\b(could you|can you|would you|will you|you need to|you'll need to|you have to|"
                             r"make sure you|if you could|please|don't forget to|you can)\b"),
@@ -59,8 +61,9 @@ _IN_CALL = {  # things done while the call is on ("let me check", "ik kijk even"
     "en": re.compile(r"\b(i'm calling|i am calling|calling about|let me|bear with me|one moment|hold on|i'll just|"
                      r"i will just|i can see|i can hear|i can help|i can check that now|i'll put you)\b"),
     "nl": re.compile(r"\b(ik bel (omdat|over|in verband met|vanwege|namens|voor|u over)|even kijken|ik kijk even|"
-                     r"momentje|een moment|ik zie|ik hoor|ik kan u helpen|kan ik u|ik zet u even|ik heb|heb ik|ik ben|ben ik|"
-                     r"ik weet|ik snap|ik begrijp|ik hoop|hoop ik|ik denk|ik vind|ik wil|wil ik|ik zou graag|ik wou|ik ga even)\b"),
+                     r"momentje|een moment|ik zie|ik hoor|ik kan u helpen|kan ik u|ik zet u even|ik heb|heb ik|ik ben|"
+                     r"ben ik|ik weet|ik snap|ik begrijp|ik hoop|hoop ik|ik denk|ik vind|ik wil|wil ik|ik zou graag|"
+                     r"ik wou|ik ga even)\b"),
 }
 _NEGATED = {"en": re.compile(r"\b(i|we) (won't|will not|can't|cannot|am not going to|are not going to)\b|"
                              r"\bwon't be able\b"),

@@ -1,9 +1,13 @@
-"""`GET /v1/calls/{call_id}/insights?purpose=P`: a call's insights as JSON (displayable, no contact details).
+"""The insights routes: displayable JSON (redacted text, no contact details).
 
-Authentication: `Authorization: Bearer <admin token>` (ServerConfig.admin_tokens, token -> tenant); the
-read is scoped to the token's tenant, needs one of the call's declared purposes and is audited.
-401 unauthorized, 403 forbidden (no/undeclared purpose), 404 not_found (no such call, or no insights),
-503 unavailable (no store), 500 internal (the store failed).
+* `GET /v1/calls/{call_id}/insights?purpose=P`: from the store. `Authorization: Bearer <admin token>`
+  (ServerConfig.admin_tokens, token -> tenant); scoped to the token's tenant, needs one of the call's
+  declared purposes, audited. 401 unauthorized, 403 forbidden (no/undeclared purpose), 404 not_found (no
+  such call, or no insights), 503 unavailable (no store), 500 internal (the store failed).
+* `GET /v1/calls/{call_id}/insights/live`: for the captions page right after the call, with the caption
+  token (ServerConfig.tokens, `?token=` allowed); served from the worker's short in-memory list of recent
+  calls (`app.state.insights_worker.recent`), never from the store. 401, 404 not_found (not (yet) there,
+  or another tenant's), 503 unavailable (no insights worker).
 """
 
 from __future__ import annotations
@@ -50,5 +54,19 @@ async def read_insights(request: Request) -> Response:
     return JSONResponse(document)
 
 
+async def live_insights(request: Request) -> Response:
+    tenant = tenant_for(bearer_token(request.headers, request.query_params), request.app.state.runtime.config.tokens)
+    if tenant is None:
+        return JSONResponse({"code": "unauthorized"}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+    worker = getattr(request.app.state, "insights_worker", None)
+    if worker is None:
+        return _error(503, "unavailable", "post-call insights are not configured")
+    document = worker.recent.get(tenant, request.path_params["call_id"])
+    if document is None:
+        return _error(404, "not_found", "no insights for this call (yet)")
+    return JSONResponse(document, headers={"Cache-Control": "no-store"})
+
+
 def routes() -> list[BaseRoute]:
-    return [Route("/v1/calls/{call_id}/insights", read_insights, methods=["GET"])]
+    return [Route("/v1/calls/{call_id}/insights", read_insights, methods=["GET"]),
+            Route("/v1/calls/{call_id}/insights/live", live_insights, methods=["GET"])]

@@ -97,8 +97,8 @@ def _relative(text: str, language: str, today: date) -> _Day | None:
     if m and (n := _hour(m.group(1), language)) is not None:
         d = today + timedelta(days=n * (7 if m.group(2).startswith("we") else 1))
         return _Day(d, d, False)
-    table = (("overmorgen", 2), ("morgen(?:ochtend|middag|avond)?", 1), ("vandaag", 0), ("vanavond", 0), ("vanmiddag", 0),
-             ("vanochtend", 0), ("vanmorgen", 0), ("straks", 0)) if nl else (
+    table = (("overmorgen", 2), ("morgen(?:ochtend|middag|avond)?", 1), ("vandaag", 0), ("vanavond", 0),
+             ("vanmiddag", 0), ("vanochtend", 0), ("vanmorgen", 0), ("straks", 0)) if nl else (
         ("day after tomorrow", 2), ("tomorrow", 1), ("today", 0), ("tonight", 0), ("this afternoon", 0),
         ("this evening", 0), ("this morning", 0), ("later on", 0))
     for word, offset in table:

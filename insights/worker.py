@@ -22,6 +22,7 @@ from insights.core import analyse
 from insights.delivery import Deliverer
 from insights.model import CallTranscript, Insights
 from insights.outbox import Outbox
+from insights.recent import RecentInsights
 from insights.schema import to_dict
 from store import TranscriptStore
 
@@ -34,8 +35,10 @@ class InsightsWorker:
         self.store, self.config, self.clock = store, config, clock
         self.outbox = Outbox(config.outbox_path)
         self.deliverer = Deliverer(config, self.outbox, store, clock)
-        self.listeners: list[Listener] = []
-        """Called with each call's stored insights (e.g. the captions page); must not block."""
+        self.recent = RecentInsights()
+        """Displayable insights of recent calls, for the captions page (`GET .../insights/live`)."""
+        self.listeners: list[Listener] = [self.recent]
+        """Called with each call's stored insights; must not block."""
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="insights")
         self._task: asyncio.Task[None] | None = None
 
@@ -86,6 +89,7 @@ class InsightsWorker:
 
     async def call_erased(self, tenant: str, call_id: str) -> None:
         """The call was erased: drop its pending insights delivery and tell the CRM to delete its copy."""
+        self.recent.forget(tenant, call_id)
         await asyncio.to_thread(self.outbox.cancel, tenant, call_id, "call.insights")
         if self.config.webhook_url is not None:
             await asyncio.to_thread(self.outbox.add, "call.erased", tenant, call_id, "", self.clock())
