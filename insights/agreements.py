@@ -14,8 +14,8 @@ from datetime import datetime
 from insights.model import Agreement, Role
 from insights.when import due
 
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|,\s+(?=(?:please|could you|can you|kunt u|wilt u|zou u)\b)",
-                       re.IGNORECASE)
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|,\s+(?=(?:please|could you|can you|kunt u|wilt u|zou u)\b)|"
+                       r",\s+(?:and|but|so|en|maar|dus)\s+(?=(?:i|i'll|we|we'll|ik|we|wij)\b)", re.IGNORECASE)
 _CUES = {
     "en": {
         "self": re.compile(r"\b(i'll|i will|i'm going to|i am going to|we'll|we will|we're going to|we are going to|"

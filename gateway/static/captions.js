@@ -242,7 +242,7 @@
       .join(" · ");
     const title = el("h2", "", t.title);
     title.id = "insights-title";
-    box.replaceChildren(title, el("p", "summary", data.summary.split("\n")[0]),
+    box.replaceChildren(title, el("p", "summary", data.summary.split("\n").slice(0, 2).join(" ")),
                         el("h3", "", t.agreements), items, el("h3", "", t.sentiment), mood);
     box.hidden = false;
   }
