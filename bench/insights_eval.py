@@ -37,8 +37,11 @@ def macro_f1(gold: Sequence[str], predicted: Sequence[str]) -> float:
 
 
 def sentiment_eval(language: str, verbose: bool) -> dict[str, Any]:
-    rows = [line.split("\t", 1) for line in (DATA / f"sentiment_{language}.tsv").read_text().splitlines()
-            if line.strip() and not line.startswith("#")]
+    rows = [
+        line.split("\t", 1)
+        for line in (DATA / f"sentiment_{language}.tsv").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     gold = [r[0] for r in rows]
     predicted = [label(score(r[1], language)) for r in rows]
     if verbose:
@@ -54,8 +57,15 @@ def _call(language: str, i: int, spec: dict[str, Any]) -> CallTranscript:
     for leg, text in spec["turns"]:
         utterances.append(Utterance(leg, t, t + 4.0, text, text))
         t += 5.0
-    return CallTranscript("eval", f"{language}-{i}", language, float(spec["started_at"]), ("agent", "caller"),
-                          tuple(utterances), timezone="Europe/Amsterdam")
+    return CallTranscript(
+        "eval",
+        f"{language}-{i}",
+        language,
+        float(spec["started_at"]),
+        ("agent", "caller"),
+        tuple(utterances),
+        timezone="Europe/Amsterdam",
+    )
 
 
 def agreements_eval(language: str, verbose: bool) -> dict[str, Any]:
@@ -67,19 +77,27 @@ def agreements_eval(language: str, verbose: bool) -> dict[str, Any]:
         started = time.process_time()
         result = analyse(transcript)
         cpu += time.process_time() - started
-        got = {(a.utterance, a.owner, a.due.start if a.due else None, a.due.end if a.due else None)
-               for a in result.agreements}
-        want = {(g["utterance"], g["owner"], g["due"][0] if g["due"] else None, g["due"][1] if g["due"] else None)
-                for g in spec["agreements"]}
+        got = {
+            (a.utterance, a.owner, a.due.start if a.due else None, a.due.end if a.due else None)
+            for a in result.agreements
+        }
+        want = {
+            (g["utterance"], g["owner"], g["due"][0] if g["due"] else None, g["due"][1] if g["due"] else None)
+            for g in spec["agreements"]
+        }
         tp, fp, fn = tp + len(got & want), fp + len(got - want), fn + len(want - got)
         if verbose:
             for item in sorted(got - want, key=str):
                 print(f"  {language} call {i} extra   {item}: {spec['turns'][item[0]][1]}")
             for item in sorted(want - got, key=str):
                 print(f"  {language} call {i} missed  {item}: {spec['turns'][item[0]][1]}")
-    return {"calls": len(calls), "items": tp + fn, "precision": round(tp / (tp + fp), 3) if tp + fp else 0.0,
-            "recall": round(tp / (tp + fn), 3) if tp + fn else 0.0,
-            "cpu_s_per_call": round(cpu / len(calls), 4)}
+    return {
+        "calls": len(calls),
+        "items": tp + fn,
+        "precision": round(tp / (tp + fp), 3) if tp + fp else 0.0,
+        "recall": round(tp / (tp + fn), 3) if tp + fn else 0.0,
+        "cpu_s_per_call": round(cpu / len(calls), 4),
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -42,8 +42,11 @@ def resolve(spec: dict[str, Any]) -> dict[str, Any]:
     gold = []
     for utterance, owner, due in spec["gold"]:
         said = start + timedelta(seconds=5 * utterance + 4)
-        rng = None if due is None else [(said if s == "now" else _day(start, s)).isoformat(timespec="seconds")
-                                         for s in due]
+        rng = (
+            None
+            if due is None
+            else [(said if s == "now" else _day(start, s)).isoformat(timespec="seconds") for s in due]
+        )
         gold.append({"utterance": utterance, "owner": owner, "due": rng})
     return {"started_at": start.timestamp(), "start": spec["start"], "turns": spec["turns"], "agreements": gold}
 

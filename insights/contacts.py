@@ -23,26 +23,76 @@ _NAME_TOKEN = r"[A-Z][a-zà-ÿ'-]+"
 _PARTICLES = r"(?:van der|van den|van de|van 't|de|der|den|ter|ten|te|van|la|le|du)"
 _NAME = _NAME_TOKEN + r"(?: " + _PARTICLES + r")?(?: " + _NAME_TOKEN + r"){0,2}"
 _INTRO = {
-    "nl": re.compile(r"(?i:mijn naam is|u spreekt met|je spreekt met|spreek ik met|ik ben|^met|, met|hier is|"
-                     r"op naam van|ten name van)\s+(?i:meneer |mevrouw |de heer )?(" + _NAME + ")"),
-    "en": re.compile(r"(?i:my name is|this is|you're speaking (?:to|with)|speaking with|i'm|name's|"
-                     r"in the name of|under the name)\s+(?i:mr\.? |mrs\.? |ms\.? |mister )?(" + _NAME + ")"),
+    "nl": re.compile(
+        r"(?i:mijn naam is|u spreekt met|je spreekt met|spreek ik met|ik ben|^met|, met|hier is|"
+        r"op naam van|ten name van)\s+(?i:meneer |mevrouw |de heer )?(" + _NAME + ")"
+    ),
+    "en": re.compile(
+        r"(?i:my name is|this is|you're speaking (?:to|with)|speaking with|i'm|name's|"
+        r"in the name of|under the name)\s+(?i:mr\.? |mrs\.? |ms\.? |mister )?(" + _NAME + ")"
+    ),
 }
-_COMPANY_AFTER = {"nl": r"\s+(?:van|bij|namens|vanuit)\s+(?:het bedrijf\s+|de firma\s+)?",
-                  "en": r"\s+(?:from|at|with|of)\s+"}
-_SUFFIX = re.compile(r"\b((?:[A-Z][\w&'-]*\s){0,3}[A-Z][\w&'-]*)\s+(B\.?V\.?|N\.?V\.?|Ltd\.?|Limited|Inc\.?|"
-                     r"GmbH|LLC|PLC|plc|VOF|V\.O\.F\.)(?=\W|$)")
-_NOT_NAMES = frozenset({"Ik", "Ja", "Nee", "Goedemorgen", "Goedemiddag", "Hallo", "Dag", "Hoi", "The", "I",
-                        "Hello", "Hi", "Yes", "No", "Good", "Thank", "Thanks", "Sorry", "Dank", "Oké", "Okay",
-                        "Even", "Bellen", "Calling", "Just", "Here", "Hier", "Klantenservice", "Customer"})
+_COMPANY_AFTER = {
+    "nl": r"\s+(?:van|bij|namens|vanuit)\s+(?:het bedrijf\s+|de firma\s+)?",
+    "en": r"\s+(?:from|at|with|of)\s+",
+}
+_SUFFIX = re.compile(
+    r"\b((?:[A-Z][\w&'-]*\s){0,3}[A-Z][\w&'-]*)\s+(B\.?V\.?|N\.?V\.?|Ltd\.?|Limited|Inc\.?|"
+    r"GmbH|LLC|PLC|plc|VOF|V\.O\.F\.)(?=\W|$)"
+)
+_NOT_NAMES = frozenset(
+    {
+        "Ik",
+        "Ja",
+        "Nee",
+        "Goedemorgen",
+        "Goedemiddag",
+        "Hallo",
+        "Dag",
+        "Hoi",
+        "The",
+        "I",
+        "Hello",
+        "Hi",
+        "Yes",
+        "No",
+        "Good",
+        "Thank",
+        "Thanks",
+        "Sorry",
+        "Dank",
+        "Oké",
+        "Okay",
+        "Even",
+        "Bellen",
+        "Calling",
+        "Just",
+        "Here",
+        "Hier",
+        "Klantenservice",
+        "Customer",
+    }
+)
 
 
 def _spoken_email(text: str, language: str) -> str:
     """Turn a spelled-out address into a written one (only when an at-word is followed by a dot-word + TLD)."""
     at = "|".join(_AT[language])
     dot = "|".join(_DOT[language])
-    rx = re.compile(r"\b((?:[\w-]+(?: (?:" + dot + r"|streepje|dash|underscore) )?){1,4}) (?:" + at
-                    + r") ([\w-]+(?: (?:" + dot + r") [\w-]+)*? (?:" + dot + r") " + _TLD + r")\b", re.IGNORECASE)
+    rx = re.compile(
+        r"\b((?:[\w-]+(?: (?:"
+        + dot
+        + r"|streepje|dash|underscore) )?){1,4}) (?:"
+        + at
+        + r") ([\w-]+(?: (?:"
+        + dot
+        + r") [\w-]+)*? (?:"
+        + dot
+        + r") "
+        + _TLD
+        + r")\b",
+        re.IGNORECASE,
+    )
 
     def join(m: re.Match[str]) -> str:
         local = re.sub(r" (?:" + dot + r") ", ".", m.group(1), flags=re.IGNORECASE)
@@ -61,8 +111,7 @@ def _digits_joined(text: str, language: str) -> str:
     from text_to_num import alpha2digit
 
     converted = str(alpha2digit(text, language))
-    return re.sub(r"(?<![\w+])((?:\+|00)?\d[\d .-]{6,}\d)(?!\w)", lambda m: re.sub(r"[ .-]", "", m.group(1)),
-                  converted)
+    return re.sub(r"(?<![\w+])((?:\+|00)?\d[\d .-]{6,}\d)(?!\w)", lambda m: re.sub(r"[ .-]", "", m.group(1)), converted)
 
 
 def phones(text: str, language: str, regions: tuple[str, ...]) -> list[str]:
@@ -85,7 +134,7 @@ def names(text: str, language: str) -> tuple[list[str], list[str]]:
         tokens = name.split()
         if tokens[0] in _NOT_NAMES or tokens[0][0].islower():
             continue
-        company = re.match(_COMPANY_AFTER[language] + r"((?:[A-Z][\w&'-]*)(?: [A-Z][\w&'-]*){0,3})", text[m.end():])
+        company = re.match(_COMPANY_AFTER[language] + r"((?:[A-Z][\w&'-]*)(?: [A-Z][\w&'-]*){0,3})", text[m.end() :])
         if company and not any(company.group(1) in c for c in companies):
             companies.append(company.group(1))
         people.append(name)

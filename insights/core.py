@@ -27,16 +27,24 @@ def analyse(call: CallTranscript, regions: tuple[str, ...] = DEFAULT_REGIONS) ->
         value = round(sentiment.score(u.text, call.language), 3)
         scored.append(UtteranceSentiment(i, u.leg, u.start, u.end, sentiment.label(value), value))
     legs: dict[str, SpanSentiment] = {
-        leg: sentiment.span([s.score for s in scored if s.leg == leg]) for leg in call.legs}
+        leg: sentiment.span([s.score for s in scored if s.leg == leg]) for leg in call.legs
+    }
     merged = agreements.merge(found_agreements)
     why = summary.reason(call)
     result = summary.outcome(call, merged)
     return Insights(
-        tenant=call.tenant, call_id=call.call_id, language=call.language,
-        summary=summary.compose(call, why, result, merged), reason=why,
+        tenant=call.tenant,
+        call_id=call.call_id,
+        language=call.language,
+        summary=summary.compose(call, why, result, merged),
+        reason=why,
         outcome=result,
-        agreements=tuple(merged), contacts=tuple(_unique(found_contacts)), utterances=tuple(scored),
-        legs=legs, call=sentiment.span([s.score for s in scored]))
+        agreements=tuple(merged),
+        contacts=tuple(_unique(found_contacts)),
+        utterances=tuple(scored),
+        legs=legs,
+        call=sentiment.span([s.score for s in scored]),
+    )
 
 
 def _unique(items: list[Contact]) -> list[Contact]:

@@ -32,8 +32,9 @@ ACTOR = "insights:webhook"
 
 
 class Deliverer:
-    def __init__(self, config: InsightsConfig, outbox: Outbox, store: TranscriptStore,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, config: InsightsConfig, outbox: Outbox, store: TranscriptStore, clock: Callable[[], float] = time.time
+    ) -> None:
         self.config, self.outbox, self.store, self.clock = config, outbox, store, clock
         self._wake = asyncio.Event()
 
@@ -65,8 +66,12 @@ class Deliverer:
             log.info("webhook_dropped", event_id=event.id, kind=event.kind, reason="no_insights")
             return 0
         assert self.config.webhook_url is not None
-        headers = {HEADER: sign(self.config.webhook_secret, int(self.clock()), body), IDEMPOTENCY: event.id,
-                   EVENT: event.kind, "Content-Type": "application/json"}
+        headers = {
+            HEADER: sign(self.config.webhook_secret, int(self.clock()), body),
+            IDEMPOTENCY: event.id,
+            EVENT: event.kind,
+            "Content-Type": "application/json",
+        }
         try:
             response = await client.post(self.config.webhook_url, content=body, headers=headers)
             status: int | None = response.status_code
@@ -85,13 +90,18 @@ class Deliverer:
             await asyncio.to_thread(self.outbox.drop, event.id, "gave_up")
             log.error("webhook_gave_up", event_id=event.id, kind=event.kind, status=status)
             return
-        delay = min(self.config.backoff_max_s, self.config.backoff_base_s * 2 ** event.attempts)
+        delay = min(self.config.backoff_max_s, self.config.backoff_base_s * 2**event.attempts)
         await asyncio.to_thread(self.outbox.failed, event.id, self.clock() + delay)
         log.warning("webhook_retry", event_id=event.id, kind=event.kind, status=status, delay_s=delay)
 
     async def _body(self, event: Event) -> bytes | None:
-        payload: dict[str, Any] = {"id": event.id, "type": event.kind, "tenant": event.tenant,
-                                   "call_id": event.call_id, "created_at": event.created_at}
+        payload: dict[str, Any] = {
+            "id": event.id,
+            "type": event.kind,
+            "tenant": event.tenant,
+            "call_id": event.call_id,
+            "created_at": event.created_at,
+        }
         if event.kind == "call.insights":
             try:
                 payload["insights"] = await self.store.read_insights(event.tenant, event.call_id, event.purpose, ACTOR)

@@ -79,8 +79,9 @@ class FakeCrm:
 
     async def __aenter__(self) -> FakeCrm:
         app = Starlette(routes=[Route("/hook", self._hook, methods=["POST"])])
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off",
-                                timeout_graceful_shutdown=1)
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", timeout_graceful_shutdown=1
+        )
         self._server = uvicorn.Server(config)
         self._task = asyncio.create_task(self._server.serve())
         while not self._server.started:  # noqa: ASYNC110 (uvicorn exposes no start event)

@@ -68,5 +68,7 @@ async def live_insights(request: Request) -> Response:
 
 
 def routes() -> list[BaseRoute]:
-    return [Route("/v1/calls/{call_id}/insights", read_insights, methods=["GET"]),
-            Route("/v1/calls/{call_id}/insights/live", live_insights, methods=["GET"])]
+    return [
+        Route("/v1/calls/{call_id}/insights", read_insights, methods=["GET"]),
+        Route("/v1/calls/{call_id}/insights/live", live_insights, methods=["GET"]),
+    ]

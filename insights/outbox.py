@@ -53,21 +53,28 @@ class Outbox:
     def add(self, kind: str, tenant: str, call_id: str, purpose: str, now: float) -> str:
         event_id = str(uuid.uuid4())
         with self._connect() as db:
-            db.execute("INSERT INTO outbox (id, kind, tenant, call_id, purpose, created_at, next_at) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?)", (event_id, kind, tenant, call_id, purpose, now, now))
+            db.execute(
+                "INSERT INTO outbox (id, kind, tenant, call_id, purpose, created_at, next_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (event_id, kind, tenant, call_id, purpose, now, now),
+            )
         return event_id
 
     def due(self, now: float, limit: int = 20) -> list[Event]:
         with self._connect() as db:
-            rows = db.execute("SELECT id, kind, tenant, call_id, purpose, created_at, attempts FROM outbox "
-                              "WHERE delivered_at IS NULL AND dropped IS NULL AND next_at <= ? "
-                              "ORDER BY created_at LIMIT ?", (now, limit)).fetchall()
+            rows = db.execute(
+                "SELECT id, kind, tenant, call_id, purpose, created_at, attempts FROM outbox "
+                "WHERE delivered_at IS NULL AND dropped IS NULL AND next_at <= ? "
+                "ORDER BY created_at LIMIT ?",
+                (now, limit),
+            ).fetchall()
         return [Event(*row) for row in rows]
 
     def next_at(self) -> float | None:
         with self._connect() as db:
-            row = db.execute("SELECT MIN(next_at) FROM outbox "
-                             "WHERE delivered_at IS NULL AND dropped IS NULL").fetchone()
+            row = db.execute(
+                "SELECT MIN(next_at) FROM outbox WHERE delivered_at IS NULL AND dropped IS NULL"
+            ).fetchone()
         return None if row[0] is None else float(row[0])
 
     def delivered(self, event_id: str, now: float) -> None:
@@ -85,8 +92,11 @@ class Outbox:
     def cancel(self, tenant: str, call_id: str, kind: str) -> int:
         """Drop the pending events of one kind for a call (its insights, once the call is erased)."""
         with self._connect() as db:
-            cur = db.execute("UPDATE outbox SET dropped = 'cancelled' WHERE tenant = ? AND call_id = ? AND kind = ? "
-                             "AND delivered_at IS NULL AND dropped IS NULL", (tenant, call_id, kind))
+            cur = db.execute(
+                "UPDATE outbox SET dropped = 'cancelled' WHERE tenant = ? AND call_id = ? AND kind = ? "
+                "AND delivered_at IS NULL AND dropped IS NULL",
+                (tenant, call_id, kind),
+            )
             return cur.rowcount
 
     def pending(self) -> int:

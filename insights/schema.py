@@ -17,16 +17,26 @@ TOP_KEYS = ("version", "call_id", "language", "summary", "reason", "outcome", "a
 
 def to_dict(insights: Insights, contacts: bool = False) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "version": VERSION, "call_id": insights.call_id, "language": insights.language,
-        "summary": insights.summary, "reason": insights.reason, "outcome": insights.outcome,
-        "agreements": [{"owner": a.owner, "what": a.what, "due": asdict(a.due) if a.due else None,
-                        "utterance": a.utterance} for a in insights.agreements],
-        "sentiment": {"call": asdict(insights.call), "legs": {k: asdict(v) for k, v in insights.legs.items()},
-                      "utterances": [asdict(u) for u in insights.utterances]},
+        "version": VERSION,
+        "call_id": insights.call_id,
+        "language": insights.language,
+        "summary": insights.summary,
+        "reason": insights.reason,
+        "outcome": insights.outcome,
+        "agreements": [
+            {"owner": a.owner, "what": a.what, "due": asdict(a.due) if a.due else None, "utterance": a.utterance}
+            for a in insights.agreements
+        ],
+        "sentiment": {
+            "call": asdict(insights.call),
+            "legs": {k: asdict(v) for k, v in insights.legs.items()},
+            "utterances": [asdict(u) for u in insights.utterances],
+        },
     }
     if contacts:
-        body["contacts"] = [{"kind": c.kind, "value": c.value, "utterance": c.utterance, "role": c.role}
-                            for c in insights.contacts]
+        body["contacts"] = [
+            {"kind": c.kind, "value": c.value, "utterance": c.utterance, "role": c.role} for c in insights.contacts
+        ]
     return body
 
 
@@ -34,10 +44,18 @@ def from_dict(tenant: str, body: dict[str, Any]) -> Insights:
     """The inverse of `to_dict(..., contacts=True)` (contacts default to none when absent)."""
     s = body["sentiment"]
     return Insights(
-        tenant=tenant, call_id=body["call_id"], language=body["language"], summary=body["summary"],
-        reason=body["reason"], outcome=body["outcome"],
-        agreements=tuple(Agreement(a["owner"], a["what"], Due(**a["due"]) if a["due"] else None, a["utterance"])
-                         for a in body["agreements"]),
+        tenant=tenant,
+        call_id=body["call_id"],
+        language=body["language"],
+        summary=body["summary"],
+        reason=body["reason"],
+        outcome=body["outcome"],
+        agreements=tuple(
+            Agreement(a["owner"], a["what"], Due(**a["due"]) if a["due"] else None, a["utterance"])
+            for a in body["agreements"]
+        ),
         contacts=tuple(Contact(c["kind"], c["value"], c["utterance"], c["role"]) for c in body.get("contacts", [])),
         utterances=tuple(UtteranceSentiment(**u) for u in s["utterances"]),
-        legs={k: SpanSentiment(**v) for k, v in s["legs"].items()}, call=SpanSentiment(**s["call"]))
+        legs={k: SpanSentiment(**v) for k, v in s["legs"].items()},
+        call=SpanSentiment(**s["call"]),
+    )

@@ -14,36 +14,66 @@ from insights.agreements import sentences
 from insights.model import Agreement, CallTranscript, Outcome
 
 _REASON = {
-    "en": re.compile(r"\b(calling (about|because|regarding|to)|i'm ringing|ringing (about|because)|i'd like to|i would "
-                     r"like to|i want to|i need|i have a (question|problem|complaint)|problem with|question about|"
-                     r"(isn't|is not|doesn't|does not|hasn't|has not|won't|haven't) |still|wrong|broken|cancel)",
-                     re.IGNORECASE),
-    "nl": re.compile(r"\b(ik bel (over|omdat|in verband met|vanwege|voor|namens)|ik wil|ik zou graag|ik wou|ik heb een "
-                     r"(vraag|probleem|klacht)|probleem met|vraag over|klacht over|doet het\b.*\bniet|werkt\b.*\bniet|"
-                     r"nog steeds|niet ontvangen|verkeerd|kapot|opzeggen)", re.IGNORECASE),
+    "en": re.compile(
+        r"\b(calling (about|because|regarding|to)|i'm ringing|ringing (about|because)|i'd like to|i would "
+        r"like to|i want to|i need|i have a (question|problem|complaint)|problem with|question about|"
+        r"(isn't|is not|doesn't|does not|hasn't|has not|won't|haven't) |still|wrong|broken|cancel)",
+        re.IGNORECASE,
+    ),
+    "nl": re.compile(
+        r"\b(ik bel (over|omdat|in verband met|vanwege|voor|namens)|ik wil|ik zou graag|ik wou|ik heb een "
+        r"(vraag|probleem|klacht)|probleem met|vraag over|klacht over|doet het\b.*\bniet|werkt\b.*\bniet|"
+        r"nog steeds|niet ontvangen|verkeerd|kapot|opzeggen)",
+        re.IGNORECASE,
+    ),
 }
 _RESOLVED = {
-    "en": re.compile(r"\b(resolved|sorted|fixed|that's done|all done|i've (changed|updated|cancelled|processed|reset|"
-                     r"booked|refunded|credited|sent)|it works|it's working|working again|problem solved)\b",
-                     re.IGNORECASE),
-    "nl": re.compile(r"\b(opgelost|geregeld|is gelukt|aangepast|verwerkt|doorgevoerd|gewijzigd|werkt weer|doet het "
-                     r"weer|heb ik (aangepast|gewijzigd|geannuleerd|verwerkt|teruggestort|ingepland|verstuurd))\b",
-                     re.IGNORECASE),
+    "en": re.compile(
+        r"\b(resolved|sorted|fixed|that's done|all done|i've (changed|updated|cancelled|processed|reset|"
+        r"booked|refunded|credited|sent)|it works|it's working|working again|problem solved)\b",
+        re.IGNORECASE,
+    ),
+    "nl": re.compile(
+        r"\b(opgelost|geregeld|is gelukt|aangepast|verwerkt|doorgevoerd|gewijzigd|werkt weer|doet het "
+        r"weer|heb ik (aangepast|gewijzigd|geannuleerd|verwerkt|teruggestort|ingepland|verstuurd))\b",
+        re.IGNORECASE,
+    ),
 }
-_UNRESOLVED = {"en": re.compile(r"\b(not (resolved|fixed|sorted)|still not)\b", re.IGNORECASE),
-               "nl": re.compile(r"\b(niet opgelost|nog steeds niet|niet gelukt)\b", re.IGNORECASE)}
+_UNRESOLVED = {
+    "en": re.compile(r"\b(not (resolved|fixed|sorted)|still not)\b", re.IGNORECASE),
+    "nl": re.compile(r"\b(niet opgelost|nog steeds niet|niet gelukt)\b", re.IGNORECASE),
+}
 _TEXT = {
-    "en": {"caller": "The caller", "about": "called about", "unknown": "an unstated reason",
-           "resolved": "Resolved during the call.", "follow_up": "Open, with follow-up agreed.",
-           "open": "Not resolved.", "agreements": "Agreements", "agent": "agent", "by": "due"},
-    "nl": {"caller": "De beller", "about": "belde over", "unknown": "een niet genoemde reden",
-           "resolved": "Opgelost tijdens het gesprek.", "follow_up": "Nog open, met vervolgafspraken.",
-           "open": "Niet opgelost.", "agreements": "Afspraken", "agent": "medewerker", "by": "uiterlijk"},
+    "en": {
+        "caller": "The caller",
+        "about": "called about",
+        "unknown": "an unstated reason",
+        "resolved": "Resolved during the call.",
+        "follow_up": "Open, with follow-up agreed.",
+        "open": "Not resolved.",
+        "agreements": "Agreements",
+        "agent": "agent",
+        "by": "due",
+    },
+    "nl": {
+        "caller": "De beller",
+        "about": "belde over",
+        "unknown": "een niet genoemde reden",
+        "resolved": "Opgelost tijdens het gesprek.",
+        "follow_up": "Nog open, met vervolgafspraken.",
+        "open": "Niet opgelost.",
+        "agreements": "Afspraken",
+        "agent": "medewerker",
+        "by": "uiterlijk",
+    },
 }
 
 
-_GREETING = re.compile(r"^(hallo|hoi|goedemorgen|goedemiddag|goedenavond|dag|met|hi|hello|good (morning|afternoon)"
-                       r"|this is|my name|mijn naam|u spreekt)\b", re.IGNORECASE)
+_GREETING = re.compile(
+    r"^(hallo|hoi|goedemorgen|goedemiddag|goedenavond|dag|met|hi|hello|good (morning|afternoon)"
+    r"|this is|my name|mijn naam|u spreekt)\b",
+    re.IGNORECASE,
+)
 
 
 def reason(call: CallTranscript) -> str:

@@ -15,16 +15,53 @@ from functools import cache
 
 from insights.model import Due
 
-_HOURS_NL = {"een": 1, "één": 1, "twee": 2, "drie": 3, "vier": 4, "vijf": 5, "zes": 6, "zeven": 7,
-             "acht": 8, "negen": 9, "tien": 10, "elf": 11, "twaalf": 12}
-_HOURS_EN = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-             "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "a": 1, "an": 1}
-_WEEKDAYS = {"nl": ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"),
-             "en": ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")}
+_HOURS_NL = {
+    "een": 1,
+    "één": 1,
+    "twee": 2,
+    "drie": 3,
+    "vier": 4,
+    "vijf": 5,
+    "zes": 6,
+    "zeven": 7,
+    "acht": 8,
+    "negen": 9,
+    "tien": 10,
+    "elf": 11,
+    "twaalf": 12,
+}
+_HOURS_EN = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "a": 1,
+    "an": 1,
+}
+_WEEKDAYS = {
+    "nl": ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"),
+    "en": ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
+}
 _PARTS = {"morning": (8, 12), "afternoon": (12, 17), "evening": (18, 22)}
 _PART_WORDS = {
-    "nl": (("ochtend", "morning"), ("morgens", "morning"), ("vanochtend", "morning"), ("vanmorgen", "morning"),
-           ("middag", "afternoon"), ("middags", "afternoon"), ("avond", "evening"), ("avonds", "evening")),
+    "nl": (
+        ("ochtend", "morning"),
+        ("morgens", "morning"),
+        ("vanochtend", "morning"),
+        ("vanmorgen", "morning"),
+        ("middag", "afternoon"),
+        ("middags", "afternoon"),
+        ("avond", "evening"),
+        ("avonds", "evening"),
+    ),
     "en": (("morning", "morning"), ("afternoon", "afternoon"), ("evening", "evening"), ("tonight", "evening")),
 }
 _DEADLINE = {"nl": r"(?:voor|vóór|uiterlijk|ten laatste|binnen)", "en": r"(?:by|before|no later than|within)"}
@@ -79,15 +116,21 @@ def _weekday(text: str, language: str, today: date) -> _Day | None:
     if re.search(nxt, text) and ahead < 7 - today.weekday():
         ahead += 7
     day = today + timedelta(days=ahead)
-    deadline = re.search(_DEADLINE[language] + r"\s+(?:(?:aanstaande|komende|this|next|coming)\s+)?"
-                         + m.group(1), text) is not None
+    deadline = (
+        re.search(_DEADLINE[language] + r"\s+(?:(?:aanstaande|komende|this|next|coming)\s+)?" + m.group(1), text)
+        is not None
+    )
     return _Day(day, day, deadline)
 
 
 def _relative(text: str, language: str, today: date) -> _Day | None:
     nl = language == "nl"
-    m = re.search(r"binnen " + _NUM + r" (werkdag|werkdagen|dag|dagen|week|weken)\b" if nl else
-                  r"within " + _NUM + r" (working days?|business days?|days?|weeks?)\b", text)
+    m = re.search(
+        r"binnen " + _NUM + r" (werkdag|werkdagen|dag|dagen|week|weken)\b"
+        if nl
+        else r"within " + _NUM + r" (working days?|business days?|days?|weeks?)\b",
+        text,
+    )
     if m and (n := _hour(m.group(1), language)) is not None:
         unit = m.group(2)
         if unit.startswith(("werk", "working", "business")):
@@ -97,10 +140,29 @@ def _relative(text: str, language: str, today: date) -> _Day | None:
     if m and (n := _hour(m.group(1), language)) is not None:
         d = today + timedelta(days=n * (7 if m.group(2).startswith("we") else 1))
         return _Day(d, d, False)
-    table = (("overmorgen", 2), ("morgen(?:ochtend|middag|avond)?", 1), ("vandaag", 0), ("vanavond", 0),
-             ("vanmiddag", 0), ("vanochtend", 0), ("vanmorgen", 0), ("straks", 0)) if nl else (
-        ("day after tomorrow", 2), ("tomorrow", 1), ("today", 0), ("tonight", 0), ("this afternoon", 0),
-        ("this evening", 0), ("this morning", 0), ("later on", 0))
+    table = (
+        (
+            ("overmorgen", 2),
+            ("morgen(?:ochtend|middag|avond)?", 1),
+            ("vandaag", 0),
+            ("vanavond", 0),
+            ("vanmiddag", 0),
+            ("vanochtend", 0),
+            ("vanmorgen", 0),
+            ("straks", 0),
+        )
+        if nl
+        else (
+            ("day after tomorrow", 2),
+            ("tomorrow", 1),
+            ("today", 0),
+            ("tonight", 0),
+            ("this afternoon", 0),
+            ("this evening", 0),
+            ("this morning", 0),
+            ("later on", 0),
+        )
+    )
     for word, offset in table:
         if re.search(r"\b" + word + r"\b", text):
             d = today + timedelta(days=offset)
@@ -110,24 +172,41 @@ def _relative(text: str, language: str, today: date) -> _Day | None:
 
 def _week(text: str, language: str, today: date) -> _Day | None:
     friday = today + timedelta(days=(4 - today.weekday()) % 7)
-    ends = (r"eind(e)? van (de|deze) week|voor het weekend|deze week" if language == "nl" else
-            r"end of (the|this) week|before the weekend|this week")
+    ends = (
+        r"eind(e)? van (de|deze) week|voor het weekend|deze week"
+        if language == "nl"
+        else r"end of (the|this) week|before the weekend|this week"
+    )
     if re.search(ends, text):
         return _Day(today, friday, True)
     if re.search(r"volgende week|komende week" if language == "nl" else r"next week", text):
         monday = today + timedelta(days=7 - today.weekday())
-        return _Day(monday, monday + timedelta(days=4), re.search(_DEADLINE[language] + r" (?:het eind van )?"
-                                                                  r"(?:volgende|komende|next) week", text)
-                    is not None)
+        return _Day(
+            monday,
+            monday + timedelta(days=4),
+            re.search(
+                _DEADLINE[language] + r" (?:het eind van )?"
+                r"(?:volgende|komende|next) week",
+                text,
+            )
+            is not None,
+        )
     return None
 
 
 @cache
 def _month_words() -> re.Pattern[str]:
-    months = ("januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december|"
-              "january|february|march|may|june|july|august|october")
-    return re.compile(r"\b(\d{1,2})(?:st|nd|rd|th|e|ste|de)?(?: of)? (" + months + r")\b|\b("
-                      + months + r") (\d{1,2})(?:st|nd|rd|th)?\b")
+    months = (
+        "januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december|"
+        "january|february|march|may|june|july|august|october"
+    )
+    return re.compile(
+        r"\b(\d{1,2})(?:st|nd|rd|th|e|ste|de)?(?: of)? ("
+        + months
+        + r")\b|\b("
+        + months
+        + r") (\d{1,2})(?:st|nd|rd|th)?\b"
+    )
 
 
 def _explicit(text: str, language: str, now: datetime) -> _Day | None:
@@ -136,8 +215,11 @@ def _explicit(text: str, language: str, now: datetime) -> _Day | None:
         return None
     import dateparser
 
-    parsed = dateparser.parse(m.group(0), languages=[language],
-                              settings={"RELATIVE_BASE": now.replace(tzinfo=None), "PREFER_DATES_FROM": "future"})
+    parsed = dateparser.parse(
+        m.group(0),
+        languages=[language],
+        settings={"RELATIVE_BASE": now.replace(tzinfo=None), "PREFER_DATES_FROM": "future"},
+    )
     if parsed is None:
         return None
     deadline = re.search(_DEADLINE[language] + r"\s+(?:de |the )?" + re.escape(m.group(0)), text) is not None
@@ -147,9 +229,15 @@ def _explicit(text: str, language: str, now: datetime) -> _Day | None:
 def _clock(text: str, language: str) -> tuple[time, time] | None:
     """A time window said in the utterance, or None."""
     nl = language == "nl"
-    between = (r"(?:tussen|van) " + _NUM + r"(?: uur)? (?:en|tot) " + _NUM + r"(?: uur)?" if nl else
-               r"(?:between|from) " + _NUM + r"(?::(\d\d))? ?(am|pm)? (?:and|to|till|until) " + _NUM
-               + r"(?::(\d\d))? ?(am|pm)?")
+    between = (
+        r"(?:tussen|van) " + _NUM + r"(?: uur)? (?:en|tot) " + _NUM + r"(?: uur)?"
+        if nl
+        else r"(?:between|from) "
+        + _NUM
+        + r"(?::(\d\d))? ?(am|pm)? (?:and|to|till|until) "
+        + _NUM
+        + r"(?::(\d\d))? ?(am|pm)?"
+    )
     m = re.search(between, text)
     if m:
         groups = m.groups()
@@ -173,11 +261,13 @@ def _at(text: str, language: str) -> tuple[time, time] | None:
     if m and nl and (h := _hour(m.group(1), language)) is not None:
         h = _business((h - 1) % 12 or 12, None)
         return time(h, 30), time(h, 30)
-    pattern = (r"\b(om|voor|vóór|na) " + _NUM + r"(?:[.:](\d\d))? uur\b|\b(om|voor|vóór) (\d{1,2})[.:](\d\d)\b" if nl
-               else r"\b(at|by|before|after) " + _NUM + r"(?::(\d\d))? ?(am|pm|o'clock|a\.m\.|p\.m\.)?")
+    pattern = (
+        r"\b(om|voor|vóór|na) " + _NUM + r"(?:[.:](\d\d))? uur\b|\b(om|voor|vóór) (\d{1,2})[.:](\d\d)\b"
+        if nl
+        else r"\b(at|by|before|after) " + _NUM + r"(?::(\d\d))? ?(am|pm|o'clock|a\.m\.|p\.m\.)?"
+    )
     for m in re.finditer(pattern, text):
-        word, tok, minute = (m.group(1), m.group(2), m.group(3)) if m.group(1) else (m.group(4), m.group(5),
-                                                                                        m.group(6))
+        word, tok, minute = (m.group(1), m.group(2), m.group(3)) if m.group(1) else (m.group(4), m.group(5), m.group(6))
         suffix = None if nl else m.group(4)
         if not nl and suffix is None and not tok.isdigit() and tok not in _HOURS_EN:
             continue

@@ -62,8 +62,12 @@ class InsightsWorker:
     async def call_closed(self, transcript: CallTranscript) -> Insights | None:
         """Analyse, store (encrypted, under the call's purposes), queue for the CRM; None when not kept."""
         if transcript.consent == "declined" or not transcript.utterances:
-            log.info("insights_skipped", call_id=transcript.call_id, tenant=transcript.tenant,
-                     reason="declined" if transcript.consent == "declined" else "no_speech")
+            log.info(
+                "insights_skipped",
+                call_id=transcript.call_id,
+                tenant=transcript.tenant,
+                reason="declined" if transcript.consent == "declined" else "no_speech",
+            )
             return None
         loop = asyncio.get_running_loop()
         started = time.process_time()
@@ -72,13 +76,19 @@ class InsightsWorker:
         if not await self.store.put_insights(transcript.tenant, transcript.call_id, document):
             log.info("insights_skipped", call_id=transcript.call_id, tenant=transcript.tenant, reason="not_stored")
             return None
-        log.info("insights_stored", call_id=transcript.call_id, tenant=transcript.tenant,
-                 agreements=len(result.agreements), contacts=len(result.contacts),
-                 cpu_s=round(time.process_time() - started, 4))
+        log.info(
+            "insights_stored",
+            call_id=transcript.call_id,
+            tenant=transcript.tenant,
+            agreements=len(result.agreements),
+            contacts=len(result.contacts),
+            cpu_s=round(time.process_time() - started, 4),
+        )
         purpose = self._purpose(transcript.purposes)
         if self.config.webhook_url is not None and purpose is not None:
-            await asyncio.to_thread(self.outbox.add, "call.insights", transcript.tenant, transcript.call_id,
-                                    purpose, self.clock())
+            await asyncio.to_thread(
+                self.outbox.add, "call.insights", transcript.tenant, transcript.call_id, purpose, self.clock()
+            )
             self.deliverer.wake()
         for listener in self.listeners:
             try:

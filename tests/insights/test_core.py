@@ -15,12 +15,15 @@ from tests.insights.calls import STARTED, dutch_call, english_call
 
 
 def test_dutch_agreements_have_owner_and_due_range() -> None:
-    """"morgen tussen acht en tien" becomes tomorrow 08:00-10:00 owned by the agent; "vandaag nog" a deadline."""
+    """ "morgen tussen acht en tien" becomes tomorrow 08:00-10:00 owned by the agent; "vandaag nog" a deadline."""
     result = analyse(dutch_call())
-    items = [(a.owner, a.utterance, a.due.start if a.due else None, a.due.end if a.due else None)
-             for a in result.agreements]
-    assert items == [("agent", 2, "2026-12-02T08:00:00+01:00", "2026-12-02T10:00:00+01:00"),
-                     ("agent", 4, "2026-12-01T10:00:29+01:00", "2026-12-01T23:59:59+01:00")]
+    items = [
+        (a.owner, a.utterance, a.due.start if a.due else None, a.due.end if a.due else None) for a in result.agreements
+    ]
+    assert items == [
+        ("agent", 2, "2026-12-02T08:00:00+01:00", "2026-12-02T10:00:00+01:00"),
+        ("agent", 4, "2026-12-01T10:00:29+01:00", "2026-12-01T23:59:59+01:00"),
+    ]
     assert result.outcome == "follow_up"
 
 
@@ -78,8 +81,18 @@ def test_only_words_reach_the_core() -> None:
     assert {f.name for f in dataclasses.fields(Utterance)} == allowed
     assert {f.name for f in dataclasses.fields(Word)} == {"word", "start", "end", "probability"}
     call_fields = {f.name: typing.get_type_hints(CallTranscript)[f.name] for f in dataclasses.fields(CallTranscript)}
-    assert set(call_fields) == {"tenant", "call_id", "language", "started_at", "legs", "utterances", "purposes",
-                                "consent", "agent_leg", "timezone"}
+    assert set(call_fields) == {
+        "tenant",
+        "call_id",
+        "language",
+        "started_at",
+        "legs",
+        "utterances",
+        "purposes",
+        "consent",
+        "agent_leg",
+        "timezone",
+    }
     sentiment = to_dict(analyse(dutch_call()))["sentiment"]
     assert set(sentiment["utterances"][0]) == {"index", "leg", "start", "end", "label", "score"}
     assert set(sentiment["call"]) == {"score", "label", "start", "end", "trend"}

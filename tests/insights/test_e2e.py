@@ -31,7 +31,7 @@ from store import MasterKey, StoreConfig
 from store.keys import write_key_file
 from tests.captions.test_captions_page import ARGS, CHROMIUM
 from tests.conftest import AUDIO, TOKEN, Gateway, make_config, start_gateway
-from tests.insights.conftest import SECRET, STORE_CONFIG
+from tests.insights.conftest import SECRET, STORE_CONFIG, app_of
 from vad.silero import SileroModel
 
 ADMIN = "admin-token-tenant-a-0123456789"
@@ -58,25 +58,38 @@ class TranscriptCollector:
             call = self.calls.pop(key)
             start: Start = call["start"]
             transcript = CallTranscript(
-                tenant, call_id, start.language, call["at"], start.legs,
+                tenant,
+                call_id,
+                start.language,
+                call["at"],
+                start.legs,
                 tuple(Utterance(f.leg, f.start, f.end, f.text, f.text, f.words) for f in call["finals"]),
-                start.purposes, call["consent"])
+                start.purposes,
+                call["consent"],
+            )
             self.done.append(asyncio.get_running_loop().create_task(self.worker.call_closed(transcript)))
 
 
 @pytest.fixture
-async def setup(tmp_path: Path, engines: dict[str, Transcriber], vad_model: SileroModel,
-                ) -> AsyncIterator[tuple[Gateway, FakeCrm, TranscriptCollector]]:
+async def setup(
+    tmp_path: Path,
+    engines: dict[str, Transcriber],
+    vad_model: SileroModel,
+) -> AsyncIterator[tuple[Gateway, FakeCrm, TranscriptCollector]]:
     key_file = tmp_path / "master.key"
     write_key_file(key_file, MasterKey.generate())
-    config = make_config(store_dsn=f"sqlite:///{tmp_path}/store.db",
-                         store=StoreConfig(retention_days=STORE_CONFIG.retention_days, master_key_file=str(key_file)),
-                         admin_tokens={ADMIN: "tenant-a"})
+    config = make_config(
+        store_dsn=f"sqlite:///{tmp_path}/store.db",
+        store=StoreConfig(retention_days=STORE_CONFIG.retention_days, master_key_file=str(key_file)),
+        admin_tokens={ADMIN: "tenant-a"},
+    )
     gateway, task = await start_gateway(config, engines, vad_model)
-    app = gateway.server.config.app
+    app = app_of(gateway)
     async with FakeCrm(SECRET) as crm:
-        worker = InsightsWorker(app.state.store, InsightsConfig(
-            outbox_path=str(tmp_path / "outbox.db"), webhook_url=crm.url, webhook_secret=SECRET))
+        worker = InsightsWorker(
+            app.state.store,
+            InsightsConfig(outbox_path=str(tmp_path / "outbox.db"), webhook_url=crm.url, webhook_secret=SECRET),
+        )
         worker.start()
         app.state.insights_worker = worker
         collector = TranscriptCollector(worker)
@@ -93,9 +106,19 @@ async def stream(gw: Gateway, call_id: str, decline: bool = False) -> None:
     pcm = clip.samples.tobytes()
     step = clip.rate * clip.channels * 2 // 10  # 100 ms
     async with websockets.connect(gw.url, additional_headers={"Authorization": f"Bearer {TOKEN}"}) as ws:
-        await ws.send(json.dumps({"type": "start", "call_id": call_id, "consent": "granted", "language": "en",
-                                  "legs": ["agent", "caller"], "purposes": ["quality"],
-                                  "audio": {"encoding": "pcm_s16le", "sample_rate": clip.rate, "channels": 2}}))
+        await ws.send(
+            json.dumps(
+                {
+                    "type": "start",
+                    "call_id": call_id,
+                    "consent": "granted",
+                    "language": "en",
+                    "legs": ["agent", "caller"],
+                    "purposes": ["quality"],
+                    "audio": {"encoding": "pcm_s16le", "sample_rate": clip.rate, "channels": 2},
+                }
+            )
+        )
         for k, i in enumerate(range(0, len(pcm), step)):
             if decline and k == len(pcm) // step // 2:
                 await ws.send(json.dumps({"type": "consent", "event": "declined"}))
@@ -122,8 +145,9 @@ async def test_insights_after_the_call_everywhere(setup: tuple[Gateway, FakeCrm,
         shown = await page.inner_text("#insights")
         await browser.close()
     async with httpx.AsyncClient(base_url=gw.http) as client:
-        r = await client.get("/v1/calls/e2e-call/insights", params={"purpose": "quality"},
-                             headers={"Authorization": f"Bearer {ADMIN}"})
+        r = await client.get(
+            "/v1/calls/e2e-call/insights", params={"purpose": "quality"}, headers={"Authorization": f"Bearer {ADMIN}"}
+        )
     assert r.status_code == 200
     refund = [a for a in r.json()["agreements"] if "refund" in a["what"].lower()]
     today = datetime.now(ZoneInfo("Europe/Amsterdam")).date().isoformat()
@@ -140,8 +164,11 @@ async def test_declined_call_has_no_insights(setup: tuple[Gateway, FakeCrm, Tran
     results = await asyncio.gather(*collector.done)
     assert results == [None]
     async with httpx.AsyncClient(base_url=gw.http) as client:
-        r = await client.get("/v1/calls/declined-call/insights", params={"purpose": "quality"},
-                             headers={"Authorization": f"Bearer {ADMIN}"})
+        r = await client.get(
+            "/v1/calls/declined-call/insights",
+            params={"purpose": "quality"},
+            headers={"Authorization": f"Bearer {ADMIN}"},
+        )
     assert r.status_code == 404
     await asyncio.sleep(0.5)
     assert crm.deliveries == []

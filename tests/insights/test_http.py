@@ -15,7 +15,7 @@ from store import CallNotFound, KeyRing, MasterKey, SqlTranscriptStore, StoreCon
 from store.keys import write_key_file
 from tests.conftest import Gateway, make_config, start_gateway
 from tests.insights.calls import dutch_call
-from tests.insights.conftest import STORE_CONFIG, open_call
+from tests.insights.conftest import STORE_CONFIG, app_of, open_call
 from tests.store.conftest import DAY, T0, Clock
 from vad.silero import SileroModel
 
@@ -27,10 +27,15 @@ ADMIN_B = "admin-token-tenant-b-0123456789"
 async def gw(tmp_path: Path, vad_model: SileroModel) -> AsyncIterator[Gateway]:
     key_file = tmp_path / "master.key"
     write_key_file(key_file, MasterKey.generate())
-    config = make_config(store_dsn=f"sqlite:///{tmp_path}/store.db",
-                         store=StoreConfig(retention_days=STORE_CONFIG.retention_days,
-                                           recipients=STORE_CONFIG.recipients, master_key_file=str(key_file)),
-                         admin_tokens={ADMIN_A: "tenant-a", ADMIN_B: "tenant-b"})
+    config = make_config(
+        store_dsn=f"sqlite:///{tmp_path}/store.db",
+        store=StoreConfig(
+            retention_days=STORE_CONFIG.retention_days,
+            recipients=STORE_CONFIG.recipients,
+            master_key_file=str(key_file),
+        ),
+        admin_tokens={ADMIN_A: "tenant-a", ADMIN_B: "tenant-b"},
+    )
     engines = {"tiny.en": FakeTranscriber("tiny.en"), "base": FakeTranscriber("base")}
     gateway, task = await start_gateway(config, engines, vad_model)  # type: ignore[arg-type]
     yield gateway
@@ -39,7 +44,7 @@ async def gw(tmp_path: Path, vad_model: SileroModel) -> AsyncIterator[Gateway]:
 
 
 def _store(gw: Gateway) -> SqlTranscriptStore:
-    store: SqlTranscriptStore = gw.server.config.app.state.store
+    store: SqlTranscriptStore = app_of(gw).state.store
     return store
 
 
@@ -58,26 +63,33 @@ async def test_endpoint_returns_displayable_insights(gw: Gateway, tmp_path: Path
     """The tenant's admin reads summary, agreements and sentiment for a declared purpose, without contacts."""
     await _analysed(gw, tmp_path)
     async with httpx.AsyncClient(base_url=gw.http) as client:
-        r = await client.get("/v1/calls/call-nl/insights", params={"purpose": "quality"},
-                             headers={"Authorization": f"Bearer {ADMIN_A}"})
+        r = await client.get(
+            "/v1/calls/call-nl/insights", params={"purpose": "quality"}, headers={"Authorization": f"Bearer {ADMIN_A}"}
+        )
     assert r.status_code == 200
     body = r.json()
     assert "contacts" not in body and "devries" not in r.text
-    assert body["agreements"][0] == {"owner": "agent", "utterance": 2,
-                                     "what": "De monteur komt morgen tussen acht en tien bij u langs.",
-                                     "due": {"start": "2026-12-02T08:00:00+01:00",
-                                             "end": "2026-12-02T10:00:00+01:00"}}
+    assert body["agreements"][0] == {
+        "owner": "agent",
+        "utterance": 2,
+        "what": "De monteur komt morgen tussen acht en tien bij u langs.",
+        "due": {"start": "2026-12-02T08:00:00+01:00", "end": "2026-12-02T10:00:00+01:00"},
+    }
     assert body["sentiment"]["legs"]["caller"]["trend"] == "improving"
 
 
-@pytest.mark.parametrize(("token", "params", "status", "code"), [
-    (None, {"purpose": "quality"}, 401, "unauthorized"),
-    (ADMIN_A, {}, 403, "forbidden"),
-    (ADMIN_A, {"purpose": "training"}, 403, "forbidden"),
-    (ADMIN_B, {"purpose": "quality"}, 404, "not_found"),
-])
-async def test_endpoint_is_tenant_scoped_and_purpose_checked(gw: Gateway, tmp_path: Path, token: str | None,
-                                                              params: dict[str, str], status: int, code: str) -> None:
+@pytest.mark.parametrize(
+    ("token", "params", "status", "code"),
+    [
+        (None, {"purpose": "quality"}, 401, "unauthorized"),
+        (ADMIN_A, {}, 403, "forbidden"),
+        (ADMIN_A, {"purpose": "training"}, 403, "forbidden"),
+        (ADMIN_B, {"purpose": "quality"}, 404, "not_found"),
+    ],
+)
+async def test_endpoint_is_tenant_scoped_and_purpose_checked(
+    gw: Gateway, tmp_path: Path, token: str | None, params: dict[str, str], status: int, code: str
+) -> None:
     """No token, no purpose, an undeclared purpose or another tenant's call: a typed error, never the data."""
     await _analysed(gw, tmp_path)
     headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -102,8 +114,9 @@ async def test_subject_export_includes_insights_and_erasure_removes_them(gw: Gat
 async def test_insights_expire_with_the_call(tmp_path: Path) -> None:
     """The retention purge erases the call's insights together with its transcript."""
     clock = Clock(T0)
-    store = await SqlTranscriptStore.open(f"sqlite:///{tmp_path}/s.db", STORE_CONFIG, KeyRing(MasterKey.generate()),
-                                          clock)
+    store = await SqlTranscriptStore.open(
+        f"sqlite:///{tmp_path}/s.db", STORE_CONFIG, KeyRing(MasterKey.generate()), clock
+    )
     try:
         await open_call(store, "tenant-a", "call-nl")
         assert await store.put_insights("tenant-a", "call-nl", '{"call_id": "call-nl"}')

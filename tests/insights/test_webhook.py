@@ -19,8 +19,13 @@ from tests.insights.conftest import SECRET, open_call
 
 
 def _config(tmp_path: Path, crm: FakeCrm, **overrides: object) -> InsightsConfig:
-    values: dict[str, object] = {"outbox_path": str(tmp_path / "outbox.db"), "webhook_url": crm.url,
-                                 "webhook_secret": SECRET, "backoff_base_s": 0.05, "backoff_max_s": 0.2}
+    values: dict[str, object] = {
+        "outbox_path": str(tmp_path / "outbox.db"),
+        "webhook_url": crm.url,
+        "webhook_secret": SECRET,
+        "backoff_base_s": 0.05,
+        "backoff_max_s": 0.2,
+    }
     values.update(overrides)
     return InsightsConfig(**values)  # type: ignore[arg-type]
 
@@ -54,8 +59,7 @@ def test_bad_webhook_setting_names_itself() -> None:
         InsightsConfig(webhook_url="http://127.0.0.1:9/hook")
 
 
-async def test_delivery_is_signed_and_carries_contacts(tmp_path: Path, store: SqlTranscriptStore,
-                                                       crm: FakeCrm) -> None:
+async def test_delivery_is_signed_and_carries_contacts(tmp_path: Path, store: SqlTranscriptStore, crm: FakeCrm) -> None:
     """The CRM gets one signed call.insights event with the agreements and the contact details."""
     await open_call(store, "tenant-a", "call-nl")
     worker = InsightsWorker(store, _config(tmp_path, crm))
@@ -67,8 +71,9 @@ async def test_delivery_is_signed_and_carries_contacts(tmp_path: Path, store: Sq
         await worker.aclose()
     event = crm.events[0]
     assert event["type"] == "call.insights" and event["call_id"] == "call-nl"
-    assert {"kind": "email", "value": "jan.devries@voorbeeld.nl", "utterance": 3, "role": "caller"} in \
-        event["insights"]["contacts"]
+    assert {"kind": "email", "value": "jan.devries@voorbeeld.nl", "utterance": 3, "role": "caller"} in event[
+        "insights"
+    ]["contacts"]
     assert event["insights"]["agreements"][0]["due"]["start"] == "2026-12-02T08:00:00+01:00"
     assert crm.deliveries[0].status == 200 and crm.deliveries[0].key == event["id"]
 
@@ -90,8 +95,9 @@ async def test_retries_with_backoff_until_accepted(tmp_path: Path, store: SqlTra
     assert worker.outbox.pending() == 0
 
 
-async def test_restart_mid_delivery_applies_exactly_once(tmp_path: Path, store: SqlTranscriptStore,
-                                                         crm: FakeCrm) -> None:
+async def test_restart_mid_delivery_applies_exactly_once(
+    tmp_path: Path, store: SqlTranscriptStore, crm: FakeCrm
+) -> None:
     """The CRM applied the event but the sender died before the answer: the restarted worker resends the same
     Idempotency-Key from the persisted outbox and the CRM applies it once."""
     await open_call(store, "tenant-a", "call-nl")
@@ -113,8 +119,9 @@ async def test_restart_mid_delivery_applies_exactly_once(tmp_path: Path, store: 
     assert len(crm.events) == 1
 
 
-async def test_erasure_is_forwarded_and_removes_insights(tmp_path: Path, store: SqlTranscriptStore,
-                                                         crm: FakeCrm) -> None:
+async def test_erasure_is_forwarded_and_removes_insights(
+    tmp_path: Path, store: SqlTranscriptStore, crm: FakeCrm
+) -> None:
     """Erasing the call deletes its stored insights and the CRM receives a signed call.erased notice."""
     await open_call(store, "tenant-a", "call-nl")
     worker = InsightsWorker(store, _config(tmp_path, crm))
@@ -133,8 +140,9 @@ async def test_erasure_is_forwarded_and_removes_insights(tmp_path: Path, store: 
         await store.read_insights("tenant-a", "call-nl", "quality", "admin:test")
 
 
-async def test_pending_delivery_of_an_erased_call_is_dropped(tmp_path: Path, store: SqlTranscriptStore,
-                                                             crm: FakeCrm) -> None:
+async def test_pending_delivery_of_an_erased_call_is_dropped(
+    tmp_path: Path, store: SqlTranscriptStore, crm: FakeCrm
+) -> None:
     """Insights still in the outbox when the call is erased never reach the CRM; the erasure notice does."""
     await open_call(store, "tenant-a", "call-nl")
     worker = InsightsWorker(store, _config(tmp_path, crm))  # not started: the delivery stays pending
@@ -149,8 +157,7 @@ async def test_pending_delivery_of_an_erased_call_is_dropped(tmp_path: Path, sto
     assert [e["type"] for e in crm.events] == ["call.erased"]
 
 
-async def test_declined_call_gets_no_insights_anywhere(tmp_path: Path, store: SqlTranscriptStore,
-                                                       crm: FakeCrm) -> None:
+async def test_declined_call_gets_no_insights_anywhere(tmp_path: Path, store: SqlTranscriptStore, crm: FakeCrm) -> None:
     """A declined call is not analysed; a call whose consent the store saw declined keeps nothing either."""
     worker = InsightsWorker(store, _config(tmp_path, crm))
     worker.start()
