@@ -195,6 +195,8 @@ async def link_subject(request: Request, store: TranscriptStore, tenant: str, ac
 
 async def erase_call(request: Request, store: TranscriptStore, tenant: str, actor: str) -> Response:
     await store.erase_call(tenant, request.path_params["call_id"], actor)
+    if (insights := getattr(request.app.state, "insights_worker", None)) is not None:
+        await insights.call_erased(tenant, request.path_params["call_id"])  # tell the CRM (art. 17)
     return JSONResponse({"erased": 1})
 
 

@@ -10,12 +10,13 @@ import pytest
 
 from asr.testing import FakeTranscriber
 from insights.config import InsightsConfig
+from insights.fake import FakeCrm
 from insights.worker import InsightsWorker
 from store import CallNotFound, KeyRing, MasterKey, SqlTranscriptStore, StoreConfig
 from store.keys import write_key_file
 from tests.conftest import Gateway, make_config, start_gateway
 from tests.insights.calls import dutch_call
-from tests.insights.conftest import STORE_CONFIG, app_of, open_call
+from tests.insights.conftest import SECRET, STORE_CONFIG, app_of, open_call
 from tests.store.conftest import DAY, T0, Clock
 from vad.silero import SileroModel
 
@@ -126,3 +127,25 @@ async def test_insights_expire_with_the_call(tmp_path: Path) -> None:
             await store.read_insights("tenant-a", "call-nl", "quality", "admin:test")
     finally:
         await store.aclose()
+
+
+async def test_admin_erasure_sends_the_erasure_notice(gw: Gateway, tmp_path: Path) -> None:
+    """DELETE /v1/admin/calls/{id} forwards a signed call.erased notice to the CRM through the worker."""
+    store = _store(gw)
+    await open_call(store, "tenant-a", "call-nl")
+    async with FakeCrm(SECRET) as crm:
+        worker = InsightsWorker(
+            store, InsightsConfig(outbox_path=str(tmp_path / "o.db"), webhook_url=crm.url, webhook_secret=SECRET)
+        )
+        app_of(gw).state.insights_worker = worker
+        worker.start()
+        try:
+            await worker.call_closed(dutch_call())
+            await crm.wait_for(1)
+            async with httpx.AsyncClient(base_url=gw.http) as client:
+                r = await client.delete("/v1/admin/calls/call-nl", headers={"Authorization": f"Bearer {ADMIN_A}"})
+            assert r.status_code == 200
+            await crm.wait_for(2)
+        finally:
+            await worker.aclose()
+    assert [e["type"] for e in crm.events] == ["call.insights", "call.erased"]
