@@ -125,10 +125,25 @@ def phones(text: str, language: str, regions: tuple[str, ...]) -> list[str]:
     return found
 
 
+_WORKPLACE = {
+    "nl": re.compile(
+        r"(?i:ik bel (?:namens|vanuit|van)|ik werk bij|werkzaam bij)\s+(?:het bedrijf\s+|de firma\s+)?"
+        r"((?:[A-Z][\w&'-]*)(?: [A-Z][\w&'-]*){0,3})"
+    ),
+    "en": re.compile(
+        r"(?i:calling from|ringing from|calling on behalf of|i work (?:at|for))\s+"
+        r"((?:[A-Z][\w&'-]*)(?: [A-Z][\w&'-]*){0,3})"
+    ),
+}
+
+
 def names(text: str, language: str) -> tuple[list[str], list[str]]:
     """(person names, company names) introduced in the text."""
     people: list[str] = []
     companies = [m.group(0).strip() for m in _SUFFIX.finditer(text)]
+    for m in _WORKPLACE[language].finditer(text):
+        if not any(m.group(1) in c for c in companies):
+            companies.append(m.group(1))
     for m in _INTRO[language].finditer(text):
         name = m.group(1).strip()
         tokens = name.split()
