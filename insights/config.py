@@ -28,7 +28,12 @@ class InsightsConfig:
     max_attempts: int = 20
     """Attempts before an event is given up (kept in the outbox, logged)."""
     timeout_s: float = 10.0
-    """Per-request timeout of a delivery."""
+    """Per-request timeout of a delivery (and of the abstractive summary request)."""
+    summary_url: str | None = None
+    """OpenAI-compatible base URL (e.g. http://127.0.0.1:8000/v1) of a chat model the operator runs, for an
+    abstractive summary next to the extractive one; None (the default): off. Only redacted text is sent."""
+    summary_model: str = "default"
+    """The `model` field of the chat request."""
 
     def __post_init__(self) -> None:
         if self.webhook_url is not None:
@@ -38,5 +43,7 @@ class InsightsConfig:
                 raise InsightsError("insights webhook_secret must be at least 16 bytes")
         if self.backoff_base_s <= 0 or self.backoff_max_s < self.backoff_base_s or self.max_attempts < 1:
             raise InsightsError("insights backoff_base_s, backoff_max_s and max_attempts must be positive")
+        if self.summary_url is not None and not self.summary_url.startswith(("http://", "https://")):
+            raise InsightsError("insights summary_url must be an http:// or https:// URL")
         if self.timeout_s <= 0:
             raise InsightsError("insights timeout_s must be positive")

@@ -8,6 +8,9 @@
         crm.reply_delay_s = 5.0               # apply, then answer late (a sender that dies meanwhile retries)
 
 It answers 401 to a bad signature, 200 to a duplicate (already applied) and to a new event.
+
+`FakeChat(reply)` is an OpenAI-compatible chat endpoint (`POST /v1/chat/completions`) answering `reply`
+and recording every request body (`requests`), for the optional abstractive summary.
 """
 
 from __future__ import annotations
@@ -79,13 +82,7 @@ class FakeCrm:
 
     async def __aenter__(self) -> FakeCrm:
         app = Starlette(routes=[Route("/hook", self._hook, methods=["POST"])])
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", timeout_graceful_shutdown=1
-        )
-        self._server = uvicorn.Server(config)
-        self._task = asyncio.create_task(self._server.serve())
-        while not self._server.started:  # noqa: ASYNC110 (uvicorn exposes no start event)
-            await asyncio.sleep(0.01)
+        self._server, self._task = await _serve(app)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -99,3 +96,53 @@ class FakeCrm:
             while len(self.events) < count:
                 self.received.clear()
                 await self.received.wait()
+
+
+class FakeChat:
+    def __init__(self, reply: str, status: int = 200) -> None:
+        self.reply, self.status = reply, status
+        self.requests: list[dict[str, Any]] = []
+        self._server: uvicorn.Server | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        port = self._server.servers[0].sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}/v1"
+
+    async def _complete(self, request: Request) -> Response:
+        self.requests.append(json.loads(await request.body()))
+        if self.status != 200:
+            return JSONResponse({"error": "unavailable"}, status_code=self.status)
+        return JSONResponse(
+            {
+                "object": "chat.completion",
+                "choices": [
+                    {"index": 0, "message": {"role": "assistant", "content": self.reply}, "finish_reason": "stop"}
+                ],
+            }
+        )
+
+    async def __aenter__(self) -> FakeChat:
+        app = Starlette(routes=[Route("/v1/chat/completions", self._complete, methods=["POST"])])
+        self._server, self._task = await _serve(app)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None and self._task is not None
+        self._server.should_exit = True
+        await self._task
+
+
+async def _serve(app: Starlette) -> tuple[uvicorn.Server, asyncio.Task[None]]:
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", timeout_graceful_shutdown=1
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    return server, task

@@ -129,3 +129,5 @@ class Insights:
     utterances: tuple[UtteranceSentiment, ...]
     legs: dict[str, SpanSentiment]
     call: SpanSentiment
+    abstract: str | None = field(default=None, repr=False)
+    """An abstractive summary from the operator's own chat model, when configured."""

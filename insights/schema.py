@@ -12,7 +12,7 @@ from typing import Any
 from insights.model import Agreement, Contact, Due, Insights, SpanSentiment, UtteranceSentiment
 
 VERSION = 1
-TOP_KEYS = ("version", "call_id", "language", "summary", "reason", "outcome", "agreements", "sentiment")
+TOP_KEYS = ("version", "call_id", "language", "summary", "abstract", "reason", "outcome", "agreements", "sentiment")
 
 
 def to_dict(insights: Insights, contacts: bool = False) -> dict[str, Any]:
@@ -21,6 +21,7 @@ def to_dict(insights: Insights, contacts: bool = False) -> dict[str, Any]:
         "call_id": insights.call_id,
         "language": insights.language,
         "summary": insights.summary,
+        "abstract": insights.abstract,
         "reason": insights.reason,
         "outcome": insights.outcome,
         "agreements": [
@@ -58,4 +59,5 @@ def from_dict(tenant: str, body: dict[str, Any]) -> Insights:
         utterances=tuple(UtteranceSentiment(**u) for u in s["utterances"]),
         legs={k: SpanSentiment(**v) for k, v in s["legs"].items()},
         call=SpanSentiment(**s["call"]),
+        abstract=body.get("abstract"),
     )

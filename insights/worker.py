@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import structlog
 
+from insights.abstractive import summarise
 from insights.config import InsightsConfig
 from insights.core import analyse
 from insights.delivery import Deliverer
@@ -75,6 +78,10 @@ class InsightsWorker:
         except Exception as exc:  # a bug in a rule must never break the call's lifecycle
             log.error("insights_failed", call_id=transcript.call_id, tenant=transcript.tenant, exc_info=exc)
             return None
+        if self.config.summary_url is not None:
+            async with httpx.AsyncClient(timeout=self.config.timeout_s) as client:
+                abstract = await summarise(client, self.config.summary_url, self.config.summary_model, transcript)
+            result = dataclasses.replace(result, abstract=abstract)
         document = json.dumps(to_dict(result, contacts=True), ensure_ascii=False)
         if not await self.store.put_insights(transcript.tenant, transcript.call_id, document):
             log.info("insights_skipped", call_id=transcript.call_id, tenant=transcript.tenant, reason="not_stored")
