@@ -242,7 +242,8 @@
       .join(" · ");
     const title = el("h2", "", t.title);
     title.id = "insights-title";
-    box.replaceChildren(title, el("p", "summary", data.summary.split("\n").slice(0, 2).join(" ")),
+    const summary = data.abstract || data.summary.split("\n").slice(0, 2).join(" ");
+    box.replaceChildren(title, el("p", "summary", summary),
                         el("h3", "", t.agreements), items, el("h3", "", t.sentiment), mood);
     box.hidden = false;
   }
