@@ -208,7 +208,14 @@ async def export_subject(request: Request, store: TranscriptStore, tenant: str, 
 
 
 async def erase_subject(request: Request, store: TranscriptStore, tenant: str, actor: str) -> Response:
-    return JSONResponse({"erased": await store.erase_subject(tenant, request.path_params["subject"], actor)})
+    insights = getattr(request.app.state, "insights_worker", None)
+    if insights is None:
+        return JSONResponse({"erased": await store.erase_subject(tenant, request.path_params["subject"], actor)})
+    calls = await store.subject_calls(tenant, request.path_params["subject"])
+    erased = await store.erase_subject(tenant, request.path_params["subject"], actor)
+    for call_id in calls:  # tell the CRM to delete its copies (art. 17)
+        await insights.call_erased(tenant, call_id)
+    return JSONResponse({"erased": erased})
 
 
 def routes() -> list[BaseRoute]:

@@ -236,6 +236,14 @@ class StoreCore:
             self._erase(tx, now, tenant, call_id, "request", actor)
         self.db.compact()
 
+    def subject_calls(self, tenant: str, subject: str) -> list[str]:
+        """The ids of the calls linked to a data subject (ids only; e.g. to notify recipients of an erasure)."""
+        digest = subject_hash(self._subject_key, tenant, subject)
+        with self.db.transaction() as tx:
+            rows = tx.execute("SELECT call_id FROM subjects WHERE tenant = ? AND subject_hash = ? ORDER BY call_id",
+                              (tenant, digest))
+        return [r[0] for r in rows]
+
     def erase_subject(self, tenant: str, subject: str, actor: str) -> int:
         """Art. 17 for a data subject: every linked call is erased; returns how many."""
         now = self.clock()

@@ -149,3 +149,30 @@ async def test_admin_erasure_sends_the_erasure_notice(gw: Gateway, tmp_path: Pat
         finally:
             await worker.aclose()
     assert [e["type"] for e in crm.events] == ["call.insights", "call.erased"]
+
+
+async def test_subject_erasure_sends_a_notice_per_call(gw: Gateway, tmp_path: Path) -> None:
+    """DELETE /v1/admin/subjects/{subject} erases the subject's calls and sends one call.erased per call."""
+    store = _store(gw)
+    for call_id in ("call-1", "call-2"):
+        await open_call(store, "tenant-a", call_id)
+        await store.link_subject("tenant-a", call_id, "+31612345678", "admin:test")
+    async with FakeCrm(SECRET) as crm:
+        worker = InsightsWorker(
+            store, InsightsConfig(outbox_path=str(tmp_path / "o.db"), webhook_url=crm.url, webhook_secret=SECRET)
+        )
+        app_of(gw).state.insights_worker = worker
+        worker.start()
+        try:
+            async with httpx.AsyncClient(base_url=gw.http) as client:
+                r = await client.delete(
+                    "/v1/admin/subjects/+31612345678", headers={"Authorization": f"Bearer {ADMIN_A}"}
+                )
+            assert r.json() == {"erased": 2}
+            await crm.wait_for(2)
+        finally:
+            await worker.aclose()
+    assert sorted((e["type"], e["call_id"]) for e in crm.events) == [
+        ("call.erased", "call-1"),
+        ("call.erased", "call-2"),
+    ]
