@@ -45,10 +45,14 @@ class Deliverer:
         """Deliver until cancelled: due events now, then sleep until the next is due or `wake()`."""
         async with httpx.AsyncClient(timeout=self.config.timeout_s) as client:
             while True:
-                await self.drain(client)
-                nxt = await asyncio.to_thread(self.outbox.next_at)
-                delay = 3600.0 if nxt is None else max(0.0, nxt - self.clock())
-                self._wake.clear()
+                self._wake.clear()  # before draining: a wake() during the drain is not lost
+                try:
+                    await self.drain(client)
+                    nxt = await asyncio.to_thread(self.outbox.next_at)
+                    delay = 3600.0 if nxt is None else max(0.0, nxt - self.clock())
+                except Exception as exc:  # e.g. the outbox file is unavailable: retry later, keep serving
+                    log.error("webhook_loop_failed", exc_info=exc)
+                    delay = self.config.backoff_max_s
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=delay)
 
