@@ -13,59 +13,39 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache
 
+from insights import clock
+from insights.clock import NUM, hour
 from insights.model import Due
 
-_HOURS_NL = {
-    "een": 1,
-    "één": 1,
-    "twee": 2,
-    "drie": 3,
-    "vier": 4,
-    "vijf": 5,
-    "zes": 6,
-    "zeven": 7,
-    "acht": 8,
-    "negen": 9,
-    "tien": 10,
-    "elf": 11,
-    "twaalf": 12,
-}
-_HOURS_EN = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "a": 1,
-    "an": 1,
-}
 _WEEKDAYS = {
     "nl": ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"),
     "en": ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
 }
-_PARTS = {"morning": (8, 12), "afternoon": (12, 17), "evening": (18, 22)}
-_PART_WORDS = {
-    "nl": (
-        ("ochtend", "morning"),
-        ("morgens", "morning"),
-        ("vanochtend", "morning"),
-        ("vanmorgen", "morning"),
-        ("middag", "afternoon"),
-        ("middags", "afternoon"),
-        ("avond", "evening"),
-        ("avonds", "evening"),
-    ),
-    "en": (("morning", "morning"), ("afternoon", "afternoon"), ("evening", "evening"), ("tonight", "evening")),
-}
 _DEADLINE = {"nl": r"(?:voor|vóór|uiterlijk|ten laatste|binnen)", "en": r"(?:by|before|no later than|within)"}
-_NUM = r"(\d{1,2}|[a-zé]+)"
+
+
+_DAY_WORDS = {  # word -> days from the call's day
+    "nl": (
+        ("overmorgen", 2),
+        ("morgen(?:ochtend|middag|avond)?", 1),
+        ("vandaag", 0),
+        ("vanavond", 0),
+        ("vanmiddag", 0),
+        ("vanochtend", 0),
+        ("vanmorgen", 0),
+        ("straks", 0),
+    ),
+    "en": (
+        ("day after tomorrow", 2),
+        ("tomorrow", 1),
+        ("today", 0),
+        ("tonight", 0),
+        ("this afternoon", 0),
+        ("this evening", 0),
+        ("this morning", 0),
+        ("later on", 0),
+    ),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,20 +53,6 @@ class _Day:
     first: date
     last: date
     deadline: bool
-
-
-def _hour(token: str, language: str) -> int | None:
-    if token.isdigit():
-        return int(token)
-    return (_HOURS_NL if language == "nl" else _HOURS_EN).get(token)
-
-
-def _business(h: int, pm: bool | None) -> int:
-    if pm is True and h < 12:
-        return h + 12
-    if pm is None and 1 <= h <= 6:
-        return h + 12  # "between two and four": office hours, so the afternoon
-    return h
 
 
 def _normalise(text: str, language: str) -> str:
@@ -126,43 +92,21 @@ def _weekday(text: str, language: str, today: date) -> _Day | None:
 def _relative(text: str, language: str, today: date) -> _Day | None:
     nl = language == "nl"
     m = re.search(
-        r"binnen " + _NUM + r" (werkdag|werkdagen|dag|dagen|week|weken)\b"
+        r"binnen " + NUM + r" (werkdag|werkdagen|dag|dagen|week|weken)\b"
         if nl
-        else r"within " + _NUM + r" (working days?|business days?|days?|weeks?)\b",
+        else r"within " + NUM + r" (working days?|business days?|days?|weeks?)\b",
         text,
     )
-    if m and (n := _hour(m.group(1), language)) is not None:
+    if m and (n := hour(m.group(1), language)) is not None:
         unit = m.group(2)
         if unit.startswith(("werk", "working", "business")):
             return _Day(today, _add_business_days(today, n), True)
         return _Day(today, today + timedelta(days=n * (7 if unit.startswith("we") else 1)), True)
-    m = re.search(r"over " + _NUM + r" (dag|dagen|week|weken)\b" if nl else r"in " + _NUM + r" (days?|weeks?)\b", text)
-    if m and (n := _hour(m.group(1), language)) is not None:
+    m = re.search(r"over " + NUM + r" (dag|dagen|week|weken)\b" if nl else r"in " + NUM + r" (days?|weeks?)\b", text)
+    if m and (n := hour(m.group(1), language)) is not None:
         d = today + timedelta(days=n * (7 if m.group(2).startswith("we") else 1))
         return _Day(d, d, False)
-    table = (
-        (
-            ("overmorgen", 2),
-            ("morgen(?:ochtend|middag|avond)?", 1),
-            ("vandaag", 0),
-            ("vanavond", 0),
-            ("vanmiddag", 0),
-            ("vanochtend", 0),
-            ("vanmorgen", 0),
-            ("straks", 0),
-        )
-        if nl
-        else (
-            ("day after tomorrow", 2),
-            ("tomorrow", 1),
-            ("today", 0),
-            ("tonight", 0),
-            ("this afternoon", 0),
-            ("this evening", 0),
-            ("this morning", 0),
-            ("later on", 0),
-        )
-    )
+    table = _DAY_WORDS[language]
     for word, offset in table:
         if re.search(r"\b" + word + r"\b", text):
             d = today + timedelta(days=offset)
@@ -226,83 +170,12 @@ def _explicit(text: str, language: str, now: datetime) -> _Day | None:
     return _Day(parsed.date(), parsed.date(), deadline)
 
 
-def _clock(text: str, language: str) -> tuple[time, time] | None:
-    """A time window said in the utterance, or None."""
-    nl = language == "nl"
-    between = (
-        r"(?:tussen|van) " + _NUM + r"(?: uur)? (?:en|tot) " + _NUM + r"(?: uur)?"
-        if nl
-        else r"(?:between|from) "
-        + _NUM
-        + r"(?::(\d\d))? ?(am|pm)? (?:and|to|till|until) "
-        + _NUM
-        + r"(?::(\d\d))? ?(am|pm)?"
-    )
-    m = re.search(between, text)
-    if m:
-        groups = m.groups()
-        a_tok, b_tok = (groups[0], groups[1]) if nl else (groups[0], groups[3])
-        pm = None if nl else (groups[5] == "pm" if groups[5] else None)
-        a, b = _hour(a_tok, language), _hour(b_tok, language)
-        if a is not None and b is not None and a <= 12 and b <= 12:
-            a, b = _business(a, pm), _business(b, pm)
-            if b < a:
-                b += 12
-            return time(min(a, 23)), time(min(b, 23))
-    return _at(text, language)
-
-
-def _at(text: str, language: str) -> tuple[time, time] | None:
-    nl = language == "nl"
-    m = re.search(r"\bhalf " + _NUM + r"\b", text) if nl else re.search(r"\bhalf past " + _NUM + r"\b", text)
-    if m and not nl and (h := _hour(m.group(1), language)) is not None:
-        h = _business(h, None)
-        return time(h, 30), time(h, 30)
-    if m and nl and (h := _hour(m.group(1), language)) is not None:
-        h = _business((h - 1) % 12 or 12, None)
-        return time(h, 30), time(h, 30)
-    pattern = (
-        r"\b(om|voor|vóór|na) " + _NUM + r"(?:[.:](\d\d))? uur\b|\b(om|voor|vóór) (\d{1,2})[.:](\d\d)\b"
-        if nl
-        else r"\b(at|by|before|after) " + _NUM + r"(?::(\d\d))? ?(am|pm|o'clock|a\.m\.|p\.m\.)?"
-    )
-    for m in re.finditer(pattern, text):
-        word, tok, minute = (m.group(1), m.group(2), m.group(3)) if m.group(1) else (m.group(4), m.group(5), m.group(6))
-        suffix = None if nl else m.group(4)
-        if not nl and suffix is None and not tok.isdigit() and tok not in _HOURS_EN:
-            continue
-        if not nl and suffix is None and tok in ("a", "an"):
-            continue
-        h = _hour(tok, language)
-        if h is None or h > 23:
-            continue
-        pm = None if suffix in (None, "o'clock") else suffix.startswith("p")
-        h = _business(h, pm) if h <= 12 else h
-        at = time(h, int(minute or 0))
-        if word in ("voor", "vóór", "by", "before"):
-            return time(0), at
-        if word in ("na", "after"):
-            return at, time(23, 59, 59)
-        return at, at
-    if re.search(r"voor de middag|voor 12 uur|before noon|before lunch|voor de lunch", text):
-        return time(0), time(12)
-    return _part(text, language)
-
-
-def _part(text: str, language: str) -> tuple[time, time] | None:
-    for word, part in _PART_WORDS[language]:
-        if re.search(r"\b" + word + r"\b", text) or (language == "nl" and word in text):
-            a, b = _PARTS[part]
-            return time(a), time(b)
-    return None
-
-
 def due(text: str, language: str, now: datetime) -> Due | None:
     """The due range of a commitment said at `now` (aware datetime), or None when it names no time."""
     norm = _normalise(text, language)
     today = now.date()
     day = _explicit(norm, language, now) or _weekday(norm, language, today) or _relative(norm, language, today)
-    window = _clock(norm, language)
+    window = clock.window(norm, language)
     if day is None and window is None:
         return None
     if day is None:

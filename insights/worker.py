@@ -78,10 +78,7 @@ class InsightsWorker:
         except Exception as exc:  # a bug in a rule must never break the call's lifecycle
             log.error("insights_failed", call_id=transcript.call_id, tenant=transcript.tenant, exc_info=exc)
             return None
-        if self.config.summary_url is not None:
-            async with httpx.AsyncClient(timeout=self.config.timeout_s) as client:
-                abstract = await summarise(client, self.config.summary_url, self.config.summary_model, transcript)
-            result = dataclasses.replace(result, abstract=abstract)
+        result = await self._abstract(transcript, result)
         document = json.dumps(to_dict(result, contacts=True), ensure_ascii=False)
         if not await self.store.put_insights(transcript.tenant, transcript.call_id, document):
             log.info("insights_skipped", call_id=transcript.call_id, tenant=transcript.tenant, reason="not_stored")
@@ -94,6 +91,11 @@ class InsightsWorker:
             contacts=len(result.contacts),
             cpu_s=round(cpu_s, 4),
         )
+        await self._publish(transcript, result)
+        return result
+
+    async def _publish(self, transcript: CallTranscript, result: Insights) -> None:
+        """Queue the CRM delivery (when the call's purposes allow it) and tell the listeners."""
         purpose = self._purpose(transcript.purposes)
         if self.config.webhook_url is not None and purpose is not None:
             await asyncio.to_thread(
@@ -105,7 +107,14 @@ class InsightsWorker:
                 listener(result)
             except Exception as exc:  # a broken viewer must not lose the insights
                 log.error("insights_listener_failed", exc_info=exc)
-        return result
+
+    async def _abstract(self, transcript: CallTranscript, result: Insights) -> Insights:
+        """Add the operator's chat-model summary when one is configured (redacted text only)."""
+        if self.config.summary_url is None:
+            return result
+        async with httpx.AsyncClient(timeout=self.config.timeout_s) as client:
+            abstract = await summarise(client, self.config.summary_url, self.config.summary_model, transcript)
+        return dataclasses.replace(result, abstract=abstract)
 
     async def call_erased(self, tenant: str, call_id: str) -> None:
         """The call was erased: drop its pending insights delivery and tell the CRM to delete its copy."""
