@@ -75,30 +75,52 @@ _NOT_NAMES = frozenset(
 )
 
 
+_LOCAL_STOP = frozenset(
+    {
+        "is",
+        "mijn",
+        "my",
+        "email",
+        "e-mail",
+        "e-mailadres",
+        "mailadres",
+        "emailadres",
+        "adres",
+        "address",
+        "naar",
+        "to",
+        "op",
+        "on",
+        "me",
+        "mail",
+        "send",
+        "stuur",
+        "it's",
+        "het",
+    }
+)
+
+
 def _spoken_email(text: str, language: str) -> str:
-    """Turn a spelled-out address into a written one (only when an at-word is followed by a dot-word + TLD)."""
-    at = "|".join(_AT[language])
-    dot = "|".join(_DOT[language])
+    """Turn a spelled-out address into a written one (only when an at-word is followed by a dot-word + TLD).
+
+    The local part is the words before the at-word back to a cue ("mijn e-mailadres is", "email me at"),
+    so that "jan punt de vries apenstaartje voorbeeld punt nl" becomes jan.devries@voorbeeld.nl."""
+    at, dot = "|".join(_AT[language]), "|".join(_DOT[language])
     rx = re.compile(
-        r"\b((?:[\w-]+(?: (?:"
-        + dot
-        + r"|streepje|dash|underscore) )?){1,4}) (?:"
-        + at
-        + r") ([\w-]+(?: (?:"
-        + dot
-        + r") [\w-]+)*? (?:"
-        + dot
-        + r") "
-        + _TLD
-        + r")\b",
+        r"((?:[\w'-]+ ){1,6})(?:" + at + r") ([\w-]+(?: (?:" + dot + r") [\w-]+)*? (?:" + dot + r") " + _TLD + r")\b",
         re.IGNORECASE,
     )
 
     def join(m: re.Match[str]) -> str:
-        local = re.sub(r" (?:" + dot + r") ", ".", m.group(1), flags=re.IGNORECASE)
+        tokens = m.group(1).split()
+        stops = [i for i, t in enumerate(tokens) if t.lower().strip(",.:") in _LOCAL_STOP]
+        cut = stops[-1] + 1 if stops else max(0, len(tokens) - 3)
+        kept, prefix = tokens[cut:], " ".join(tokens[:cut])
+        local = re.sub(r" (?:" + dot + r") ", ".", " " + " ".join(kept) + " ", flags=re.IGNORECASE).strip()
         local = re.sub(r" (?:streepje|dash) ", "-", local).replace(" underscore ", "_").replace(" ", "")
         domain = re.sub(r" (?:" + dot + r") ", ".", m.group(2), flags=re.IGNORECASE).replace(" ", "")
-        return f"{local}@{domain}".lower()
+        return f"{prefix} {local}@{domain}".lower() if prefix else f"{local}@{domain}".lower()
 
     return rx.sub(join, text)
 
