@@ -114,7 +114,7 @@ def _spoken_email(text: str, language: str) -> str:
 
     def join(m: re.Match[str]) -> str:
         tokens = m.group(1).split()
-        stops = [i for i, t in enumerate(tokens) if t.lower().strip(",.:") in _LOCAL_STOP]
+        stops = [i for i, t in enumerate(tokens) if t.lower().strip(",.:") in _LOCAL_STOP | set(_AT[language])]
         cut = stops[-1] + 1 if stops else max(0, len(tokens) - 3)
         kept, prefix = tokens[cut:], " ".join(tokens[:cut])
         local = re.sub(r" (?:" + dot + r") ", ".", " " + " ".join(kept) + " ", flags=re.IGNORECASE).strip()

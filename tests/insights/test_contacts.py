@@ -48,3 +48,8 @@ def test_no_false_contacts_in_plain_speech() -> None:
     """Ordinary sentences, an account number and a greeting yield no contact details."""
     assert found("Goedemorgen, ik bel over mijn factuur van vorige maand.", "nl") == set()
     assert found("My account number is 4 5 7 2 9 1 and I'm at home now.", "en") == set()
+
+
+def test_spelled_address_after_email_me_at() -> None:
+    """In "email me at tom dot baker at gmail dot com" the first "at" is a cue, not part of the address."""
+    assert found("You can email me at tom dot baker at gmail dot com.", "en") == {("email", "tom.baker@gmail.com")}
