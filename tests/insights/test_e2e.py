@@ -35,6 +35,10 @@ from tests.insights.conftest import SECRET, STORE_CONFIG, app_of
 from vad.silero import SileroModel
 
 ADMIN = "admin-token-tenant-a-0123456789"
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="Debian's chromium (/usr/bin/chromium) is not installed; `apt-get install chromium` (CI installs it)",
+)
 CALL = AUDIO / "synthetic" / "synthetic_call_en.wav"  # left = agent, right = caller; ends "I will refund it today"
 
 
