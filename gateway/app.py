@@ -16,6 +16,7 @@ from gateway import transports
 from gateway.cluster.bridge import RedisBridge
 from gateway.http import admin, captions, metrics
 from gateway.runtime import Runtime
+from insights import http as insights_http
 
 log = structlog.get_logger("gateway.app")
 
@@ -92,6 +93,7 @@ def create_app(runtime: Runtime) -> Starlette:
         *transports.routes(),
         *captions.routes(runtime),
         *admin.routes(),
+        *insights_http.routes(),
     ], lifespan=lifespan)
     app.state.runtime = runtime
     return app

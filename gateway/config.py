@@ -11,6 +11,7 @@ from asr.remote import RemoteConfig
 from gateway.cluster.config import ClusterConfig
 from gateway.core.caption_viewer import HubConfig
 from gateway.core.session_config import SessionConfig
+from insights.config import InsightsOptions
 from protocol.vocab import RedactionPolicy, SpecialPolicy
 from store.config import StoreConfig
 from vad.config import VadConfig
@@ -33,6 +34,8 @@ class ServerConfig:
     """Device, compute type, threads and decoding options shared by both models (`model` is ignored)."""
     remote: RemoteConfig = field(default_factory=RemoteConfig)
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
+    insights: InsightsOptions = field(default_factory=InsightsOptions)
+    """Post-call insights (summary, agreements, contacts, sentiment) and their CRM webhook (docs/insights.md)."""
     """Other gateway nodes: caption streams shared through Redis Streams (off by default; docs/scale-out.md)."""
     """Where the engines run: `local` (embedded, the default) or a Ray Serve pool (docs/scale-out.md)."""
     batcher: BatcherConfig = field(default_factory=BatcherConfig)

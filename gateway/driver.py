@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import uuid
 from collections.abc import Callable
 from functools import partial
@@ -91,7 +92,7 @@ class CallDriver:
             raise BadMessage("start.call_id: this call is already streaming on another connection")
         self.record = record
         if record.start is None:
-            record.start = start
+            record.start, record.started_at = start, time.time()
         replay = [f for f in record.finals if start.resume_from is not None and f.seq > start.resume_from]
         prefix = f"r{record.connections - 1}-" if record.connections > 1 else ""
         policy = Policy(start.redaction or rt.config.redaction)

@@ -84,7 +84,7 @@ class Runtime:
         """The call is over for good: publish `CallClosed` with its transcript, then release it."""
         if record.start is not None:
             self.publish(CallClosed(record.tenant, record.call_id, reason, record.start, tuple(record.finals),
-                                    record.consent, tuple(record.raw_texts)))
+                                    record.consent, tuple(record.raw_texts), record.started_at))
         self.registry.close(record, forget=reason is CloseReason.DECLINED)
 
     def erase_call(self, tenant: str, call_id: str, reason: EraseReason) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 
 import structlog
 
@@ -18,7 +19,7 @@ from store import records
 from store.audit import AuditRow, ChainReport, verify_chain
 from store.config import StoreConfig
 from store.db import Database, Tx
-from store.errors import PurposeDenied, StoreError
+from store.errors import CallNotFound, PurposeDenied, StoreError
 from store.keys import KeyRing, new_data_key, subject_hash, unwrap, wrap
 from store.migrations import migrate
 from store.model import (
@@ -180,9 +181,40 @@ class StoreCore:
                 assert key is not None
                 recipients = {p: self.config.recipients.get(p, ()) for p in call.purposes}
                 calls.append(ExportedCall(Transcript(call, records.read_finals(tx, key, tenant, call_id)),
-                                          recipients))
+                                          recipients, records.read_insights(tx, key, tenant, call_id)))
             records.append_audit(tx, now, tenant, None, "export", {"actor": actor, "calls": ids})
         return SubjectExport(tuple(calls))
+
+    def put_insights(self, tenant: str, call_id: str, document: str) -> bool:
+        """Seal a call's insights (JSON) under its data key; False (nothing kept) when the call is not stored
+        or its consent is no longer storable (declined, erased, never opened)."""
+        now = self.clock()
+        with self.db.transaction() as tx:
+            rows = tx.execute("SELECT consent FROM calls WHERE tenant = ? AND call_id = ?", (tenant, call_id))
+            if not rows or rows[0][0] not in STORABLE:
+                return False
+            key = records.data_key(tx, self.ring, tenant, call_id)
+            assert key is not None
+            records.write_insights(tx, key, now, tenant, call_id, document)
+            records.append_audit(tx, now, tenant, call_id, "insights_stored", {})
+        return True
+
+    def read_insights(self, tenant: str, call_id: str, purpose: str, actor: str) -> dict[str, Any]:
+        """A call's insights for one of its declared purposes (audited); CallNotFound when there are none."""
+        now = self.clock()
+        with self.db.transaction() as tx:
+            call = records.call_summary(tx, tenant, call_id)
+            allowed = purpose in call.purposes
+            records.append_audit(tx, now, tenant, call_id, "read_insights",
+                                 {"purpose": purpose, "actor": actor, "allowed": allowed})
+            if allowed:
+                key = records.data_key(tx, self.ring, tenant, call_id)
+                assert key is not None
+                document = records.read_insights(tx, key, tenant, call_id)
+                if document is None:
+                    raise CallNotFound("no insights for this call")
+                return document
+        raise PurposeDenied("the call was not recorded for this purpose")
 
     def verify(self) -> ChainReport:
         """Check the whole audit hash chain."""
@@ -192,7 +224,7 @@ class StoreCore:
 
     def _erase(self, tx: Tx, now: float, tenant: str, call_id: str, reason: str, actor: str | None) -> None:
         tx.execute("UPDATE calls SET wrapped_key = ? WHERE tenant = ? AND call_id = ?", (b"", tenant, call_id))
-        for table in ("finals", "subjects", "calls"):
+        for table in ("finals", "insights", "subjects", "calls"):
             tx.execute(f"DELETE FROM {table} WHERE tenant = ? AND call_id = ?", (tenant, call_id))
         records.append_audit(tx, now, tenant, call_id, "erase_call", {"reason": reason, "actor": actor})
 
@@ -203,6 +235,14 @@ class StoreCore:
             records.call_summary(tx, tenant, call_id)
             self._erase(tx, now, tenant, call_id, "request", actor)
         self.db.compact()
+
+    def subject_calls(self, tenant: str, subject: str) -> list[str]:
+        """The ids of the calls linked to a data subject (ids only; e.g. to notify recipients of an erasure)."""
+        digest = subject_hash(self._subject_key, tenant, subject)
+        with self.db.transaction() as tx:
+            rows = tx.execute("SELECT call_id FROM subjects WHERE tenant = ? AND subject_hash = ? ORDER BY call_id",
+                              (tenant, digest))
+        return [r[0] for r in rows]
 
     def erase_subject(self, tenant: str, subject: str, actor: str) -> int:
         """Art. 17 for a data subject: every linked call is erased; returns how many."""

@@ -52,12 +52,22 @@ _V2_POSTGRES = [
 ]
 
 
+_V3 = [  # post-call insights (insights/): one sealed JSON document per call, erased with the call
+    """CREATE TABLE insights (
+        tenant TEXT NOT NULL, call_id TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL,
+        nonce {blob} NOT NULL, ciphertext {blob} NOT NULL,
+        PRIMARY KEY (tenant, call_id),
+        FOREIGN KEY (tenant, call_id) REFERENCES calls (tenant, call_id) ON DELETE CASCADE)""",
+]
+
+
 def migrations(dialect: str) -> list[tuple[int, list[str]]]:
     """(version, statements) in order, for `sqlite` or `postgres`."""
     blob = "BYTEA" if dialect == "postgres" else "BLOB"
     return [
         (1, [s.replace("{blob}", blob) for s in _V1]),
         (2, _V2_POSTGRES if dialect == "postgres" else _V2_SQLITE),
+        (3, [s.replace("{blob}", blob) for s in _V3]),
     ]
 
 

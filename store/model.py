@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from protocol.messages import ConsentStateName, Final
 from store.errors import StoreError
@@ -106,6 +107,8 @@ class ExportedCall:
 
     transcript: Transcript
     recipients: dict[str, tuple[str, ...]]
+    insights: dict[str, Any] | None = None
+    """The call's post-call insights (insights/), contact details included, when they were computed."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -85,3 +85,29 @@ def _final(row: Row, plaintext: bytes) -> Final:
                      float(row[3]), row[4], words, redactions)
     except (ValueError, KeyError, TypeError, InternalError):
         raise StoreError("a stored final could not be decoded") from None
+
+
+INSIGHTS_SEQ = 0
+"""The row number an insights document is sealed under (finals count from 1, so it never collides)."""
+
+
+def write_insights(tx: Tx, key: bytes, now: float, tenant: str, call_id: str, document: str) -> None:
+    """Seal the call's insights JSON with its data key; a later analysis replaces an earlier one."""
+    nonce, ciphertext = seal(key, document.encode(), tenant, call_id, INSIGHTS_SEQ)
+    tx.execute("DELETE FROM insights WHERE tenant = ? AND call_id = ?", (tenant, call_id))
+    tx.execute("INSERT INTO insights (tenant, call_id, created_at, nonce, ciphertext) VALUES (?, ?, ?, ?, ?)",
+               (tenant, call_id, now, nonce, ciphertext))
+
+
+def read_insights(tx: Tx, key: bytes, tenant: str, call_id: str) -> dict[str, Any] | None:
+    rows = tx.execute("SELECT nonce, ciphertext FROM insights WHERE tenant = ? AND call_id = ?", (tenant, call_id))
+    if not rows:
+        return None
+    plaintext = open_sealed(key, bytes(rows[0][0]), bytes(rows[0][1]), tenant, call_id, INSIGHTS_SEQ)
+    try:
+        document = json.loads(plaintext)
+    except ValueError:
+        raise StoreError("stored insights could not be decoded") from None
+    if not isinstance(document, dict):
+        raise StoreError("stored insights could not be decoded")
+    return document

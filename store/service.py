@@ -12,7 +12,7 @@ import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import structlog
 
@@ -48,7 +48,10 @@ class TranscriptStore(Protocol):
     async def export_subject(self, tenant: str, subject: str, actor: str) -> SubjectExport: ...
     async def erase_call(self, tenant: str, call_id: str, actor: str) -> None: ...
     async def erase_subject(self, tenant: str, subject: str, actor: str) -> int: ...
+    async def subject_calls(self, tenant: str, subject: str) -> list[str]: ...
     async def purge(self) -> int: ...
+    async def put_insights(self, tenant: str, call_id: str, document: str) -> bool: ...
+    async def read_insights(self, tenant: str, call_id: str, purpose: str, actor: str) -> dict[str, Any]: ...
     async def rotate(self) -> int: ...
     async def verify(self) -> ChainReport: ...
     async def aclose(self) -> None: ...
@@ -113,8 +116,17 @@ class SqlTranscriptStore:
     async def erase_subject(self, tenant: str, subject: str, actor: str) -> int:
         return await self._run(partial(self._core.erase_subject, tenant, subject, actor))
 
+    async def subject_calls(self, tenant: str, subject: str) -> list[str]:
+        return await self._run(partial(self._core.subject_calls, tenant, subject))
+
     async def purge(self) -> int:
         return await self._run(self._core.purge)
+
+    async def put_insights(self, tenant: str, call_id: str, document: str) -> bool:
+        return await self._run(partial(self._core.put_insights, tenant, call_id, document))
+
+    async def read_insights(self, tenant: str, call_id: str, purpose: str, actor: str) -> dict[str, Any]:
+        return await self._run(partial(self._core.read_insights, tenant, call_id, purpose, actor))
 
     async def rotate(self) -> int:
         return await self._run(self._core.rotate)

@@ -111,6 +111,8 @@ class CallClosed:
     consent: ConsentStateName
     raw_texts: tuple[str | None, ...] = field(default=(), repr=False)
     """Per final (same order), its text before redaction, as in `Sent.raw_text`; empty when erased."""
+    started_at: float = 0.0
+    """Wall-clock Unix seconds at which the call's first connection started."""
 
 
 @dataclass(frozen=True, slots=True)

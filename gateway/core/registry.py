@@ -35,6 +35,7 @@ class CallRecord:
     counters: object | None = None  # the last connection's SessionCounters, for tests and metrics
     halted: bool = False  # a special-category stop holds for the rest of the call, across reconnects
     start: Start | None = None  # the first connection's start (purposes, legs, language)
+    started_at: float = 0.0  # wall-clock Unix seconds of the first connection
     consent: ConsentStateName = ConsentStateName.PENDING
     first_seq: int = 1  # the seq the next connection starts at when the finals were erased
 

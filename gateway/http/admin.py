@@ -20,6 +20,7 @@ import hashlib
 import os
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import structlog
 from starlette.applications import Starlette
@@ -29,8 +30,10 @@ from starlette.routing import BaseRoute, Route
 
 from gateway.auth import bearer_token, denial, tenant_for
 from gateway.core.events import EraseReason
+from gateway.insights_listener import InsightsListener
 from gateway.runtime import Runtime
 from gateway.store_listener import StoreListener
+from insights import settings as insights_settings
 from protocol.serialize import server_to_dict
 from store import (
     CallNotFound,
@@ -53,7 +56,7 @@ Handler = Callable[[Request, TranscriptStore, str, str], Awaitable[Response]]
 async def open_store(app: Starlette, runtime: Runtime) -> None:
     """Open the store when `store_dsn` is set: migrations, the listener, retention purges (and a pending
     key rotation) in the background. Sets `app.state.store` (None when storage is off)."""
-    app.state.store = app.state.store_task = None
+    app.state.store = app.state.store_task = app.state.insights_listener = None
     config = runtime.config
     if config.store_dsn is None:
         return
@@ -62,6 +65,7 @@ async def open_store(app: Starlette, runtime: Runtime) -> None:
     listener = StoreListener(store)
     runtime.bus.subscribe(listener)
     app.state.store, app.state.store_listener = store, listener
+    app.state.insights_listener = await _attach_insights(app, runtime, store)
     app.state.store_task = asyncio.create_task(
         maintain(store, config.store.purge_interval_s, rotate=bool(ring.previous)), name="store-maintenance")
 
@@ -76,7 +80,28 @@ async def close_store(app: Starlette, runtime: Runtime) -> None:
     with contextlib.suppress(asyncio.CancelledError):
         await task
     runtime.bus.unsubscribe(app.state.store_listener)
+    insights_listener: InsightsListener | None = app.state.insights_listener
+    if insights_listener is not None:
+        runtime.bus.unsubscribe(insights_listener)
+        await insights_listener.aclose()
+        await insights_settings.detach(app)
     await store.aclose()
+
+
+async def _attach_insights(app: Starlette, runtime: Runtime, store: TranscriptStore) -> InsightsListener | None:
+    """Start the insights worker on closed calls when enabled (it stores its results in the store)."""
+    options = runtime.config.insights
+    if not options.enabled:
+        return None
+    secret = os.environ.get(insights_settings.SECRET_ENV, "").encode()
+    if options.webhook_secret_file:
+        secret = (await asyncio.to_thread(Path(options.webhook_secret_file).read_bytes)).strip()
+    dsn = runtime.config.store_dsn or ""
+    data_dir = str(Path(dsn.removeprefix("sqlite:///")).parent) if dsn.startswith("sqlite:///") else "data"
+    worker = await insights_settings.attach(app, store, options.to_config(data_dir, secret))
+    listener = InsightsListener(worker, options.timezone)
+    runtime.bus.subscribe(listener)
+    return listener
 
 
 # -- HTTP -------------------------------------------------------------------------------------------------
@@ -155,22 +180,31 @@ async def erase_call(request: Request, store: TranscriptStore, tenant: str, acto
     runtime: Runtime = request.app.state.runtime
     runtime.erase_call(tenant, call_id, EraseReason.REQUEST)  # first: no listener stores or replays it again
     await store.erase_call(tenant, call_id, actor)
+    if (insights := getattr(request.app.state, "insights_worker", None)) is not None:
+        await insights.call_erased(tenant, call_id)  # tell the CRM (art. 17)
     return JSONResponse({"erased": 1})
 
 
 async def export_subject(request: Request, store: TranscriptStore, tenant: str, actor: str) -> Response:
     export = await store.export_subject(tenant, request.path_params["subject"], actor)
-    calls = [{**_transcript(c.transcript), "recipients": {p: list(r) for p, r in c.recipients.items()}}
-             for c in export.calls]
+    calls = [{**_transcript(c.transcript), "recipients": {p: list(r) for p, r in c.recipients.items()},
+              "insights": c.insights} for c in export.calls]
     return JSONResponse({"calls": calls})
 
 
 async def erase_subject(request: Request, store: TranscriptStore, tenant: str, actor: str) -> Response:
-    return JSONResponse({"erased": await store.erase_subject(tenant, request.path_params["subject"], actor)})
+    insights = getattr(request.app.state, "insights_worker", None)
+    if insights is None:
+        return JSONResponse({"erased": await store.erase_subject(tenant, request.path_params["subject"], actor)})
+    calls = await store.subject_calls(tenant, request.path_params["subject"])
+    erased = await store.erase_subject(tenant, request.path_params["subject"], actor)
+    for call_id in calls:  # tell the CRM to delete its copies (art. 17)
+        await insights.call_erased(tenant, call_id)
+    return JSONResponse({"erased": erased})
 
 
 def routes() -> list[BaseRoute]:
-    """The admin routes (add with `*privacy_api.routes()` in create_app)."""
+    """The admin routes (add with `*admin.routes()` in create_app)."""
     return [
         Route("/v1/admin/calls", _admin(list_calls), methods=["GET"]),
         Route("/v1/admin/calls/{call_id}/transcript", _admin(read_transcript), methods=["GET"]),

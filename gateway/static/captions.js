@@ -190,8 +190,72 @@
         for (const el of log.querySelectorAll(".line.partial")) el.remove(); // never finalised
         setBanner($("consent").dataset.state === "declined" ? "declined" : "ended");
         setConnection("Call ended");
+        if ($("consent").dataset.state !== "declined") pollInsights(30);
         break;
     }
+  }
+
+  // After the call: the summary, agreements and sentiment (GET .../insights/live), in the call's language.
+  const INSIGHTS_TEXT = {
+    en: { title: "After the call", agreements: "Agreements", none: "No agreements", agent: "Agent",
+          caller: "Caller", due: "due", sentiment: "Sentiment", call: "Call",
+          positive: "positive", neutral: "neutral", negative: "negative",
+          improving: "improving", worsening: "worsening", steady: "steady" },
+    nl: { title: "Na het gesprek", agreements: "Afspraken", none: "Geen afspraken", agent: "Medewerker",
+          caller: "Beller", due: "wanneer", sentiment: "Sentiment", call: "Gesprek",
+          positive: "positief", neutral: "neutraal", negative: "negatief",
+          improving: "verbetert", worsening: "verslechtert", steady: "gelijk" },
+  };
+
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function dueText(due, lang) {
+    if (!due) return "";
+    const fmt = new Intl.DateTimeFormat(lang === "nl" ? "nl-NL" : "en-GB",
+      { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+    const start = new Date(due.start), end = new Date(due.end);
+    return start.getTime() === end.getTime() ? fmt.format(end) : fmt.format(start) + " – " + fmt.format(end);
+  }
+
+  function showInsights(data) {
+    const t = INSIGHTS_TEXT[data.language] || INSIGHTS_TEXT.en;
+    const box = $("insights");
+    box.lang = data.language;
+    const items = el("ul", "agreements");
+    for (const a of data.agreements || []) {
+      const li = el("li", "agreement");
+      li.dataset.owner = a.owner;
+      li.append(el("strong", "owner", t[a.owner] + ": "), el("span", "what", a.what));
+      if (a.due) li.append(el("span", "due", ` (${t.due}: ${dueText(a.due, data.language)})`));
+      items.append(li);
+    }
+    if (!items.children.length) items.append(el("li", "agreement", t.none));
+    const mood = el("p", "sentiment");
+    const s = data.sentiment || {};
+    const part = (name, v) => `${name}: ${t[v.label]} (${t[v.trend]})`;
+    mood.textContent = [part(t.call, s.call), ...Object.entries(s.legs || {}).map(([leg, v]) => part(leg, v))]
+      .join(" · ");
+    const title = el("h2", "", t.title);
+    title.id = "insights-title";
+    const summary = data.abstract || data.summary.split("\n").slice(0, 2).join(" ");
+    box.replaceChildren(title, el("p", "summary", summary),
+                        el("h3", "", t.agreements), items, el("h3", "", t.sentiment), mood);
+    box.hidden = false;
+  }
+
+  async function pollInsights(left) {
+    try {
+      const r = await fetch(`/v1/calls/${encodeURIComponent(callId)}/insights/live`,
+                            { headers: { Authorization: "Bearer " + token }, cache: "no-store" });
+      if (r.ok) return showInsights(await r.json());
+      if (r.status !== 404) return;
+    } catch { /* retried below */ }
+    if (left > 0) setTimeout(() => pollInsights(left - 1), 2000);
   }
 
   function connect() {

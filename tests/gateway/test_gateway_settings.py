@@ -90,6 +90,16 @@ stream = "cs:events"
 max_len = 5000
 outbox = 100
 
+[insights]
+enabled = false
+webhook_url = "https://crm.example/hook"
+webhook_secret_file = "/run/secrets/crm"
+outbox_path = "/srv/outbox.db"
+crm_purposes = ["quality"]
+summary_url = "http://127.0.0.1:8000/v1"
+summary_model = "local-llm"
+timezone = "Europe/Brussels"
+
 [vad]
 threshold = 0.6
 neg_threshold = 0.4
