@@ -10,6 +10,7 @@ import pytest
 
 from asr.types import Transcriber
 from bench.audio import Clip, read_wav
+from gateway.core.telephony_config import EntryPoint, TelephonyConfig
 from gateway.transports.adapter_ws import AdapterConnection
 from protocol.messages import Closed
 from tests.telephony.conftest import (
@@ -57,7 +58,8 @@ async def test_twilio_call_ended_by_the_gateway_gets_the_final_of_its_open_utter
     frames = twilio_timeline(part, f"CA-{ending}", channels={"inbound": 0, "outbound": 0}, params=TWILIO_PARAMS)
     timeline = [(at, frame) for at, frame in frames if inbound_only(frame)]
     idle_s = 600.0 if ending == "drain" else 1.0
-    async with telephony_gateway(engines, vad_model, idle_timeout_s=idle_s) as tel:
+    telephony = TelephonyConfig(twilio=EntryPoint(idle_timeout_s=idle_s))  # the entry point's own limit
+    async with telephony_gateway(engines, vad_model, telephony=telephony) as tel:
         native = await native_finals(tel.gw, clip, "jfk", ("caller",), "mulaw", cut)
         peer = asyncio.create_task(play_ws(tel.url("twilio"), timeline))
         if ending == "drain":
