@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from gateway import transports
-from gateway.http import admin, captions, metrics
+from gateway.http import admin, captions, consent, metrics
 from gateway.runtime import Runtime
 
 log = structlog.get_logger("gateway.app")
@@ -75,6 +75,7 @@ def create_app(runtime: Runtime) -> Starlette:
         *transports.routes(),
         *captions.routes(runtime),
         *admin.routes(),
+        *consent.routes(),
     ], lifespan=lifespan)
     app.state.runtime = runtime
     return app
