@@ -135,6 +135,25 @@ def asterisk_timeline(clip: Clip, channel_id: str, *, variables: dict[str, str],
     return out
 
 
+def asterisk_plain_timeline(clip: Clip, connection_id: str, *, channel_id: str | None = None,
+                            dtmf_at: float | None = None) -> Timeline:
+    """chan_websocket's default plain-text control mode, `c(ulaw)`. Without `channel_id` this is the
+    `MEDIA_START` of 20.16.x, all 21.x (21.12.3 too), 22.6.x and 23.0.x (`chan_websocket.c:850` at
+    20.16.0; `channel_id` came in 20.17.0/22.7.0/23.1.0), whose `connection_id` is the static
+    `websocket_client` section name in client mode (`chan_websocket.c:1364-1402`); `DTMF_END digit:%c`
+    as at `:1511`."""
+    own = f" channel_id:{channel_id}" if channel_id else ""
+    start = (f"MEDIA_START connection_id:{connection_id} channel:WebSocket/{connection_id}/0x7f3a1c00{len(own):04x}"
+             f"{own} format:ulaw optimal_frame_size:160 ptime:20")
+    out: Timeline = [(0.0, start)]
+    for at, chunk in _chunks(clip.samples, clip.rate, [20]):
+        if dtmf_at is not None and at >= dtmf_at:
+            out.append((at, f"DTMF_END digit:9{' channel_id:' + channel_id if channel_id else ''}"))
+            dtmf_at = None
+        out.append((at, encode(chunk, "mulaw")))
+    return out
+
+
 # -- AudioSocket (TCP) -------------------------------------------------------------------------------
 
 
