@@ -2,6 +2,7 @@
 
     POST /v1/calls/{call_id}/consent   {"event": "announced|granted|declined|paused|resumed",
                                         "announcement": "<id>"}       (announcement optional)
+    or the same two fields form-encoded: event=announced&announcement=rec-nl-v1
 
 No media-server protocol has a consent message, so a phone system that plays the announcement itself
 (or whose agent asks for transcription mid-call) tells the gateway here. The event is injected into the
@@ -21,6 +22,7 @@ call is ending. The call itself is never harmed by a refused request.
 from __future__ import annotations
 
 import json
+from urllib.parse import parse_qsl
 
 import structlog
 from starlette.requests import Request
@@ -55,15 +57,28 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"code": code, "message": message}, status_code=status)
 
 
+def _form(body: bytes) -> dict[str, str] | None:
+    """A form-encoded body (what Asterisk `CURL()` and FreeSWITCH `curl ... post` send), None if invalid."""
+    try:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=True)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return dict(pairs) if len({key for key, _ in pairs}) == len(pairs) else None
+
+
 async def _event(request: Request) -> ConsentEvent | JSONResponse:
-    """The request body as a `ConsentEvent`, or the 400 refusing it."""
+    """The request body (JSON, or form-encoded) as a `ConsentEvent`, or the 400 refusing it."""
     body = await request.body()
     if len(body) > _MAX_BODY:
         return _error(400, "bad_message", "the body is too large")
-    try:
-        obj = json.loads(body)
-    except (ValueError, RecursionError):
-        return _error(400, "bad_message", "the body must be a JSON object")
+    obj: object
+    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        obj = _form(body)
+    else:
+        try:
+            obj = json.loads(body)
+        except (ValueError, RecursionError):
+            return _error(400, "bad_message", "the body must be a JSON object")
     if not isinstance(obj, dict) or set(obj) - {"event", "announcement"}:
         return _error(400, "bad_message", "expected {\"event\": ..., \"announcement\": ...}")
     try:
