@@ -47,8 +47,13 @@ def live_driver(runtime: Runtime, call_id: str) -> list[CallDriver]:
     found: list[CallDriver] = []
     for conn in list(runtime.connections):
         driver = getattr(conn, "driver", None)
-        if isinstance(driver, CallDriver) and driver.record is not None and driver.session is not None \
-                and driver.record.call_id == call_id and driver.record.live:
+        if (
+            isinstance(driver, CallDriver)
+            and driver.record is not None
+            and driver.session is not None
+            and driver.record.call_id == call_id
+            and driver.record.live
+        ):
             found.append(driver)
     return found
 
@@ -80,7 +85,7 @@ async def _event(request: Request) -> ConsentEvent | JSONResponse:
         except (ValueError, RecursionError):
             return _error(400, "bad_message", "the body must be a JSON object")
     if not isinstance(obj, dict) or set(obj) - {"event", "announcement"}:
-        return _error(400, "bad_message", "expected {\"event\": ..., \"announcement\": ...}")
+        return _error(400, "bad_message", 'expected {"event": ..., "announcement": ...}')
     try:
         return ConsentEvent(obj.get("event"), obj.get("announcement"))  # type: ignore[arg-type]
     except ProtocolError as exc:
@@ -108,10 +113,14 @@ async def consent_endpoint(request: Request) -> Response:
         await mine.handle(event)
     except ProtocolError as exc:  # an illegal transition: the state is unchanged, the call goes on
         return _error(409, "conflict", exc.message)
-    log.info("consent_api_event", tenant=tenant, call_id=call_id, consent_event=event.event,
-             consent=mine.session.consent.state)
-    return JSONResponse({"call_id": call_id, "consent": mine.session.consent.state,
-                         "at": round(mine.session.now, 3)})
+    log.info(
+        "consent_api_event",
+        tenant=tenant,
+        call_id=call_id,
+        consent_event=event.event,
+        consent=mine.session.consent.state,
+    )
+    return JSONResponse({"call_id": call_id, "consent": mine.session.consent.state, "at": round(mine.session.now, 3)})
 
 
 def routes() -> list[BaseRoute]:

@@ -52,7 +52,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
-from protocol.adapters.base import AdapterBadAudio, AdapterError, AdapterUnsupported, WebSocketAdapter, parse_json_object, split_audio
+from protocol.adapters.base import (
+    AdapterBadAudio,
+    AdapterError,
+    AdapterUnsupported,
+    WebSocketAdapter,
+    parse_json_object,
+    split_audio,
+)
 from protocol.errors import ProtocolError
 from protocol.messages import DTMF_DIGITS, AudioFormat, Dtmf, Encoding
 

@@ -116,8 +116,13 @@ class AudioSocketAdapter(StreamAdapter):
 
     error: ClassVar[type[ProtocolError]] = AudioSocketError
 
-    def __init__(self, params: Mapping[str, str] | None = None, *, sample_rate: int | None = None,
-                 audio_format: str | None = None) -> None:
+    def __init__(
+        self,
+        params: Mapping[str, str] | None = None,
+        *,
+        sample_rate: int | None = None,
+        audio_format: str | None = None,
+    ) -> None:
         super().__init__(params)
         if sample_rate is not None and sample_rate not in _SUPPORTED_RATES:
             raise ValueError(f"sample_rate must be one of {sorted(_SUPPORTED_RATES)}")

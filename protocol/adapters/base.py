@@ -74,7 +74,15 @@ __all__ = [
 
 #: Option keys read from ``params`` / protocol metadata to fill ``Start``.
 OPTION_KEYS = (
-    "call_id", "language", "purposes", "consent", "announcement", "legs", "interim_results", "resume_from", "caller"
+    "call_id",
+    "language",
+    "purposes",
+    "consent",
+    "announcement",
+    "legs",
+    "interim_results",
+    "resume_from",
+    "caller",
 )
 #: What ``consent`` may say (see the module docstring); ``pending`` when nothing does.
 CONSENT_MODES = ("pending", "announced", "granted")

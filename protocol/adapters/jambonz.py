@@ -40,7 +40,15 @@ import json
 from collections.abc import Mapping
 from typing import ClassVar
 
-from protocol.adapters.base import AdapterBadAudio, AdapterError, AdapterUnsupported, WebSocketAdapter, parse_int, parse_json_object, split_audio
+from protocol.adapters.base import (
+    AdapterBadAudio,
+    AdapterError,
+    AdapterUnsupported,
+    WebSocketAdapter,
+    parse_int,
+    parse_json_object,
+    split_audio,
+)
 from protocol.errors import ProtocolError
 from protocol.messages import DTMF_DIGITS, SAMPLE_RATES, AudioFormat, Dtmf
 

@@ -103,7 +103,10 @@ def test_a_protocol_error_queues_an_error_frame() -> None:
     (frame,) = adapter.data_to_send()
     assert json.loads(str(frame)) == {
         "type": "error",
-        "data": {"code": "bad_message", "message": "no mix_type (mono, mixed or stereo) in the metadata or the URL query"},
+        "data": {
+            "code": "bad_message",
+            "message": "no mix_type (mono, mixed or stereo) in the metadata or the URL query",
+        },
     }
 
 

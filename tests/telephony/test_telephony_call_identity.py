@@ -49,8 +49,15 @@ async def test_two_concurrent_calls_with_the_documented_call_id_stay_apart(tel: 
     viewers = [asyncio.create_task(captions(tel, call_id)) for call_id in ids]
     await asyncio.sleep(0.2)  # the viewers are waiting before the calls start
     clips = (read_wav(JFK), caller_clip())
-    peers = [play_ws(tel.url("asterisk", call_id=call_id, **OPTIONS), asterisk_plain_timeline(clip, SECTION),
-                     subprotocols=["media"], hang_up=True) for call_id, clip in zip(ids, clips, strict=True)]
+    peers = [
+        play_ws(
+            tel.url("asterisk", call_id=call_id, **OPTIONS),
+            asterisk_plain_timeline(clip, SECTION),
+            subprotocols=["media"],
+            hang_up=True,
+        )
+        for call_id, clip in zip(ids, clips, strict=True)
+    ]
     runs = await asyncio.wait_for(asyncio.gather(*peers), 120)
     assert [run.close_code for run in runs] == [1000, 1000]
     seen = await asyncio.wait_for(asyncio.gather(*viewers), 120)
@@ -66,8 +73,10 @@ async def test_a_call_without_a_per_call_id_is_refused_clearly(tel: Telephony) -
     """Without `v(call_id=...)` a pre-`channel_id` MEDIA_START is refused (1008, the error names the dial
     option) rather than keyed by the shared connection_id: two such calls are both refused, none merged."""
     timeline = asterisk_plain_timeline(read_wav(JFK), SECTION)
-    runs = await asyncio.wait_for(asyncio.gather(*(
-        play_ws(tel.url("asterisk", **OPTIONS), timeline, subprotocols=["media"]) for _ in range(2))), 60)
+    runs = await asyncio.wait_for(
+        asyncio.gather(*(play_ws(tel.url("asterisk", **OPTIONS), timeline, subprotocols=["media"]) for _ in range(2))),
+        60,
+    )
     assert [run.close_code for run in runs] == [1008, 1008]
     assert SECTION not in tel.log.messages
     assert "v(call_id=${UNIQUEID})" in NO_CALL_ID
@@ -77,19 +86,30 @@ async def test_a_later_unrelated_call_never_receives_the_earlier_calls_finals(te
     """After a call ends, a later call with its own id is numbered from 1 and its viewer sees only its own
     finals; a later call that reuses the ended call's id is refused, not continued."""
     earlier, later = "1733061300.1", "1733061300.2"
-    first = await play_ws(tel.url("asterisk", call_id=earlier, **OPTIONS),
-                          asterisk_plain_timeline(read_wav(JFK), SECTION), subprotocols=["media"], hang_up=True)
+    first = await play_ws(
+        tel.url("asterisk", call_id=earlier, **OPTIONS),
+        asterisk_plain_timeline(read_wav(JFK), SECTION),
+        subprotocols=["media"],
+        hang_up=True,
+    )
     assert first.close_code == 1000
     await tel.log.ended(earlier)
     viewer = asyncio.create_task(captions(tel, later))
     await asyncio.sleep(0.2)
-    second = await play_ws(tel.url("asterisk", call_id=later, **OPTIONS),
-                           asterisk_plain_timeline(caller_clip(), SECTION), subprotocols=["media"], hang_up=True)
+    second = await play_ws(
+        tel.url("asterisk", call_id=later, **OPTIONS),
+        asterisk_plain_timeline(caller_clip(), SECTION),
+        subprotocols=["media"],
+        hang_up=True,
+    )
     assert second.close_code == 1000
     frames = await asyncio.wait_for(viewer, 120)
     texts = final_texts(frames)
     assert texts and texts[0][0] == 1
     assert not {text for _, text in texts} & {f.text for f in tel.log.finals(earlier)}
-    reuse = await play_ws(tel.url("asterisk", call_id=earlier, **OPTIONS),
-                          asterisk_plain_timeline(read_wav(JFK), SECTION), subprotocols=["media"])
+    reuse = await play_ws(
+        tel.url("asterisk", call_id=earlier, **OPTIONS),
+        asterisk_plain_timeline(read_wav(JFK), SECTION),
+        subprotocols=["media"],
+    )
     assert reuse.close_code == 1008

@@ -35,8 +35,9 @@ class Setup:
 
     def consent_rows(self, call_id: str) -> list[tuple[str, str | None]]:
         with sqlite3.connect(self.db) as conn:
-            rows = conn.execute("SELECT details FROM audit_log WHERE call_id = ? AND action = 'consent' "
-                                "ORDER BY id", (call_id,)).fetchall()
+            rows = conn.execute(
+                "SELECT details FROM audit_log WHERE call_id = ? AND action = 'consent' ORDER BY id", (call_id,)
+            ).fetchall()
         conn.close()
         return [(d["state"], d["announcement"]) for d in (json.loads(r) for (r,) in rows)]
 
@@ -51,8 +52,13 @@ async def setup(engines: dict[str, Transcriber], vad_model: SileroModel, tmp_pat
     key_file = tmp_path / "master.key"
     write_key_file(key_file, MasterKey.generate())
     store = StoreConfig(master_key_file=str(key_file))
-    async with telephony_gateway(engines, vad_model, session=SessionConfig(opt_out_window_s=WINDOW_S),
-                                 store_dsn=f"sqlite:///{tmp_path}/store.db", store=store) as tel:
+    async with telephony_gateway(
+        engines,
+        vad_model,
+        session=SessionConfig(opt_out_window_s=WINDOW_S),
+        store_dsn=f"sqlite:///{tmp_path}/store.db",
+        store=store,
+    ) as tel:
         yield Setup(tel, tmp_path / "store.db")
 
 
@@ -110,7 +116,8 @@ async def test_declined_over_http_stops_processing_while_audio_streams(setup: Se
     peer = asyncio.create_task(play_ws(tel.url("twilio"), frames, pace=PACE))
     await asyncio.wait_for(audio_reached(tel, "CA-http-declined", 0.5), 60)
     assert (await post(tel, "CA-http-declined", {"event": "granted", "announcement": "cti-ok"})).json()[
-        "consent"] == "active"
+        "consent"
+    ] == "active"
     await asyncio.wait_for(audio_reached(tel, "CA-http-declined", 5.0), 60)
     assert (await post(tel, "CA-http-declined", {"event": "declined"})).json()["consent"] == "declined"
     assert (await post(tel, "CA-http-declined", {"event": "resumed"})).json()["consent"] == "declined"

@@ -47,7 +47,8 @@ def inbound_only(frame: Frame) -> bool:
 
 @pytest.mark.parametrize(("ending", "close_code"), [("drain", 1001), ("idle", 1000)])
 async def test_twilio_call_ended_by_the_gateway_gets_the_final_of_its_open_utterance(
-        engines: dict[str, Transcriber], vad_model: SileroModel, ending: str, close_code: int) -> None:
+    engines: dict[str, Transcriber], vad_model: SileroModel, ending: str, close_code: int
+) -> None:
     """A shutdown drain (or the idle timeout) in the middle of "... can do for you" on a `both_tracks`
     Twilio call whose agent track is silent (so the track mixer still holds the caller's last half second)
     and which never sends `stop`: the held audio reaches the call before the flush (all of it is counted,

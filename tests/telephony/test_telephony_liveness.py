@@ -25,7 +25,8 @@ def l16_frames(clip: Clip, ms: int = 20) -> list[bytes]:
 
 
 async def test_graceful_shutdown_frame_gets_the_last_final_while_the_socket_stays_open(
-        engines: dict[str, Transcriber], vad_model: SileroModel) -> None:
+    engines: dict[str, Transcriber], vad_model: SileroModel
+) -> None:
     """mod_audio_fork's `graceful-shutdown` stops the audio mid-utterance and sends one zero-length binary
     frame (audio_pipe.cpp:200-206): the final of the open utterance comes back as a `transcription` frame
     with no further input and no close (the idle limit is an hour), ending in the last audio sent."""
@@ -34,8 +35,10 @@ async def test_graceful_shutdown_frame_gets_the_last_final_while_the_socket_stay
     part = Clip(clip.samples[: int(cut * clip.rate)], clip.rate)
     call_id = "fs-" + uuid.uuid4().hex
     metadata = {"call_id": call_id, "mix_type": "mono", "sample_rate": 8000} | OPTIONS
-    async with telephony_gateway(engines, vad_model) as tel, websockets.connect(
-            tel.url("freeswitch"), subprotocols=[websockets.Subprotocol("audio.drachtio.org")]) as ws:
+    async with (
+        telephony_gateway(engines, vad_model) as tel,
+        websockets.connect(tel.url("freeswitch"), subprotocols=[websockets.Subprotocol("audio.drachtio.org")]) as ws,
+    ):
         await ws.send(json.dumps(metadata))
         for frame in l16_frames(part):
             await ws.send(frame)
@@ -63,12 +66,19 @@ async def test_a_paused_listen_is_not_dropped(engines: dict[str, Transcriber], v
     half = len(clip.samples) // 2
     first, second = Clip(clip.samples[:half], clip.rate), Clip(clip.samples[half:], clip.rate)
     call_sid = "jb-" + uuid.uuid4().hex
-    attributes = {"callSid": call_sid, "from": "+3225550100", "to": "+3225550199", "direction": "inbound",
-                  "sampleRate": 8000, "mixType": "mono"} | OPTIONS
+    attributes = {
+        "callSid": call_sid,
+        "from": "+3225550100",
+        "to": "+3225550199",
+        "direction": "inbound",
+        "sampleRate": 8000,
+        "mixType": "mono",
+    } | OPTIONS
     telephony = TelephonyConfig(jambonz=EntryPoint(idle_timeout_s=6.0))  # shortened; the pause is half of it
     async with telephony_gateway(engines, vad_model, idle_timeout_s=0.5, telephony=telephony) as tel:
-        async with websockets.connect(tel.url("jambonz"),
-                                      subprotocols=[websockets.Subprotocol("audio.jambonz.org")]) as ws:
+        async with websockets.connect(
+            tel.url("jambonz"), subprotocols=[websockets.Subprotocol("audio.jambonz.org")]
+        ) as ws:
             await ws.send(json.dumps(attributes))
             for frame in l16_frames(first):
                 await ws.send(frame)
@@ -88,4 +98,3 @@ def test_telephony_entry_points_ping_and_wait_long() -> None:
     names = ("asterisk", "freeswitch", "twilio", "telnyx", "jambonz", "audiosocket")
     assert {config.entry(n).idle_timeout_s for n in names} == {TELEPHONY_IDLE_S}
     assert config.ws_ping_interval_s and config.ws_ping_timeout_s
-
