@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from gateway import transports
-from gateway.http import admin, captions, consent, metrics
+from gateway.http import admin, captions, consent, metrics, transcription_request
 from gateway.runtime import Runtime
 
 log = structlog.get_logger("gateway.app")
@@ -76,6 +76,7 @@ def create_app(runtime: Runtime) -> Starlette:
         *captions.routes(runtime),
         *admin.routes(),
         *consent.routes(),
+        *transcription_request.routes(),
     ], lifespan=lifespan)
     app.state.runtime = runtime
     return app

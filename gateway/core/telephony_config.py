@@ -102,6 +102,11 @@ class TelephonyConfig:
     audiosocket: AudioSocketEntryPoint = field(default_factory=AudioSocketEntryPoint)
     """Asterisk AudioSocket (TCP, `ServerConfig.audiosocket_port`); `ServerConfig.audiosocket_params` go
     over its `params`."""
+    request_webhook_url: str | None = None
+    """Where an agent's "Start transcription" request is POSTed (JSON `{"event": "transcription_requested",
+    "call_id", "transport"}`) for media servers without a way back on the stream (all but FreeSWITCH, which
+    gets a `transcription_request` text frame). Your PBX side plays the announcement, then reports
+    `announced`/`granted` to the consent API. Put a secret in the URL; None: such requests get 409."""
     ws_ping_interval_s: float | None = 20.0
     """Seconds between WebSocket pings to every peer (None: no pings); a peer that does not answer within
     `ws_ping_timeout_s` is dropped. This, not silence, is how a dead media server is found."""
@@ -113,6 +118,9 @@ class TelephonyConfig:
             value = getattr(self, f.name)
             if isinstance(value, EntryPoint):
                 value.check(f.name)
+        url = self.request_webhook_url
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise ValueError("telephony.request_webhook_url must be an http:// or https:// URL")
         for name in ("ws_ping_interval_s", "ws_ping_timeout_s"):
             value = getattr(self, name)
             if value is not None and not value > 0:

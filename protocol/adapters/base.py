@@ -145,6 +145,12 @@ class Adapter(abc.ABC):
         del message
         return []
 
+    def request_transcription(self, call_id: str) -> list[str | bytes]:
+        """Frames asking the media server to play the recording announcement (an agent asked for
+        transcription); ``[]`` where its protocol has no way back (the gateway then calls a webhook)."""
+        del call_id
+        return []
+
     def receive_eof(self) -> None:
         """The media server closed the connection: end the stream (flush, then ``Stop``)."""
         if not (self._stopped or self._failed):

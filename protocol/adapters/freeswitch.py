@@ -146,6 +146,11 @@ class FreeswitchAdapter(WebSocketAdapter):
         """One ``{"type": "transcription", "data": ...}`` text frame (a FreeSWITCH event)."""
         return [json.dumps({"type": "transcription", "data": server_to_dict(message)})]
 
+    def request_transcription(self, call_id: str) -> list[str | bytes]:
+        """``{"type": "transcription_request", ...}``: mod_audio_fork raises it as the FreeSWITCH event
+        ``mod_audio_fork::transcription_request`` (``lws_glue.cpp:34-157``: ``type`` names the event)."""
+        return [json.dumps({"type": "transcription_request", "data": {"call_id": call_id}})]
+
     def _error_frames(self, exc: ProtocolError) -> list[str | bytes]:
         data = {"code": exc.code, "message": exc.message}
         return [json.dumps({"type": "error", "data": data})]
