@@ -5,23 +5,35 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from asr.types import Transcriber
 from bench.audio import Clip, concat, read_wav, silence
-from tests.captions.test_captions_page import CHROMIUM, browser, open_captions  # noqa: F401 (fixture)
+from tests.captions.test_captions_page import ARGS, CHROMIUM, open_captions
 from tests.telephony.conftest import JFK, telephony_gateway
 from tests.telephony.media_servers import l16_timeline, play_ws
 from vad.silero import SileroModel
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        chromium = await p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        await chromium.close()
+
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium (/usr/bin/chromium) is needed")
 
 
 async def test_the_button_reaches_freeswitch_and_leaves_consent_pending(
     engines: dict[str, Transcriber], vad_model: SileroModel, browser: Any
-) -> None:  # noqa: F811
+) -> None:
     """On a pending FreeSWITCH call the page shows the button; a click sends the media server a
     `transcription_request` frame, the page confirms, and the banner stays "Not transcribing yet"."""
     call_id = "fs-" + uuid.uuid4().hex
