@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from gateway import transports
 from gateway.cluster.bridge import RedisBridge
-from gateway.http import admin, captions, metrics
+from gateway.http import admin, captions, consent, metrics, transcription_request
 from gateway.runtime import Runtime
 from insights import http as insights_http
 
@@ -94,6 +94,8 @@ def create_app(runtime: Runtime) -> Starlette:
         *captions.routes(runtime),
         *admin.routes(),
         *insights_http.routes(),
+        *consent.routes(),
+        *transcription_request.routes(),
     ], lifespan=lifespan)
     app.state.runtime = runtime
     return app

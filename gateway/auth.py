@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 from collections.abc import Mapping
 
@@ -16,6 +18,25 @@ def bearer_token(headers: Mapping[str, str], query: Mapping[str, str]) -> str | 
         return value.strip()
     token = query.get("token")
     return token or None
+
+
+def basic_password(headers: Mapping[str, str]) -> str | None:
+    """The password of `Authorization: Basic ...` (any user name), as the token of a media server that can
+    send nothing else (Asterisk `websocket_client.conf` `username`/`password`, jambonz `listen` auth)."""
+    scheme, _, value = headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic" or not value.strip():
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+    _, sep, password = decoded.partition(":")
+    return password if sep and password else None
+
+
+def media_server_token(headers: Mapping[str, str], query: Mapping[str, str]) -> str | None:
+    """The token of a telephony upgrade: a bearer token, `?token=`, or HTTP Basic with the token as password."""
+    return bearer_token(headers, query) or basic_password(headers)
 
 
 def tenant_for(token: str | None, tokens: Mapping[str, str]) -> str | None:

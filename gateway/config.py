@@ -11,6 +11,7 @@ from asr.remote import RemoteConfig
 from gateway.cluster.config import ClusterConfig
 from gateway.core.caption_viewer import HubConfig
 from gateway.core.session_config import SessionConfig
+from gateway.core.telephony_config import TelephonyConfig
 from insights.config import InsightsOptions
 from protocol.vocab import RedactionPolicy, SpecialPolicy
 from store.config import StoreConfig
@@ -85,6 +86,8 @@ class ServerConfig:
     """Tenant every AudioSocket call belongs to (the protocol carries no token)."""
     audiosocket_params: Mapping[str, str] = field(default_factory=dict)
     """Call options for AudioSocket calls (`language`, `purposes`, `consent`, `legs`): the protocol has none."""
+    telephony: TelephonyConfig = field(default_factory=TelephonyConfig)
+    """Per media-server entry point: consent mode, call defaults, idle limit, AudioSocket format, pings."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:

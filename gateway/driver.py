@@ -84,6 +84,9 @@ class CallDriver:
             raise Overloaded("the gateway cannot take another call now; retry later")
         self.engine = rt.engine_for(start.language)
         rt.sweep()  # a dropped call whose resume window ran out is closed before its id is looked up
+        known = rt.registry.get(self.tenant, start.call_id)
+        if known is not None and known.phase == "dropped" and start.resume_from is None:
+            raise BadMessage("start.call_id: this call dropped; resume it with resume_from or use a new call_id")
         try:
             record = rt.registry.open(self.tenant, start.call_id)
         except CallEndedError:

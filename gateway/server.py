@@ -19,7 +19,8 @@ class GatewayServer(uvicorn.Server):
         config = uvicorn.Config(
             create_app(runtime), host=cfg.host, port=cfg.port, lifespan="on", access_log=False,
             log_config=None, ws="websockets-sansio", ws_max_size=cfg.max_frame_bytes * 4,
-            ws_per_message_deflate=False, timeout_graceful_shutdown=int(cfg.drain_timeout_s) + 5)
+            ws_per_message_deflate=False, timeout_graceful_shutdown=int(cfg.drain_timeout_s) + 5,
+            ws_ping_interval=cfg.telephony.ws_ping_interval_s, ws_ping_timeout=cfg.telephony.ws_ping_timeout_s)
         super().__init__(config)
         self.runtime = runtime
         self._draining: asyncio.Task[None] | None = None

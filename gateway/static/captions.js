@@ -50,6 +50,22 @@
     $("consent-detail").textContent = detail;
   }
 
+  // "Start transcription": the phone system plays the announcement; consent changes only when it reports it.
+  const startButton = $("start-transcription");
+  startButton.addEventListener("click", async () => {
+    startButton.disabled = true;
+    const status = $("request-status");
+    try {
+      const reply = await fetch(`/v1/calls/${encodeURIComponent(callId)}/transcription-request`,
+        {method: "POST", headers: {Authorization: `Bearer ${token}`}});
+      status.textContent = reply.ok ? "Requested: the caller hears the announcement now."
+        : "The request was not accepted.";
+    } catch {
+      status.textContent = "The request could not be sent.";
+    }
+    startButton.disabled = false;
+  });
+
   function setConnection(text) {
     $("connection").textContent = text;
   }
@@ -178,6 +194,7 @@
       case "consent":
         if (msg.state === "declined") clearTranscript();
         if (!ended) setBanner(msg.state);
+        startButton.hidden = ended || msg.state !== "pending";
         break;
       case "partial":
         showPartial(msg);
@@ -187,6 +204,7 @@
         break;
       case "call_ended":
         ended = true;
+        startButton.hidden = true;
         for (const el of log.querySelectorAll(".line.partial")) el.remove(); // never finalised
         setBanner($("consent").dataset.state === "declined" ? "declined" : "ended");
         setConnection("Call ended");

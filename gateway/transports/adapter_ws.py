@@ -13,12 +13,15 @@ connection, the shell's ``on_end`` hook feeds ``receive_eof()``, which flushes t
 and ends the stream with ``Stop``: the finals of the open utterances are still produced (they reach the
 listeners and the call registry even when the socket is gone).
 
-Authentication happens before the upgrade. A known bearer token (``Authorization`` or ``?token=``)
-authenticates every endpoint as the token's tenant. Twilio can send neither (``<Stream url>`` allows no
+Authentication happens before the upgrade. A known token (``Authorization: Bearer``, ``?token=``, or
+HTTP Basic with the token as password: Asterisk and jambonz can send only Basic) authenticates every
+endpoint as the token's tenant. Twilio can send neither (``<Stream url>`` allows no
 query string, and it sets no headers of ours), so when ``ServerConfig.twilio_auth_token`` is set, a valid
 ``X-Twilio-Signature`` of the upgrade URL authenticates ``/v1/telephony/twilio`` as
 ``ServerConfig.twilio_tenant``; without a valid token a missing or bad signature is refused with 403.
-Otherwise no valid token means 401. The rest of the query string is the adapter's ``params`` (call options).
+Otherwise no valid token means 401. The rest of the query string is the adapter's ``params`` (call options),
+over the entry point's configured defaults (``ServerConfig.telephony``: consent mode, language, ...), and
+the connection's idle limit is the entry point's (long: liveness comes from WebSocket pings).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from functools import partial
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from gateway.auth import bearer_token, denial, tenant_for
+from gateway.auth import denial, media_server_token, tenant_for
 from gateway.config import ServerConfig
 from gateway.runtime import Runtime
 from gateway.transports.pump import deliver, frames_for
@@ -72,8 +75,10 @@ class AdapterConnection(WebSocketShell):
                  endpoint: AdapterEndpoint) -> None:
         self.endpoint = endpoint
         self.transport = endpoint.transport
-        self.adapter = endpoint.adapter(params)
+        entry = runtime.config.telephony.entry(endpoint.transport)
+        self.adapter = endpoint.adapter(entry.defaults() | dict(params))  # the call's own options win
         super().__init__(ws, runtime, tenant)
+        self.idle_timeout_s = entry.idle_timeout_s
 
     def frames_for(self, msg: ServerMessage) -> list[str | bytes]:
         return frames_for(self.adapter, msg)
@@ -133,7 +138,7 @@ ENDPOINTS: tuple[AdapterEndpoint, ...] = (
 
 def _authenticate(ws: WebSocket, endpoint: AdapterEndpoint, config: ServerConfig) -> str | int:
     """The connection's tenant, or the HTTP status refusing it (401: no credentials, 403: bad signature)."""
-    tenant = tenant_for(bearer_token(ws.headers, ws.query_params), config.tokens)
+    tenant = tenant_for(media_server_token(ws.headers, ws.query_params), config.tokens)
     if tenant is not None:
         return tenant
     if endpoint.signs is not None and endpoint.signed_tenant is not None and endpoint.signs(config):

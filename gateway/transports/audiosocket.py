@@ -8,7 +8,9 @@ flushes the finals of the open utterances and the connection closes. AudioSocket
 transcripts, so the call's messages reach only the runtime's listeners and the call registry.
 
 The protocol has no authentication and no call options: every call belongs to
-``ServerConfig.audiosocket_tenant`` and takes its options from ``audiosocket_params``; the port listens
+``ServerConfig.audiosocket_tenant`` and takes its options from ``telephony.audiosocket`` (consent mode,
+``audio_format`` of kind-0x10 frames, idle limit) with ``audiosocket_params`` over them; liveness is
+TCP keepalive, so a silent call is never cut; the port listens
 on ``audiosocket_host`` (loopback by default). Connections register in ``runtime.connections`` and
 answer ``request_drain()`` like the WebSocket shells: flush, send the terminate frame, close.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 
 import structlog
 
@@ -46,7 +49,11 @@ class AudioSocketConnection:
         cfg = runtime.config
         self.rt = runtime
         self.reader, self.writer = reader, writer
-        self.adapter = AudioSocketAdapter(cfg.audiosocket_params)
+        entry = cfg.telephony.audiosocket
+        self.adapter = AudioSocketAdapter(entry.defaults() | dict(cfg.audiosocket_params),
+                                          audio_format=entry.audio_format)
+        self.idle_timeout_s = entry.idle_timeout_s
+        _keepalive(writer)
         self.driver = CallDriver(runtime, cfg.audiosocket_tenant, self._emit, self.transport)
         self._drain = asyncio.Event()
 
@@ -79,7 +86,7 @@ class AudioSocketConnection:
 
     async def _receive_loop(self) -> None:
         while True:
-            data = await next_input(self._read(), self.rt.config.idle_timeout_s, self._drain)
+            data = await next_input(self._read(), self.idle_timeout_s, self._drain)
             if not isinstance(data, bytes):  # idle timeout or shutdown: flush, then hang up
                 await self.driver.finish()
                 self._write([HANGUP_FRAME])
@@ -107,6 +114,18 @@ class AudioSocketConnection:
         await self.writer.drain()
         done = await deliver(self.adapter, self.driver)
         return done or not data or self.adapter.stopped
+
+
+def _keepalive(writer: asyncio.StreamWriter) -> None:
+    """TCP keepalive on the call's socket: a vanished Asterisk is found by the kernel, not by silence."""
+    sock = writer.get_extra_info("socket")
+    if sock is None:
+        return
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        for name, value in (("TCP_KEEPIDLE", 30), ("TCP_KEEPINTVL", 10), ("TCP_KEEPCNT", 3)):
+            if hasattr(socket, name):
+                sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, name), value)
 
 
 class AudioSocketServer:

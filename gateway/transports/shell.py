@@ -136,6 +136,8 @@ class WebSocketShell:
         self._out = OrderedSender(self._send_frame, runtime.config.max_outbound_frames)
         self._drain = asyncio.Event()
         self.driver = CallDriver(runtime, tenant, self._emit, self.transport)
+        self.idle_timeout_s = runtime.config.idle_timeout_s
+        """Seconds of no input at all after which the connection is flushed and closed (per entry point)."""
 
     def frames_for(self, msg: ServerMessage) -> list[str | bytes]:
         raise NotImplementedError
@@ -202,7 +204,7 @@ class WebSocketShell:
     async def _receive_loop(self) -> EndReason:
         limit = self.rt.config.max_frame_bytes
         while True:
-            frame = await next_input(self.ws.receive(), self.rt.config.idle_timeout_s, self._drain,
+            frame = await next_input(self.ws.receive(), self.idle_timeout_s, self._drain,
                                      self._out.overflowed)
             if frame == "gone":  # the peer stopped reading: end the call as if it had hung up
                 raise WebSocketDisconnect(1013)

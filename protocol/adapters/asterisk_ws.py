@@ -28,7 +28,12 @@ on x86-64 and arm64). Other formats (``slin12``, ``slin32``, ``slin44``, ``slin9
 ``slin192``, ``g722``, ``opus`` ...) raise ``AsteriskWsUnsupported`` (1003).
 
 Start fields: ``call_id`` = channel variable ``CALLSCRIBE_CALL_ID``, else ``params["call_id"]``,
-else ``channel_id``, else ``connection_id``. ``language``, ``purposes``, ``consent``, ``legs``,
+else ``channel_id``. Never ``connection_id``: in client mode that is the static ``websocket_client``
+section name (``chan_websocket.c:1364-1402``), the same for every call, so a ``MEDIA_START`` without
+``channel_id`` (20.16.x, all 21.x, 22.6.x, 23.0.x; ``channel_id`` came in 20.17.0/22.7.0/23.1.0) and
+without a ``call_id`` option is refused (``AsteriskWsError``, 1008, ``NO_CALL_ID``): set
+``v(call_id=${UNIQUEID})`` in the dial string (``res_websocket_client.c:378-389`` appends it to the
+URI query). ``language``, ``purposes``, ``consent``, ``legs``,
 ``interim_results``, ``resume_from`` come from channel variables ``CALLSCRIBE_<KEY>`` (JSON form
 only: set them with a leading ``_`` so the WebSocket channel inherits them) or from ``params``
 (the query string: dial option ``v(language=nl,consent=granted)``). One channel, leg
@@ -47,8 +52,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
-from protocol.adapters.base import WebSocketAdapter, parse_json_object, split_audio
-from protocol.errors import BadAudio, BadMessage, ProtocolError, Unsupported
+from protocol.adapters.base import (
+    AdapterBadAudio,
+    AdapterError,
+    AdapterUnsupported,
+    WebSocketAdapter,
+    parse_json_object,
+    split_audio,
+)
+from protocol.errors import ProtocolError
 from protocol.messages import DTMF_DIGITS, AudioFormat, Dtmf, Encoding
 
 __all__ = [
@@ -69,25 +81,24 @@ FORMATS: dict[str, tuple[Encoding, int]] = {
     "slin48": ("pcm_s16le", 48000),
 }
 VARIABLE_PREFIX = "CALLSCRIBE_"
+NO_CALL_ID = (
+    "MEDIA_START without channel_id (Asterisk 20.16, 21.x, 22.6, 23.0): give each call its own id, "
+    "dial option v(call_id=${UNIQUEID})"
+)
+"""The refusal of a call whose id would be the static connection_id (every call would share it)."""
 _IGNORED = frozenset({"STATUS", "MEDIA_BUFFERING_COMPLETED", "MEDIA_MARK_PROCESSED", "QUEUE_DRAINED", "ERROR"})
 
 
-class AsteriskWsError(BadMessage):
+class AsteriskWsError(AdapterError):
     """chan_websocket peer broke the protocol; close 1008 (1007 for undecodable text)."""
 
 
-class AsteriskWsUnsupported(AsteriskWsError, Unsupported):
+class AsteriskWsUnsupported(AdapterUnsupported, AsteriskWsError):
     """The channel's format is not one we take; close 1003."""
 
-    code: ClassVar[str] = "unsupported"
-    close_code: int = 1003
 
-
-class AsteriskWsBadAudio(AsteriskWsError, BadAudio):
+class AsteriskWsBadAudio(AdapterBadAudio, AsteriskWsError):
     """slin media that is not a whole number of 16-bit samples; close 1007."""
-
-    code: ClassVar[str] = "bad_audio"
-    close_code: int = 1007
 
 
 class AsteriskWsAdapter(WebSocketAdapter):
@@ -145,9 +156,11 @@ class AsteriskWsAdapter(WebSocketAdapter):
             raise AsteriskWsUnsupported("unsupported media format (use ulaw, alaw, slin, slin16/24/48)")
         encoding, rate = FORMATS[name]
         audio = AudioFormat(encoding=encoding, sample_rate=rate, channels=1)
-        call_id = _first_text(fields, "channel_id", "connection_id") or "asterisk"
         options = _channel_options(fields.get("channel_variables"))
-        self._emit_start(self._build_start(options, call_id=call_id, audio=audio, legs=("caller",)))
+        call_id = _first_text(fields, "channel_id")
+        if call_id is None and not self._option(options, "call_id"):
+            raise AsteriskWsError(NO_CALL_ID)
+        self._emit_start(self._build_start(options, call_id=call_id or "", audio=audio, legs=("caller",)))
         self._audio = audio
 
     def _on_dtmf(self, fields: Mapping[str, object]) -> None:

@@ -23,9 +23,14 @@ kind     payload                                      becomes
          0x04 memory)
 =======  ===========================================  =====================================
 
-We do not resample, so the rates outside ``{8, 16, 24, 48} kHz`` are refused. Some Asterisk
-versions label every audio frame 0x10 whatever the channel codec; configure the channel for
-``slin`` (the ``AudioSocket()`` dialplan application always is) or pass ``sample_rate``.
+We do not resample, so the rates outside ``{8, 16, 24, 48} kHz`` are refused. Asterisk labels
+every frame that is not slin12+ 0x10 whatever the codec (``res_audiosocket.c:251-253``: mu-law and
+A-law from ``Dial(AudioSocket/.../c(ulaw))``), and before 20.17.0/21.12.0/22.7.0/23.1.0 slin16/24/48
+too. The kind alone cannot tell those apart, so a port serving such channels is configured with its
+format, ``audio_format`` (``ulaw``, ``alaw``, ``slin``, ``slin16``, ``slin24``, ``slin48``, the
+Asterisk names): 0x10 frames are then taken in that format, and ``Start`` follows the UUID.
+``sample_rate`` (older spelling) fixes slin at that rate. Without either, 0x10 is slin at 8 kHz (the
+``AudioSocket()`` application always sends that).
 
 Theory of operation. Bytes accumulate in a buffer; every complete frame is decoded in order,
 so partial reads, several frames per read and frames split across reads all work. States::
@@ -54,8 +59,9 @@ import uuid
 from collections.abc import Mapping
 from typing import ClassVar
 
-from protocol.adapters.base import StreamAdapter, split_audio
-from protocol.errors import BadAudio, BadMessage, ProtocolError, Unsupported
+from protocol.adapters.asterisk_ws import FORMATS
+from protocol.adapters.base import AdapterBadAudio, AdapterError, AdapterUnsupported, StreamAdapter, split_audio
+from protocol.errors import ProtocolError
 from protocol.messages import DTMF_DIGITS, AudioFormat, Dtmf, Start
 
 __all__ = [
@@ -87,22 +93,16 @@ _HEADER = 3
 _TERMINATE = b"\x00\x00\x00"
 
 
-class AudioSocketError(BadMessage):
+class AudioSocketError(AdapterError):
     """The AudioSocket peer broke the protocol; the gateway closes the TCP connection."""
 
 
-class AudioSocketUnsupported(AudioSocketError, Unsupported):
+class AudioSocketUnsupported(AdapterUnsupported, AudioSocketError):
     """Audio at a sample rate we do not take (12, 32, 44.1, 96 or 192 kHz) or a rate change."""
 
-    code: ClassVar[str] = "unsupported"
-    close_code: int = 1003
 
-
-class AudioSocketBadAudio(AudioSocketError, BadAudio):
+class AudioSocketBadAudio(AdapterBadAudio, AudioSocketError):
     """An audio payload that is not a whole number of 16-bit samples."""
-
-    code: ClassVar[str] = "bad_audio"
-    close_code: int = 1007
 
 
 class _State(enum.Enum):
@@ -116,11 +116,24 @@ class AudioSocketAdapter(StreamAdapter):
 
     error: ClassVar[type[ProtocolError]] = AudioSocketError
 
-    def __init__(self, params: Mapping[str, str] | None = None, *, sample_rate: int | None = None) -> None:
+    def __init__(
+        self,
+        params: Mapping[str, str] | None = None,
+        *,
+        sample_rate: int | None = None,
+        audio_format: str | None = None,
+    ) -> None:
         super().__init__(params)
         if sample_rate is not None and sample_rate not in _SUPPORTED_RATES:
             raise ValueError(f"sample_rate must be one of {sorted(_SUPPORTED_RATES)}")
-        self._fixed_rate = sample_rate
+        if audio_format is not None and audio_format not in FORMATS:
+            raise ValueError(f"audio_format must be one of {', '.join(FORMATS)}")
+        self._fixed: AudioFormat | None = None
+        if audio_format is not None:
+            encoding, rate = FORMATS[audio_format]
+            self._fixed = AudioFormat(encoding=encoding, sample_rate=rate, channels=1)
+        elif sample_rate is not None:
+            self._fixed = AudioFormat(encoding="pcm_s16le", sample_rate=sample_rate, channels=1)
         self._buffer = bytearray()
         self._state = _State.AWAIT_UUID
         self._call_id = ""
@@ -176,7 +189,7 @@ class AudioSocketAdapter(StreamAdapter):
         elif kind == KIND_DTMF:
             self._on_dtmf(payload)
         elif kind in KIND_AUDIO_RATES:
-            self._on_audio(KIND_AUDIO_RATES[kind], payload)
+            self._on_audio(kind, payload)
         else:
             raise AudioSocketError(f"unknown frame kind 0x{kind:02x}")
 
@@ -187,8 +200,8 @@ class AudioSocketAdapter(StreamAdapter):
             raise AudioSocketError(f"UUID payload of {len(payload)} bytes, expected 16")
         self._call_id = str(uuid.UUID(bytes=payload))
         self._state = _State.AWAIT_AUDIO
-        if self._fixed_rate is not None:
-            self._start(self._fixed_rate)
+        if self._fixed is not None:
+            self._start(self._fixed)
 
     def _on_dtmf(self, payload: bytes) -> None:
         if len(payload) != 1:
@@ -201,21 +214,27 @@ class AudioSocketAdapter(StreamAdapter):
         else:
             self._held_digits.append(Dtmf(digit=digit))
 
-    def _on_audio(self, rate: int, payload: bytes) -> None:
-        if rate not in _SUPPORTED_RATES:
+    def _on_audio(self, kind: int, payload: bytes) -> None:
+        rate = KIND_AUDIO_RATES[kind]
+        fixed = self._fixed
+        if fixed is not None and kind == 0x10:
+            rate = fixed.sample_rate  # Asterisk labels every non-slin16+ format (and, before 20.17, all) 0x10
+        elif fixed is not None and (fixed.encoding != "pcm_s16le" or rate != fixed.sample_rate):
+            raise AudioSocketUnsupported(f"kind 0x{kind:02x} audio on a port configured for another format")
+        elif rate not in _SUPPORTED_RATES:
             raise AudioSocketUnsupported(f"{rate} Hz audio is not supported (use 8, 16, 24 or 48 kHz)")
-        if len(payload) % 2:
-            raise AudioSocketBadAudio("audio payload is not a whole number of 16-bit samples")
         if self._state is _State.AWAIT_AUDIO:
-            self._start(rate)
+            self._start(AudioFormat(encoding="pcm_s16le", sample_rate=rate, channels=1))
         assert self._audio is not None
+        if len(payload) % self._audio.frame_bytes:
+            raise AudioSocketBadAudio("audio payload is not a whole number of 16-bit samples")
         if rate != self._audio.sample_rate:
             raise AudioSocketUnsupported(f"audio rate changed from {self._audio.sample_rate} to {rate} Hz")
         if payload:
             self._events.extend(split_audio(payload, self._audio))
 
-    def _start(self, rate: int) -> None:
-        self._audio = AudioFormat(encoding="pcm_s16le", sample_rate=rate, channels=1)
+    def _start(self, audio: AudioFormat) -> None:
+        self._audio = audio
         start: Start = self._build_start({}, call_id=self._call_id, audio=self._audio, legs=("caller",))
         self._emit_start(start)
         self._state = _State.STREAMING

@@ -26,6 +26,17 @@ first JSON frame). The recognised keys are listed in ``OPTION_KEYS``. ``caller``
 party's number, ``Start.caller``) is personal data: adapters map it from the media server's own
 caller-number field where it has one, and never put it in an error message; a value without any
 digit ("anonymous", "restricted": a withheld number) is no caller.
+
+``consent`` is one of ``CONSENT_MODES``: ``pending`` (wait for a consent event, e.g. from the HTTP
+consent API), ``granted`` (the operator guarantees consent) or ``announced`` (the media server played
+the announcement before it started streaming: ``Start`` goes out pending and is followed at once by a
+``ConsentEvent("announced")`` naming ``announcement``, so the opt-out window starts at the first
+sample and the opt-out digit is honoured; the call turns active when the window ends).
+
+Errors: every adapter's errors belong to one family, ``AdapterError`` (``bad_message``, 1008; 1007
+for undecodable text), ``AdapterUnsupported`` (``unsupported``, 1003) and ``AdapterBadAudio``
+(``bad_audio``, 1007); each adapter names its own subclasses so that a caller can tell the sources
+apart, and the code and close code come from the family, declared once.
 """
 
 from __future__ import annotations
@@ -37,22 +48,60 @@ import json
 from collections.abc import Mapping
 from typing import ClassVar
 
-from protocol.errors import ProtocolError
-from protocol.messages import AudioChunk, AudioFormat, ClientMessage, Final, Partial, Start, Stop
+from protocol.errors import BadAudio, BadMessage, ProtocolError, Unsupported
+from protocol.vocab import ConsentEventKind, InitialConsent
+from protocol.messages import (
+    AudioChunk,
+    AudioFormat,
+    ClientMessage,
+    ConsentEvent,
+    Final,
+    Partial,
+    Start,
+    Stop,
+)
 
 __all__ = [
+    "CONSENT_MODES",
     "OPTION_KEYS",
     "Adapter",
+    "AdapterBadAudio",
+    "AdapterError",
+    "AdapterUnsupported",
     "StreamAdapter",
     "WebSocketAdapter",
     "split_audio",
 ]
 
 #: Option keys read from ``params`` / protocol metadata to fill ``Start``.
-OPTION_KEYS = ("call_id", "language", "purposes", "consent", "legs", "interim_results", "resume_from", "caller")
+OPTION_KEYS = (
+    "call_id",
+    "language",
+    "purposes",
+    "consent",
+    "announcement",
+    "legs",
+    "interim_results",
+    "resume_from",
+    "caller",
+)
+#: What ``consent`` may say (see the module docstring); ``pending`` when nothing does.
+CONSENT_MODES = ("pending", "announced", "granted")
 
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
+
+
+class AdapterError(BadMessage):
+    """A media server broke its protocol: ``bad_message``, close 1008 (1007 for undecodable text)."""
+
+
+class AdapterUnsupported(Unsupported, AdapterError):
+    """Well-formed but not taken (a codec, rate or mix type): ``unsupported``, close 1003."""
+
+
+class AdapterBadAudio(BadAudio, AdapterError):
+    """Audio that is not a whole number of sample frames: ``bad_audio``, close 1007."""
 
 
 class Adapter(abc.ABC):
@@ -70,6 +119,7 @@ class Adapter(abc.ABC):
         self._start_msg: Start | None = None
         self._stopped = False
         self._failed = False
+        self._announced: ConsentEvent | None = None
 
     @property
     def started(self) -> bool:
@@ -96,6 +146,12 @@ class Adapter(abc.ABC):
         del message
         return []
 
+    def request_transcription(self, call_id: str) -> list[str | bytes]:
+        """Frames asking the media server to play the recording announcement (an agent asked for
+        transcription); ``[]`` where its protocol has no way back (the gateway then calls a webhook)."""
+        del call_id
+        return []
+
     def receive_eof(self) -> None:
         """The media server closed the connection: end the stream (flush, then ``Stop``)."""
         if not (self._stopped or self._failed):
@@ -106,6 +162,8 @@ class Adapter(abc.ABC):
     def _emit_start(self, start: Start) -> None:
         self._start_msg = start
         self._events.append(start)
+        if self._announced is not None:  # consent "announced": the window starts at the first sample
+            self._events.append(self._announced)
 
     def _finish(self) -> None:
         """End the stream: ``Stop`` if it started, nothing if it never did."""
@@ -147,13 +205,14 @@ class Adapter(abc.ABC):
         err, get = self.error, self._option
         try:
             own_id = _text(get(metadata, "call_id"), "call_id", err)
+            consent = self._consent_mode(metadata)
             return Start(
                 call_id=own_id or call_id,
                 audio=audio,
                 legs=_text_list(get(metadata, "legs"), "legs", err) or legs,
                 language=_text(get(metadata, "language"), "language", err) or "auto",
                 purposes=_text_list(get(metadata, "purposes"), "purposes", err) or (),
-                consent=_text(get(metadata, "consent"), "consent", err) or "pending",  # type: ignore[arg-type]
+                consent=InitialConsent.GRANTED if consent == "granted" else InitialConsent.PENDING,
                 interim_results=_flag(get(metadata, "interim_results"), err),
                 resume_from=_int_or_none(get(metadata, "resume_from"), "resume_from", err),
                 caller=_caller(_text(get(metadata, "caller"), "caller", err)),
@@ -162,6 +221,20 @@ class Adapter(abc.ABC):
             if isinstance(exc, err):
                 raise
             raise err(f"start options: {exc.message}") from exc
+
+    def _consent_mode(self, metadata: Mapping[str, object]) -> str:
+        """The call's consent mode; for ``announced`` the ``ConsentEvent`` to follow ``Start``."""
+        err = self.error
+        mode = (_text(self._option(metadata, "consent"), "consent", err) or "pending").lower()
+        if mode not in CONSENT_MODES:
+            raise err("consent: expected pending, announced or granted")
+        if mode == "announced":
+            announcement = _text(self._option(metadata, "announcement"), "announcement", err)
+            try:
+                self._announced = ConsentEvent(ConsentEventKind.ANNOUNCED, announcement)
+            except ProtocolError as exc:
+                raise err(f"announcement: {exc.message}") from exc
+        return mode
 
 
 class StreamAdapter(Adapter):

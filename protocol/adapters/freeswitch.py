@@ -29,7 +29,15 @@ defaults)::
 ``caller`` (the data subject's number) is the metadata key ``caller``, else ``caller_id_number``:
 put FreeSWITCH's channel variable there, ``"caller":"${caller_id_number}"``.
 ``call_id`` falls back to ``uuid``/``callid`` keys; ``sample_rate`` accepts ``8000``, ``"8k"``,
-``16000``, ``"16k"`` (and 24/48 kHz); ``mix_type`` and ``sample_rate`` are required. Legs
+``16000``, ``"16k"`` (and 24/48 kHz). ``mix_type``, ``sample_rate`` and the call id may come from
+``params`` instead (the URL query, over the entry point's configured defaults): drachtio's README
+metadata (``{"to","from","callid"}``) lacks the first two, and mod_audio_stream's metadata is optional
+(``mod_audio_stream.c:191``): when the first message is BINARY, the call starts on ``params`` alone
+(put ``call_id=${uuid}`` in the URL).
+
+A zero-length BINARY message is mod_audio_fork's ``graceful-shutdown`` ("flush any final
+responses", ``audio_pipe.cpp:200-206``): it becomes ``Finalize``, so the open utterances are
+finalised at once instead of when the socket closes. Legs
 default to ``("caller",)`` (mono), ``("mixed",)`` (mixed) and ``("caller", "agent")``
 (stereo: the FreeSWITCH channel's own party first).
 
@@ -38,8 +46,8 @@ object ``{"event": "dtmf", "digit": "5"}`` (optionally ``"leg"``), which becomes
 dialplan can forward key presses that way.
 
 Errors raise ``FreeswitchError`` (1008; 1007 for invalid JSON), ``FreeswitchUnsupported``
-(1003) or ``FreeswitchBadAudio`` (1007): binary audio before the metadata, metadata that is not
-a JSON object or lacks ``mix_type``/``sample_rate``/a call id, a dtmf message without a valid
+(1003) or ``FreeswitchBadAudio`` (1007): metadata that is not a JSON object, no
+``mix_type``/``sample_rate``/call id in the metadata or ``params``, a dtmf message without a valid
 digit, audio that is not a whole number of sample frames.
 """
 
@@ -49,10 +57,18 @@ import json
 from collections.abc import Mapping
 from typing import ClassVar
 
-from protocol.adapters.base import WebSocketAdapter, parse_int, parse_json_object, split_audio
+from protocol.adapters.base import (
+    AdapterBadAudio,
+    AdapterError,
+    AdapterUnsupported,
+    WebSocketAdapter,
+    parse_int,
+    parse_json_object,
+    split_audio,
+)
 from protocol.codec import server_to_dict
-from protocol.errors import BadAudio, BadMessage, ProtocolError, Unsupported
-from protocol.messages import DTMF_DIGITS, SAMPLE_RATES, AudioFormat, Dtmf, Final, Partial
+from protocol.errors import ProtocolError
+from protocol.messages import DTMF_DIGITS, SAMPLE_RATES, AudioFormat, Dtmf, Final, Finalize, Partial
 
 __all__ = [
     "MIX_TYPES",
@@ -71,22 +87,16 @@ MIX_TYPES: dict[str, tuple[int, tuple[str, ...]]] = {
 _RATE_NAMES = {"8k": 8000, "16k": 16000, "24k": 24000, "48k": 48000}
 
 
-class FreeswitchError(BadMessage):
+class FreeswitchError(AdapterError):
     """The FreeSWITCH fork broke the protocol; close 1008 (1007 for undecodable text)."""
 
 
-class FreeswitchUnsupported(FreeswitchError, Unsupported):
+class FreeswitchUnsupported(AdapterUnsupported, FreeswitchError):
     """A mix type or sample rate we do not take; close 1003."""
 
-    code: ClassVar[str] = "unsupported"
-    close_code: int = 1003
 
-
-class FreeswitchBadAudio(FreeswitchError, BadAudio):
+class FreeswitchBadAudio(AdapterBadAudio, FreeswitchError):
     """Audio that is not a whole number of sample frames; close 1007."""
-
-    code: ClassVar[str] = "bad_audio"
-    close_code: int = 1007
 
 
 class FreeswitchAdapter(WebSocketAdapter):
@@ -118,15 +128,28 @@ class FreeswitchAdapter(WebSocketAdapter):
         if not self._check_open():
             return
         if self._audio is None:
-            raise self._fail(FreeswitchError("audio before the metadata text message"))
+            if not data:
+                return
+            try:
+                self._on_metadata({})  # no metadata (optional in mod_audio_stream): configured defaults
+            except FreeswitchError as exc:
+                raise self._fail(exc) from None
+        assert self._audio is not None
         if len(data) % self._audio.frame_bytes:
             raise self._fail(FreeswitchBadAudio("audio is not a whole number of sample frames"))
         if data:
             self._events.extend(split_audio(data, self._audio))
+        else:  # graceful-shutdown: "flush any final responses" (audio_pipe.cpp:200-206)
+            self._events.append(Finalize())
 
     def send_transcript(self, message: Partial | Final) -> list[str | bytes]:
         """One ``{"type": "transcription", "data": ...}`` text frame (a FreeSWITCH event)."""
         return [json.dumps({"type": "transcription", "data": server_to_dict(message)})]
+
+    def request_transcription(self, call_id: str) -> list[str | bytes]:
+        """``{"type": "transcription_request", ...}``: mod_audio_fork raises it as the FreeSWITCH event
+        ``mod_audio_fork::transcription_request`` (``lws_glue.cpp:34-157``: ``type`` names the event)."""
+        return [json.dumps({"type": "transcription_request", "data": {"call_id": call_id}})]
 
     def _error_frames(self, exc: ProtocolError) -> list[str | bytes]:
         data = {"code": exc.code, "message": exc.message}
@@ -136,7 +159,7 @@ class FreeswitchAdapter(WebSocketAdapter):
         self.metadata = obj
         mix = self._option(obj, "mix_type")
         if not isinstance(mix, str) or not mix:
-            raise FreeswitchError("metadata needs mix_type (mono, mixed or stereo)")
+            raise FreeswitchError("no mix_type (mono, mixed or stereo) in the metadata or the URL query")
         if mix not in MIX_TYPES:
             raise FreeswitchUnsupported("mix_type must be mono, mixed or stereo")
         channels, legs = MIX_TYPES[mix]
@@ -144,7 +167,7 @@ class FreeswitchAdapter(WebSocketAdapter):
         call_id = obj.get("uuid") or obj.get("callid") or obj.get("call_uuid")
         if not isinstance(call_id, str) or not call_id:
             if not self._option(obj, "call_id"):
-                raise FreeswitchError("metadata needs call_id (e.g. ${uuid})")
+                raise FreeswitchError("no call id: put call_id=${uuid} in the URL query or the metadata")
             call_id = ""
         audio = AudioFormat(encoding="pcm_s16le", sample_rate=rate, channels=channels)
         if not obj.get("caller") and obj.get("caller_id_number"):
@@ -170,7 +193,7 @@ class FreeswitchAdapter(WebSocketAdapter):
 
 def _sample_rate(value: object) -> int:
     if value is None or value == "":
-        raise FreeswitchError("metadata needs sample_rate (8000 or 16000)")
+        raise FreeswitchError("no sample_rate (8000 or 16000) in the metadata or the URL query")
     if isinstance(value, str) and value.strip().lower() in _RATE_NAMES:
         rate = _RATE_NAMES[value.strip().lower()]
     else:

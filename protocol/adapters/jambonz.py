@@ -18,13 +18,15 @@ Facts relied on (docs.jambonz.org ``verbs/listen`` and ``docs/webhooks/listen``;
   protocol error the adapter queues ``{"type": "disconnect"}``, which makes jambonz end the
   listen verb cleanly (the call continues), before the close.
 
-Start fields: ``call_id`` from the metadata key ``call_id``, else ``callSid``; ``language``,
+Start fields: ``call_id`` from the metadata key ``call_id``, else ``callSid`` (for a ``listen``
+nested in ``dial``, whose attributes are the child call's, ``parentCallSid``: the caller's call); ``language``,
 ``purposes``, ``consent``, ``legs``, ``interim_results``, ``resume_from`` from the ``listen``
 verb's ``metadata`` (merged at the top level), else ``params``. Legs default to
 ``("caller",)`` (mono), ``("mixed",)`` (mixed) and ``("caller", "agent")`` (stereo).
 ``caller`` (the data subject's number) from the metadata key ``caller``, else, for an
-``inbound`` call (call attribute ``direction``), the call attribute ``from``; an outbound call's
-``from`` is your own number, so it is never taken.
+``inbound`` call (call attribute ``direction``) or a nested dial's child call (``outbound`` with a
+``parentCallSid``), the call attribute ``from``; a plain outbound call's ``from`` is your own number, so
+it is never taken.
 
 Errors raise ``JambonzError`` (1008; 1007 for invalid JSON), ``JambonzUnsupported`` (1003: a
 sample rate such as 64000, an unknown ``mixType``) or ``JambonzBadAudio`` (1007): audio before
@@ -38,8 +40,16 @@ import json
 from collections.abc import Mapping
 from typing import ClassVar
 
-from protocol.adapters.base import WebSocketAdapter, parse_int, parse_json_object, split_audio
-from protocol.errors import BadAudio, BadMessage, ProtocolError, Unsupported
+from protocol.adapters.base import (
+    AdapterBadAudio,
+    AdapterError,
+    AdapterUnsupported,
+    WebSocketAdapter,
+    parse_int,
+    parse_json_object,
+    split_audio,
+)
+from protocol.errors import ProtocolError
 from protocol.messages import DTMF_DIGITS, SAMPLE_RATES, AudioFormat, Dtmf
 
 __all__ = ["JambonzAdapter", "JambonzBadAudio", "JambonzError", "JambonzUnsupported"]
@@ -51,22 +61,16 @@ _MIX_TYPES: dict[str, tuple[int, tuple[str, ...]]] = {
 }
 
 
-class JambonzError(BadMessage):
+class JambonzError(AdapterError):
     """jambonz broke the listen protocol; close 1008 (1007 for undecodable text)."""
 
 
-class JambonzUnsupported(JambonzError, Unsupported):
+class JambonzUnsupported(AdapterUnsupported, JambonzError):
     """A sample rate or mix type we do not take; close 1003."""
 
-    code: ClassVar[str] = "unsupported"
-    close_code: int = 1003
 
-
-class JambonzBadAudio(JambonzError, BadAudio):
+class JambonzBadAudio(AdapterBadAudio, JambonzError):
     """Audio that is not a whole number of sample frames; close 1007."""
-
-    code: ClassVar[str] = "bad_audio"
-    close_code: int = 1007
 
 
 class JambonzAdapter(WebSocketAdapter):
@@ -118,7 +122,7 @@ class JambonzAdapter(WebSocketAdapter):
         rate = parse_int(obj.get("sampleRate", 8000), "sampleRate", JambonzError)
         if rate not in SAMPLE_RATES:
             raise JambonzUnsupported("sampleRate must be 8000, 16000, 24000 or 48000")
-        call_sid = obj.get("callSid")
+        call_sid = obj.get("parentCallSid") if _nested(obj) else obj.get("callSid")
         if not isinstance(call_sid, str) or not call_sid:
             raise JambonzError("call attributes without callSid")
         audio = AudioFormat(encoding="pcm_s16le", sample_rate=rate, channels=channels)
@@ -133,9 +137,19 @@ class JambonzAdapter(WebSocketAdapter):
         self._events.append(Dtmf(digit=digit.upper(), leg=self._start_msg.legs[0]))
 
 
+def _nested(attributes: Mapping[str, object]) -> bool:
+    """A ``listen`` nested in ``dial``: jambonz sends the child call's attributes, ``direction``
+    ``outbound`` with the A leg's ``parentCallSid`` (``place-outdial.js:199-206``); its ``from`` is the
+    caller id passed on from the A leg, i.e. the caller's number."""
+    parent = attributes.get("parentCallSid")
+    return attributes.get("direction") == "outbound" and isinstance(parent, str) and bool(parent)
+
+
 def _with_caller(attributes: dict[str, object]) -> dict[str, object]:
-    """The attributes with ``caller`` set from ``from`` for an inbound call (unless metadata set it)."""
+    """The attributes with ``caller`` set from ``from`` for an inbound call or a nested dial's child call
+    (unless metadata set it)."""
     caller = attributes.get("from")
-    if attributes.get("caller") or attributes.get("direction") != "inbound" or not isinstance(caller, str):
+    linked = attributes.get("direction") == "inbound" or _nested(attributes)
+    if attributes.get("caller") or not linked or not isinstance(caller, str):
         return attributes
     return {**attributes, "caller": caller}

@@ -42,8 +42,8 @@ from typing import ClassVar
 
 from protocol.adapters._mediastream import MediaFormat, MediaStreamAdapter
 from protocol.adapters._tracks import ReorderBuffer
-from protocol.adapters.base import parse_int
-from protocol.errors import BadMessage, ProtocolError, Unsupported
+from protocol.adapters.base import AdapterError, AdapterUnsupported, parse_int
+from protocol.errors import ProtocolError
 from protocol.messages import SAMPLE_RATES
 
 __all__ = ["TelnyxAdapter", "TelnyxError", "TelnyxUnsupported"]
@@ -56,15 +56,12 @@ _TRACK_PARAM = {
 }
 
 
-class TelnyxError(BadMessage):
+class TelnyxError(AdapterError):
     """Telnyx broke the media streaming protocol; close 1008 (1007 for undecodable data)."""
 
 
-class TelnyxUnsupported(TelnyxError, Unsupported):
+class TelnyxUnsupported(AdapterUnsupported, TelnyxError):
     """A codec or rate we do not take (G722, OPUS, AMR-WB, odd rates); close 1003."""
-
-    code: ClassVar[str] = "unsupported"
-    close_code: int = 1003
 
 
 class TelnyxAdapter(MediaStreamAdapter):

@@ -45,8 +45,8 @@ from typing import ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
 from protocol.adapters._mediastream import MediaFormat, MediaStreamAdapter
-from protocol.adapters.base import parse_int
-from protocol.errors import BadMessage, ProtocolError, Unsupported
+from protocol.adapters.base import AdapterError, AdapterUnsupported, parse_int
+from protocol.errors import ProtocolError
 
 __all__ = ["TwilioAdapter", "TwilioError", "TwilioUnsupported", "verify_twilio_signature"]
 
@@ -54,15 +54,12 @@ _TRACKS = ("inbound", "outbound")
 _DEFAULT_PORTS = {"https": 443, "wss": 443, "http": 80, "ws": 80}
 
 
-class TwilioError(BadMessage):
+class TwilioError(AdapterError):
     """Twilio broke the Media Streams protocol; close 1008 (1007 for undecodable data)."""
 
 
-class TwilioUnsupported(TwilioError, Unsupported):
+class TwilioUnsupported(AdapterUnsupported, TwilioError):
     """A media format other than 8 kHz mono mu-law; close 1003."""
-
-    code: ClassVar[str] = "unsupported"
-    close_code: int = 1003
 
 
 class TwilioAdapter(MediaStreamAdapter):

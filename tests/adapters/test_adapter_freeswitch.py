@@ -14,7 +14,7 @@ from protocol.adapters import (
     FreeswitchError,
     FreeswitchUnsupported,
 )
-from protocol.messages import AudioChunk, AudioFormat, Dtmf, Final, Partial, Start, Stop, Word
+from protocol.messages import AudioChunk, AudioFormat, Dtmf, Final, Finalize, Partial, Start, Stop, Word
 
 STEREO_META = (
     '{"call_id":"0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0","mix_type":"stereo","sample_rate":"16k",'
@@ -96,15 +96,43 @@ def test_send_text_dtmf_becomes_dtmf_and_other_text_is_ignored() -> None:
 
 
 def test_a_protocol_error_queues_an_error_frame() -> None:
-    """Audio before metadata raises and queues {"type":"error"} for mod_audio_fork's event."""
+    """Audio without metadata and without configured defaults raises and queues {"type":"error"}."""
     adapter = FreeswitchAdapter()
-    with pytest.raises(FreeswitchError, match="before the metadata"):
+    with pytest.raises(FreeswitchError, match="mix_type"):
         adapter.receive_binary(b"\x00\x00")
     (frame,) = adapter.data_to_send()
     assert json.loads(str(frame)) == {
         "type": "error",
-        "data": {"code": "bad_message", "message": "audio before the metadata text message"},
+        "data": {
+            "code": "bad_message",
+            "message": "no mix_type (mono, mixed or stereo) in the metadata or the URL query",
+        },
     }
+
+
+def test_mod_audio_stream_without_metadata_starts_on_params() -> None:
+    """mod_audio_stream's metadata is optional (mod_audio_stream.c:191): audio first starts on params."""
+    adapter = FreeswitchAdapter({"mix_type": "mono", "sample_rate": "16000", "call_id": "fs-1"})
+    adapter.receive_binary(b"\x01\x00" * 4)
+    start, chunk = adapter.events_received()
+    assert isinstance(start, Start) and start.call_id == "fs-1" and start.audio.sample_rate == 16000
+    assert chunk == AudioChunk(b"\x01\x00" * 4)
+
+
+def test_drachtio_readme_metadata_takes_mix_and_rate_from_params() -> None:
+    """drachtio's README metadata {"to","from","callid"} works with mix_type/sample_rate from params."""
+    adapter = FreeswitchAdapter({"mix_type": "stereo", "sample_rate": "8k"})
+    adapter.receive_text('{"to":"+3110","from":"+3120","callid":"abc"}')
+    (start,) = adapter.events_received()
+    assert isinstance(start, Start) and start.call_id == "abc" and start.audio.channels == 2
+
+
+def test_a_zero_length_frame_finalises() -> None:
+    """graceful-shutdown's zero-length binary frame (audio_pipe.cpp:200-206) becomes Finalize."""
+    adapter = FreeswitchAdapter({"mix_type": "mono", "sample_rate": "8000", "call_id": "fs-2"})
+    adapter.receive_binary(b"\x01\x00")
+    adapter.receive_binary(b"")
+    assert adapter.events_received()[-1] == Finalize()
 
 
 @pytest.mark.parametrize(

@@ -100,6 +100,54 @@ summary_url = "http://127.0.0.1:8000/v1"
 summary_model = "local-llm"
 timezone = "Europe/Brussels"
 
+[telephony]
+request_webhook_url = "https://pbx.example/transcription"
+ws_ping_interval_s = 5.0
+ws_ping_timeout_s = 7.0
+
+[telephony.asterisk]
+consent = "announced"
+announcement = "greeting-0"
+idle_timeout_s = 100.0
+[telephony.asterisk.params]
+language = "nl"
+
+[telephony.freeswitch]
+consent = "announced"
+announcement = "greeting-1"
+idle_timeout_s = 101.0
+[telephony.freeswitch.params]
+language = "nl"
+
+[telephony.twilio]
+consent = "announced"
+announcement = "greeting-2"
+idle_timeout_s = 102.0
+[telephony.twilio.params]
+language = "nl"
+
+[telephony.telnyx]
+consent = "announced"
+announcement = "greeting-3"
+idle_timeout_s = 103.0
+[telephony.telnyx.params]
+language = "nl"
+
+[telephony.jambonz]
+consent = "announced"
+announcement = "greeting-4"
+idle_timeout_s = 104.0
+[telephony.jambonz.params]
+language = "nl"
+
+[telephony.audiosocket]
+consent = "granted"
+announcement = "greeting-as"
+idle_timeout_s = 99.0
+audio_format = "ulaw"
+[telephony.audiosocket.params]
+language = "en"
+
 [vad]
 threshold = 0.6
 neg_threshold = 0.4

@@ -13,7 +13,7 @@ import contextlib
 import json
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,9 +80,10 @@ def twilio_timeline(clip: Clip, call_sid: str, *, channels: dict[str, int], para
 
 
 def telnyx_timeline(clip: Clip, call_control_id: str, *, params: dict[str, str] | list[dict[str, str]],
-                    dtmf_at: float | None = None) -> Timeline:
-    """Telnyx media streaming, inbound PCMU: like Twilio in snake_case, with `sequence_number`s and
-    neighbouring frames swapped (Telnyx does not guarantee frame order)."""
+                    dtmf_at: float | None = None, tracks: Sequence[str] = ("inbound",)) -> Timeline:
+    """Telnyx media streaming, PCMU: like Twilio in snake_case, with `sequence_number`s and
+    neighbouring frames swapped (Telnyx does not guarantee frame order); each of `tracks` carries the
+    clip's first channel (an `outbound` track silence)."""
     start = {"call_control_id": call_control_id, "call_session_id": str(uuid.uuid4()), "from": "+3225550100",
              "to": "+3225550199", "custom_parameters": params,
              "media_format": {"encoding": "PCMU", "sample_rate": 8000, "channels": 1}}
@@ -92,9 +93,11 @@ def telnyx_timeline(clip: Clip, call_control_id: str, *, params: dict[str, str] 
         if dtmf_at is not None and at >= dtmf_at:
             events.append((at, {"event": "dtmf", "dtmf": {"digit": "9"}}))
             dtmf_at = None
-        payload = base64.b64encode(encode(chunk, "mulaw")).decode()
-        events.append((at, {"event": "media", "media": {"track": "inbound", "chunk": str(k + 1),
-                                                         "timestamp": str(k * 20), "payload": payload}}))
+        for track in tracks:
+            audio = chunk[:, :1] if track == "inbound" else np.zeros_like(chunk[:, :1])
+            payload = base64.b64encode(encode(audio, "mulaw")).decode()
+            events.append((at, {"event": "media", "media": {"track": track, "chunk": str(k + 1),
+                                                             "timestamp": str(k * 20), "payload": payload}}))
     events.append((clip.seconds, {"event": "stop", "stop": {"call_control_id": call_control_id}}))
     for n, (_, event) in enumerate(events, start=1):
         event.update(sequence_number=str(n), stream_id=sid)
@@ -121,15 +124,36 @@ def l16_timeline(first: str, clip: Clip, *, order: Sequence[int], sizes_ms: Sequ
 
 
 def asterisk_timeline(clip: Clip, channel_id: str, *, variables: dict[str, str],
-                      dtmf_at: float | None = None) -> Timeline:
-    """chan_websocket in JSON control mode, `c(ulaw)`: MEDIA_START, 160-byte mu-law media, DTMF_END."""
+                      dtmf_at: float | None = None, fmt: str = "ulaw") -> Timeline:
+    """chan_websocket in JSON control mode, `c(ulaw)` (or `c(slin16)`, `fmt`, at the clip's rate):
+    MEDIA_START, 20 ms media frames, DTMF_END."""
+    size = clip.rate // 50 * (1 if fmt == "ulaw" else 2)
     start = {"event": "MEDIA_START", "connection_id": uuid.uuid4().hex, "channel": f"WebSocket/gw-{channel_id}",
-             "channel_id": channel_id, "format": "ulaw", "optimal_frame_size": 160, "ptime": 20,
+             "channel_id": channel_id, "format": fmt, "optimal_frame_size": size, "ptime": 20,
              "channel_variables": variables}
     out: Timeline = [(0.0, json.dumps(start))]
     for at, chunk in _chunks(clip.samples, clip.rate, [20]):
         if dtmf_at is not None and at >= dtmf_at:
             out.append((at, json.dumps({"event": "DTMF_END", "channel_id": channel_id, "digit": "9"})))
+            dtmf_at = None
+        out.append((at, encode(chunk, "mulaw" if fmt == "ulaw" else "pcm_s16le")))
+    return out
+
+
+def asterisk_plain_timeline(clip: Clip, connection_id: str, *, channel_id: str | None = None,
+                            dtmf_at: float | None = None) -> Timeline:
+    """chan_websocket's default plain-text control mode, `c(ulaw)`. Without `channel_id` this is the
+    `MEDIA_START` of 20.16.x, all 21.x (21.12.3 too), 22.6.x and 23.0.x (`chan_websocket.c:850` at
+    20.16.0; `channel_id` came in 20.17.0/22.7.0/23.1.0), whose `connection_id` is the static
+    `websocket_client` section name in client mode (`chan_websocket.c:1364-1402`); `DTMF_END digit:%c`
+    as at `:1511`."""
+    own = f" channel_id:{channel_id}" if channel_id else ""
+    start = (f"MEDIA_START connection_id:{connection_id} channel:WebSocket/{connection_id}/0x7f3a1c00{len(own):04x}"
+             f"{own} format:ulaw optimal_frame_size:160 ptime:20")
+    out: Timeline = [(0.0, start)]
+    for at, chunk in _chunks(clip.samples, clip.rate, [20]):
+        if dtmf_at is not None and at >= dtmf_at:
+            out.append((at, f"DTMF_END digit:9{' channel_id:' + channel_id if channel_id else ''}"))
             dtmf_at = None
         out.append((at, encode(chunk, "mulaw")))
     return out
@@ -187,11 +211,22 @@ async def _pace(t0: float, at: float, pace: float) -> None:
         await asyncio.sleep(delay)
 
 
+Gate = tuple[float, Callable[[], Awaitable[None]]]
+"""(audio time, wait): before the first frame at or after that time the player awaits `wait()`."""
+
+
+async def _gate(gate: Gate | None, at: float) -> Gate | None:
+    if gate is not None and at >= gate[0]:
+        await asyncio.wait_for(gate[1](), 90)
+        return None
+    return gate
+
+
 async def play_ws(url: str, timeline: Timeline, *, subprotocols: Sequence[str] = (), pace: float = 0.0,
                   hang_up: bool = False, linger: Callable[[WsRun], bool] | None = None,
-                  headers: dict[str, str] | None = None) -> WsRun:
-    """Send `timeline`; then hang up (close the socket; first wait, within bounds, until `linger` holds
-    for what was received) or wait for the gateway to close it."""
+                  headers: dict[str, str] | None = None, gate: Gate | None = None) -> WsRun:
+    """Send `timeline` (pausing at `gate`); then hang up (close the socket; first wait, within bounds, until
+    `linger` holds for what was received) or wait for the gateway to close it."""
     run = WsRun()
     async with websockets.connect(url, subprotocols=[websockets.Subprotocol(p) for p in subprotocols] or None,
                                   additional_headers=headers, max_size=None) as ws:
@@ -202,6 +237,7 @@ async def play_ws(url: str, timeline: Timeline, *, subprotocols: Sequence[str] =
         try:
             for at, frame in timeline:
                 await _pace(t0, at, pace)
+                gate = await _gate(gate, at)
                 await ws.send(frame)
         except websockets.ConnectionClosed:
             pass
@@ -226,12 +262,14 @@ async def _read(ws: Any, run: WsRun, linger: Callable[[WsRun], bool] | None, sat
 
 
 async def play_tcp(port: int, writes: list[tuple[float, bytes]], *, pace: float = 0.0,
-                   close: bool = True) -> bytes:
-    """Write to an AudioSocket port, half-close (EOF) when `close`, and return what the gateway sent."""
+                   close: bool = True, gate: Gate | None = None) -> bytes:
+    """Write to an AudioSocket port (pausing at `gate`), half-close (EOF) when `close`, and return what the
+    gateway sent."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     t0 = time.monotonic()
     for at, data in writes:
         await _pace(t0, at, pace)
+        gate = await _gate(gate, at)
         writer.write(data)
         await writer.drain()
     if close:

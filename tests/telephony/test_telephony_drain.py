@@ -10,6 +10,7 @@ import pytest
 
 from asr.types import Transcriber
 from bench.audio import Clip, read_wav
+from gateway.core.telephony_config import EntryPoint, TelephonyConfig
 from gateway.transports.adapter_ws import AdapterConnection
 from protocol.messages import Closed
 from tests.telephony.conftest import (
@@ -46,7 +47,8 @@ def inbound_only(frame: Frame) -> bool:
 
 @pytest.mark.parametrize(("ending", "close_code"), [("drain", 1001), ("idle", 1000)])
 async def test_twilio_call_ended_by_the_gateway_gets_the_final_of_its_open_utterance(
-        engines: dict[str, Transcriber], vad_model: SileroModel, ending: str, close_code: int) -> None:
+    engines: dict[str, Transcriber], vad_model: SileroModel, ending: str, close_code: int
+) -> None:
     """A shutdown drain (or the idle timeout) in the middle of "... can do for you" on a `both_tracks`
     Twilio call whose agent track is silent (so the track mixer still holds the caller's last half second)
     and which never sends `stop`: the held audio reaches the call before the flush (all of it is counted,
@@ -57,7 +59,8 @@ async def test_twilio_call_ended_by_the_gateway_gets_the_final_of_its_open_utter
     frames = twilio_timeline(part, f"CA-{ending}", channels={"inbound": 0, "outbound": 0}, params=TWILIO_PARAMS)
     timeline = [(at, frame) for at, frame in frames if inbound_only(frame)]
     idle_s = 600.0 if ending == "drain" else 1.0
-    async with telephony_gateway(engines, vad_model, idle_timeout_s=idle_s) as tel:
+    telephony = TelephonyConfig(twilio=EntryPoint(idle_timeout_s=idle_s))  # the entry point's own limit
+    async with telephony_gateway(engines, vad_model, telephony=telephony) as tel:
         native = await native_finals(tel.gw, clip, "jfk", ("caller",), "mulaw", cut)
         peer = asyncio.create_task(play_ws(tel.url("twilio"), timeline))
         if ending == "drain":
