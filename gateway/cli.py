@@ -35,6 +35,9 @@ FLAGS = {
     "audiosocket_tenant": "audiosocket_tenant", "twilio_tenant": "twilio_tenant", "log_level": "log_level",
     "data_dir": "data_dir", "store_dsn": "store_dsn", "master_key_file": "store.master_key_file",
     "old_master_key_file": "store.old_master_key_files", "token": "tokens", "admin_token": "admin_tokens",
+    "audiosocket_host": "audiosocket_host", "audiosocket_format": "telephony.audiosocket.audio_format",
+    "audiosocket_consent": "telephony.audiosocket.consent", "request_webhook_url": "telephony.request_webhook_url",
+    "remote_backend": "remote.backend", "redis_url": "cluster.redis_url",
 }  # fmt: skip
 
 
@@ -95,7 +98,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--audiosocket-port", help="serve Asterisk AudioSocket on this TCP port")
     p.add_argument("--audiosocket-tenant")
-    p.add_argument("--twilio-tenant", help="tenant of calls authenticated by Twilio signature")
+    p.add_argument("--audiosocket-host", help="AudioSocket listen address (default 127.0.0.1: it has no auth)")
+    p.add_argument("--audiosocket-format", help="what Asterisk's 0x10 frames hold: ulaw|alaw|slin|slin16|slin24|slin48")
+    p.add_argument("--audiosocket-consent", help="AudioSocket calls' consent: pending|announced|granted")
+    p.add_argument("--request-webhook-url", help="where agents' 'Start transcription' requests go (PBX webhook)")
+    p.add_argument("--remote-backend", help="engines: local (embedded) or ray (a Ray Serve pool)")
+    p.add_argument("--redis-url", help="redis://host:6379/0: share caption streams with other gateway nodes")
+    p.add_argument("--twilio-tenant", help="tenant of calls authenticated by Twilio signature (the account's auth "
+                   "token: CALLSCRIBE_TWILIO_AUTH_TOKEN or twilio_auth_token in the config file)")
     p.add_argument("--log-level")
     p.add_argument("--data-dir", help="where the embedded store (and a generated development master key) live")
     p.add_argument(

@@ -49,7 +49,6 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 from protocol.errors import BadAudio, BadMessage, ProtocolError, Unsupported
-from protocol.vocab import ConsentEventKind, InitialConsent
 from protocol.messages import (
     AudioChunk,
     AudioFormat,
@@ -60,6 +59,7 @@ from protocol.messages import (
     Start,
     Stop,
 )
+from protocol.vocab import ConsentEventKind, InitialConsent
 
 __all__ = [
     "CONSENT_MODES",
