@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 import structlog
 from starlette.applications import Starlette
@@ -59,6 +60,7 @@ async def _start_bridge(rt: Runtime) -> RedisBridge | None:
         return None
     hub, clock = service.hub, service.clock
     bridge = RedisBridge(rt.config.cluster, lambda event: hub.on_event(event, clock()))
+    bridge.on_command = partial(consent.apply_forwarded, rt)
     rt.bus.subscribe(bridge)
     await bridge.start()
     return bridge
@@ -73,7 +75,7 @@ def create_app(runtime: Runtime) -> Starlette:
         await admin.open_store(app, runtime)  # no-op unless config.store_dsn
         app.state.audiosocket = audiosocket = await transports.start_audiosocket(runtime)  # None when off
         sweeper = asyncio.create_task(_sweep(runtime), name="call-sweeper")
-        bridge = await _start_bridge(runtime)
+        app.state.bridge = bridge = await _start_bridge(runtime)
         log.info("gateway_ready", models=sorted(runtime.engines))
         yield
         await drain(runtime)

@@ -20,12 +20,12 @@ import asyncio
 import os
 import socket
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
 
-from gateway.cluster.codec import BadRecord, decode, encode
+from gateway.cluster.codec import BadRecord, decode, decode_command, encode, encode_command
 from gateway.cluster.config import ClusterConfig
 from gateway.core.events import CallEvent
 
@@ -47,6 +47,9 @@ class RedisBridge:
         self._outbox: deque[bytes] = deque()
         self._ready = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self.commands = config.stream + ":commands"
+        self.on_command: Callable[[str, str, str, str | None], Awaitable[None]] | None = None
+        """Applies a consent command to a call this node holds: (tenant, call_id, event, announcement)."""
         self.published = self.received = self.dropped = self.bad_records = 0
 
     def __call__(self, event: CallEvent) -> None:
@@ -96,19 +99,55 @@ class RedisBridge:
             self._outbox.popleft()
             self.published += 1
 
+    async def send_command(self, tenant: str, call_id: str, event: str, announcement: str | None) -> None:
+        """Ask the node that holds the call to apply a consent event (every node reads the command stream)."""
+        record = encode_command(self.node, tenant, call_id, event, announcement)
+        await self._redis.xadd(self.commands, {"r": record}, maxlen=self.config.max_len, approximate=True)
+
     async def _read(self) -> None:
-        last = "0-0"
+        last: dict[Any, Any] = {self.config.stream: "0-0", self.commands: await self._stream_end(self.commands)}
         while True:
             try:
-                batches: Any = await self._redis.xread({self.config.stream: last}, block=1000, count=500)
+                batches: Any = await self._redis.xread(last, block=1000, count=500)
             except Exception as exc:
                 log.warning("cluster_read_failed", error=type(exc).__name__)
                 await asyncio.sleep(1.0)
                 continue
-            for _stream, entries in batches or []:
+            for stream, entries in batches or []:
+                name = stream.decode() if isinstance(stream, bytes) else str(stream)
                 for entry_id, fields in entries:
-                    last = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
-                    self._deliver(fields.get(b"r", b""))
+                    last[name] = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+                    if name == self.commands:
+                        await self._command(fields.get(b"r", b""))
+                    else:
+                        self._deliver(fields.get(b"r", b""))
+
+    async def _stream_end(self, stream: str) -> str:
+        """The id of the newest entry of `stream` (commands older than this node are not for it)."""
+        while True:
+            try:
+                newest: Any = await self._redis.xrevrange(stream, count=1)
+                break
+            except Exception as exc:
+                log.warning("cluster_read_failed", error=type(exc).__name__)
+                await asyncio.sleep(1.0)
+        if not newest:
+            return "0-0"
+        entry_id = newest[0][0]
+        return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+
+    async def _command(self, record: bytes) -> None:
+        try:
+            node, tenant, call_id, event, announcement = decode_command(record)
+        except BadRecord:
+            self.bad_records += 1
+            return
+        if node == self.node or self.on_command is None:
+            return
+        try:
+            await self.on_command(tenant, call_id, event, announcement)
+        except Exception as exc:  # a command for a call elsewhere, or a refused event: never stop the reader
+            log.error("cluster_command_failed", exc_info=exc)
 
     def _deliver(self, record: bytes) -> None:
         try:

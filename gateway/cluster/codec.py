@@ -84,3 +84,21 @@ def _message(d: dict[str, Any]) -> Partial | Final:
         return Final(int(d["seq"]), d["leg"], d["utterance_id"], d["text"], float(d["start"]), float(d["end"]),
                      d["language"], words, reds, tuple(d.get("special", ())))
     raise BadRecord(f"sent: unexpected message type {d['type']!r}")
+
+
+def encode_command(node: str, tenant: str, call_id: str, event: str, announcement: str | None) -> bytes:
+    """A consent command for whichever node holds the call (the consent API of another node sent it)."""
+    packed: bytes = msgpack.packb({"node": node, "tenant": tenant, "call_id": call_id, "event": event,
+                                   "announcement": announcement}, use_bin_type=True)
+    return packed
+
+
+def decode_command(record: bytes) -> tuple[str, str, str, str, str | None]:
+    """(origin node, tenant, call_id, consent event, announcement); raises `BadRecord`."""
+    try:
+        obj = msgpack.unpackb(record, raw=False)
+        announcement = obj.get("announcement")
+        return (str(obj["node"]), str(obj["tenant"]), str(obj["call_id"]), str(obj["event"]),
+                None if announcement is None else str(announcement))
+    except Exception as exc:
+        raise BadRecord(f"unreadable command record ({type(exc).__name__})") from None

@@ -15,8 +15,9 @@ Authentication: a stream token (`ServerConfig.tokens`) as `Authorization: Bearer
 token as password (curl `-u x:TOKEN`, Asterisk `CURLOPT(userpwd)`), or `?token=`. Answers: 200
 `{"call_id", "consent", "at"}` (the state after the event and the stream's audio time), 400 for a bad body,
 401 without a valid token, 403 when the call streams for another tenant, 404 when no call with that id
-is streaming, 409 when the event is not allowed in the call's state (e.g. `resumed` while pending) or the
-call is ending. The call itself is never harmed by a refused request.
+is streaming (202 `{"call_id", "forwarded": true}` when another gateway node holds it: the event goes
+there through the cluster bus, `gateway.cluster`), 409 when the event is not allowed in the call's state
+(e.g. `resumed` while pending) or the call is ending. The call itself is never harmed by a refused request.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from starlette.routing import BaseRoute, Route
 
 from gateway.auth import denial, media_server_token, tenant_for
 from gateway.driver import CallDriver
+from gateway.http.captions import service_for
 from gateway.runtime import Runtime
 from protocol.errors import ProtocolError
 from protocol.messages import ConsentEvent
@@ -105,7 +107,16 @@ async def consent_endpoint(request: Request) -> Response:
     drivers = live_driver(rt, call_id)
     mine = next((d for d in drivers if d.tenant == tenant), None)
     if mine is None:
-        return denial(403) if drivers else _error(404, "not_found", "no call with this id is streaming")
+        if drivers:
+            return denial(403)
+        if await _forward(request, rt, tenant, call_id, event):
+            return JSONResponse({"call_id": call_id, "forwarded": True}, status_code=202)
+        return _error(404, "not_found", "no call with this id is streaming")
+    return await _apply(mine, tenant, call_id, event)
+
+
+async def _apply(mine: CallDriver, tenant: str, call_id: str, event: ConsentEvent) -> JSONResponse:
+    """Apply the event to the call's driver on this node."""
     assert mine.session is not None
     if mine.session.stopping:
         return _error(409, "conflict", "the call is ending")
@@ -113,14 +124,31 @@ async def consent_endpoint(request: Request) -> Response:
         await mine.handle(event)
     except ProtocolError as exc:  # an illegal transition: the state is unchanged, the call goes on
         return _error(409, "conflict", exc.message)
-    log.info(
-        "consent_api_event",
-        tenant=tenant,
-        call_id=call_id,
-        consent_event=event.event,
-        consent=mine.session.consent.state,
-    )
+    log.info("consent_api_event", tenant=tenant, call_id=call_id, consent_event=event.event,
+             consent=mine.session.consent.state)
     return JSONResponse({"call_id": call_id, "consent": mine.session.consent.state, "at": round(mine.session.now, 3)})
+
+
+async def _forward(request: Request, rt: Runtime, tenant: str, call_id: str, event: ConsentEvent) -> bool:
+    """A call another gateway node holds (seen on the bus): send it the event there; False when unknown."""
+    bridge = getattr(request.app.state, "bridge", None)
+    service = service_for(rt)
+    if bridge is None or service is None:
+        return False
+    if not any(c.call_id == call_id for c in service.hub.active_calls(tenant, service.clock())):
+        return False
+    await bridge.send_command(tenant, call_id, str(event.event), event.announcement)
+    log.info("consent_api_forwarded", tenant=tenant, call_id=call_id, consent_event=event.event)
+    return True
+
+
+async def apply_forwarded(rt: Runtime, tenant: str, call_id: str, event: str, announcement: str | None) -> None:
+    """A consent command from another node's API, for a call this node may hold (ignored otherwise)."""
+    mine = next((d for d in live_driver(rt, call_id) if d.tenant == tenant), None)
+    if mine is None:
+        return
+    result = await _apply(mine, tenant, call_id, ConsentEvent(event, announcement))  # type: ignore[arg-type]
+    log.info("consent_command_applied", tenant=tenant, call_id=call_id, status=result.status_code)
 
 
 def routes() -> list[BaseRoute]:

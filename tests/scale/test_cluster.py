@@ -130,3 +130,24 @@ def test_records_carry_no_caller_and_no_text_before_redaction() -> None:
     assert node == "a" and isinstance(event, Sent) and event.message == final and event.raw_text is None
     _, back = decode(opened)
     assert isinstance(back, CallOpened) and back.start == dataclasses.replace(start, caller=None)
+
+
+async def test_a_consent_event_posted_to_another_node_reaches_the_call(nodes: tuple[Gateway, Gateway]) -> None:
+    """A pending call streams to node A; `POST /v1/calls/{id}/consent granted` on node B is forwarded over
+    the bus (202), node A applies it, and the call is transcribed from then on."""
+    a, b = nodes
+    clip = read_wav(AUDIO / "real" / "jfk.wav")
+    call = asyncio.create_task(stream_call(a.url, TOKEN, clip, StreamOptions("remote-consent", pace=1.0,
+                                                                             consent="pending")))
+    for _ in range(300):  # until node B sees the call on the bus
+        if [c for c in hub_of(b).active_calls("tenant-a", 0.0) if c.call_id == "remote-consent"]:
+            break
+        await asyncio.sleep(0.02)
+    async with httpx.AsyncClient(base_url=b.http, headers={"Authorization": f"Bearer {TOKEN}"}) as http:
+        r = await http.post("/v1/calls/remote-consent/consent", json={"event": "granted"})
+        unknown = await http.post("/v1/calls/no-such-call/consent", json={"event": "granted"})
+    run = await call
+    assert r.status_code == 202 and r.json() == {"call_id": "remote-consent", "forwarded": True}
+    assert unknown.status_code == 404
+    assert [m["state"] for m in run.of_type("consent")] == ["active"]
+    assert run.finals, "transcribed after the forwarded grant"
