@@ -5,8 +5,6 @@ replica is back) — and with no replica at all a final's caller gets a clear er
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,25 +17,8 @@ from tests.conftest import AUDIO, TOKEN, make_config, start_gateway
 ray = pytest.importorskip("ray")
 serve = pytest.importorskip("ray.serve")
 
-REPO = Path(__file__).resolve().parents[2]
 MODEL = "tiny.en"
 APP = "callscribe-asr-" + MODEL
-
-
-@pytest.fixture(scope="module")
-def ray_app() -> Iterator[str]:
-    """A local Ray instance (2 CPUs, no dashboard, no HTTP proxy) with one CPU replica of tiny.en."""
-    ray.init(num_cpus=2, namespace="callscribe", include_dashboard=False, log_to_driver=False,
-             runtime_env={"env_vars": {"PYTHONPATH": str(REPO)}})
-    try:
-        from deploy.ray_whisper import build
-
-        serve.start(proxy_location="Disabled")
-        serve.run(build(MODEL, replicas=1, cpus=0.5, threads=1), name=APP, route_prefix=None)
-        yield APP
-    finally:
-        serve.shutdown()
-        ray.shutdown()
 
 
 def remote(**overrides: Any) -> RemoteConfig:

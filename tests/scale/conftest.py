@@ -1,0 +1,62 @@
+"""Fixtures of the scale-out tests: a throw-away `redis-server` and a local Ray instance with one CPU
+replica of the real tiny.en engine (Ray Serve, `deploy/ray_whisper.py`)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+MODEL = "tiny.en"
+APP = "callscribe-asr-" + MODEL
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A throw-away redis-server on a free loopback port, no persistence."""
+    if shutil.which("redis-server") is None:
+        pytest.fail("Debian's redis-server is required (make system-deps installs it)")
+    port = free_port()
+    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(250):
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            assert proc.poll() is None, "redis-server exited"
+            time.sleep(0.02)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def ray_app() -> Iterator[str]:
+    """A local Ray instance (2 CPUs, no dashboard, no HTTP proxy) with one CPU replica of tiny.en."""
+    ray = pytest.importorskip("ray")
+    serve = pytest.importorskip("ray.serve")
+    ray.init(num_cpus=2, namespace="callscribe", include_dashboard=False, log_to_driver=False,
+             runtime_env={"env_vars": {"PYTHONPATH": str(REPO)}})
+    try:
+        from deploy.ray_whisper import build
+
+        serve.start(proxy_location="Disabled")
+        serve.run(build(MODEL, replicas=1, cpus=0.5, threads=1), name=APP, route_prefix=None)
+        yield APP
+    finally:
+        serve.shutdown()
+        ray.shutdown()
