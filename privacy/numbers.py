@@ -110,11 +110,16 @@ class _Word:
 
 @dataclass(frozen=True, slots=True)
 class Normalised:
-    """Normalised text plus, for each of its characters, the original ``[start, end)`` range."""
+    """Normalised text plus, for each of its characters, the original ``[start, end)`` range.
+
+    ``groups`` are the ``[start, end)`` ranges (in the normalised text) of the digits each spoken
+    group became ("ten thirty" -> "1030" has groups "10" and "30"); written digits are not listed.
+    """
 
     text: str
     starts: tuple[int, ...]
     ends: tuple[int, ...]
+    groups: tuple[tuple[int, int], ...] = ()
 
     def original(self, start: int, end: int) -> tuple[int, int]:
         """Map the normalised range ``[start, end)`` (non-empty) to the original text."""
@@ -126,6 +131,7 @@ class _Builder:
         self.chars: list[str] = []
         self.starts: list[int] = []
         self.ends: list[int] = []
+        self.groups: list[tuple[int, int]] = []
 
     def add(self, piece: str, start: int, end: int) -> None:
         self.chars.extend(piece)
@@ -137,7 +143,7 @@ class _Builder:
             self.add(text[i], i, i + 1)
 
     def build(self) -> Normalised:
-        return Normalised("".join(self.chars), tuple(self.starts), tuple(self.ends))
+        return Normalised("".join(self.chars), tuple(self.starts), tuple(self.ends), tuple(self.groups))
 
 
 def _classify(word: str, start: int, end: int, near_month: bool) -> _Word:
@@ -204,6 +210,8 @@ def _emit_run(builder: _Builder, run: list[_Word]) -> None:
     while i < len(run):
         digits, j = _cardinal(run, i)
         j = max(j, i + 1)
+        if digits.isdigit():
+            builder.groups.append((len(builder.chars), len(builder.chars) + len(digits)))
         builder.add(digits, run[i].start, run[j - 1].end)
         i = j
 
