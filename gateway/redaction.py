@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 
 from gateway.session import FilteredFinal
-from privacy import PartialGuard, Policy, Redactor, detect_special
+from privacy import NumberRule, PartialGuard, Policy, Redactor, detect_special
 from protocol.messages import Redaction, SpecialPolicy, Word
 
 _DIGIT_RUN = re.compile(r"\d(?:[\s\-./,]*\d){2,}")
@@ -74,11 +74,12 @@ class CallRedaction:
     `policy` applies to PII, `special` to special categories (see the module docstring).
     """
 
-    def __init__(self, language: str, policy: Policy, special: SpecialPolicy = "flag") -> None:
+    def __init__(self, language: str, policy: Policy, special: SpecialPolicy = "flag",
+                 numbers: NumberRule | None = None) -> None:
         self.policy = policy
         self.special = special
         self._language = language or "auto"
-        self._redactor = Redactor(self._language, policy)
+        self._redactor = Redactor(self._language, policy, numbers)
         self._guard = PartialGuard()
 
     @property

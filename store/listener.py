@@ -7,7 +7,8 @@ consent) and only posts commands to the store's worker: it never blocks and neve
 itself. Finals are posted only while consent is `active` or `paused`; the store checks again before
 writing. The `Start`'s `caller` (compatible extension: the calling party's number) is linked as the
 call's data subject right after the consent first becomes `active` (the call's row exists from then on),
-and only as a keyed hash; a call declined before that is never linked.
+and only as a keyed hash; a call declined before that is never linked. A special-category stop
+(`privacy` event) is audited (category and time only).
 """
 
 from __future__ import annotations
@@ -15,8 +16,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import cast
 
-from protocol.messages import CallEnded, ConsentState, ConsentStateName, Final, Ready, ServerMessage, Start
-from store.model import CONSENT_STATES, STORABLE, CallEnd, ConsentChange, StoreFinal, SubjectLink
+from protocol.messages import (
+    CallEnded,
+    ConsentState,
+    ConsentStateName,
+    Final,
+    PrivacyEvent,
+    Ready,
+    ServerMessage,
+    Start,
+)
+from store.model import CONSENT_STATES, STORABLE, CallEnd, ConsentChange, SpecialStop, StoreFinal, SubjectLink
 from store.service import TranscriptStore
 
 CALLER_ACTOR = "gateway:start.caller"
@@ -55,6 +65,8 @@ class StoreListener:
             self._consent(key, call, msg.state, msg.at, msg.announcement)
         elif isinstance(msg, Final) and call.consent in STORABLE:
             self._store.post(StoreFinal(tenant, call_id, msg))
+        elif isinstance(msg, PrivacyEvent) and msg.event == "special_category_stop":
+            self._store.post(SpecialStop(tenant, call_id, msg.category, msg.at))
         elif isinstance(msg, CallEnded):
             del self._calls[key]
             self._store.post(CallEnd(tenant, call_id))
