@@ -12,7 +12,7 @@ Exceptions: :class:`PrivacyError` is the root of everything raised here (always 
 from privacy.failsafe import KEEP_CLASSES, NumberRule
 from privacy.model import KINDS, Policy, PrivacyError, RedactionResult, Span
 from privacy.redactor import Redactor
-from privacy.special import CATEGORIES, Category, SpecialHit, detect_special
+from privacy.special import CATEGORIES, Category, SpecialHit, detect_special, detect_special_partial
 from privacy.stream import PartialGuard
 
 __all__ = [
@@ -29,4 +29,5 @@ __all__ = [
     "Span",
     "SpecialHit",
     "detect_special",
+    "detect_special_partial",
 ]
