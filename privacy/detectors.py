@@ -178,7 +178,10 @@ def _set_off(ranks: list[int], first: int, stop: int, count: int) -> bool:
 def number_kind(digits: str, window: str, language: str) -> str | None:
     """Which numeric PII kind ``digits`` ("+" allowed first) is, checksum-validated, or None."""
     negative = _NEGATIVE_CONTEXT.search(window) is not None
-    for kind, check in (("card", _is_card), ("phone", _is_phone), ("bsn", _is_bsn)):
+    order = (("card", _is_card), ("phone", _is_phone), ("bsn", _is_bsn))
+    if _KIND_CONTEXT["bsn"].search(window):  # "citizen service number 642419322" is no phone number
+        order = (order[2], order[0], order[1])
+    for kind, check in order:
         if negative and not _KIND_CONTEXT[kind].search(window):
             continue
         if check(digits, window, language):
