@@ -40,7 +40,7 @@ from bench.redaction_items import KINDS, TOKENS, Item, items
 from privacy import Redactor
 from privacy.numbers import normalise
 
-__all__ = ["Outcome", "clear_in", "main", "score"]
+__all__ = ["Outcome", "clear_in", "digit_leak", "main", "score"]
 
 CACHE = Path(".cache/redaction_speech")
 VOICES = {
@@ -71,9 +71,15 @@ def synthesise(item: Item, index: int, cache: Path) -> tuple[Path, str]:
     return out, f"{voice}@{speed}"
 
 
+def digit_leak(text: str) -> str | None:
+    """The first run of >= 4 digits ``text`` shows in clear after spoken-number normalisation, or None."""
+    found = _DIGIT_RUN.search(normalise(_TOKEN.sub(" ", text)).text)
+    return None if found is None else found.group()
+
+
 def clear_in(text: str, item: Item) -> bool:
     """Whether ``text`` shows any part of the item's identifier in clear (see the module docstring)."""
-    if _DIGIT_RUN.search(normalise(_TOKEN.sub(" ", text)).text):
+    if digit_leak(text) is not None:
         return True
     bare = _TOKEN.sub(" ", text)
     if item.kind == "name" and _SPELLED.search(bare):

@@ -21,9 +21,9 @@ one explicit rule, :class:`NumberRule`:
   - ``dates``: a written day-month-year date ("12-03-2024"); dates of birth are found earlier;
   - ``years``: exactly four digits from 1900 to 2099 and nothing joined to them ("in 2019").
 
-* A masked stretch with the shape of an IBAN -- a country code ("NL", "GB"), its two check digits
-  if heard, and at most four (possibly misheard) bank-code words right before at least eight
-  digits -- is an ``iban`` that takes in the country code and those words, checksum or not.
+* A masked stretch with the shape of an IBAN -- a country code ("NL", "N L", "GB"), then at most
+  eight (possibly misheard) words or one- and two-digit numbers (check digits, bank code), in the
+  same sentence, right before at least eight digits -- is an ``iban`` that takes in the country code and those words, checksum or not.
   Otherwise it gets the kind its digits validate as (``card``, ``phone``, ``bsn``; the same checks as
   the detectors), and failing that ``number``, shown as ``[NUMBER]``.
 
@@ -66,8 +66,9 @@ _TIME_BEFORE = re.compile(
 _TIME_AFTER = re.compile(r"^\s*(?:uur|u\b|h\b|hrs|hours|am\b|pm\b|a\.m\.|p\.m\.|o'clock|o’clock|'s)", re.IGNORECASE)
 _DATE = re.compile(r"\d{1,2}([-.])\d{1,2}\1(?:\d{4}|\d{2})")
 _COUNTRY = r"(?:NL|BE|DE|GB|FR|ES|IT|LU|IE|AT|PT|DK|SE|FI|PL|CH|NO)"
+_SPACED_COUNTRY = r"(?:N[ .\-]?L|NN|B[ .\-]?E|D[ .\-]?E|G[ .\-]?B)"
 _IBAN_LEAD = re.compile(
-    rf"(?<![A-Za-z]){_COUNTRY}[ .,\-]*(?:\d\d[ .,\-]*)?(?:[A-Za-z]+[ .,\-]*){{0,4}}$",
+    rf"(?<![A-Za-z])(?:{_COUNTRY}|{_SPACED_COUNTRY})[ ,\-]*(?:(?:[A-Za-z]+|\d{{1,2}})[ ,\-]*){{0,8}}$",
 )
 _IBAN_STRONG_LEAD = re.compile(
     rf"(?<![A-Za-z]){_COUNTRY}[ .,\-]*\d\d[ .,\-]*(?:[A-Za-z]+[ .,\-]*){{0,4}}$",

@@ -22,7 +22,7 @@ from privacy.failsafe import NumberRule, find_unvalidated_numbers, promote_ibans
 from privacy.model import KINDS, Finding, Policy, PrivacyError, RedactionResult, Span
 from privacy.names import find_names
 from privacy.numbers import normalise
-from privacy.spelled import find_email_fragments, find_spelled
+from privacy.spelled import find_domains, find_email_fragments, find_spelled, find_spelled_caps
 
 __all__ = ["LANGUAGES", "NumberRule", "Policy", "RedactionResult", "Redactor", "Span", "detect"]
 
@@ -47,6 +47,8 @@ def detect(text: str, language: str, numbers: NumberRule | None = None) -> tuple
         *find_postcodes(norm),
         *find_names(text),
         *find_spelled(text),
+        *find_spelled_caps(text),
+        *find_domains(text),
     ]
     kept = _resolve(candidates)
     rule = NumberRule() if numbers is None else numbers

@@ -14,7 +14,11 @@ Theory of operation
   ("at voorbeeld punt nl", "@example.com").  The fragment, marker included, is an ``email``;
   a spelled run right before it is taken in.
 
-Both run on the original text.  Nothing here logs.
+* A written domain ("outlook.nl") anywhere, and a dotted name ("reek.hendris") right after an e-mail
+  cue, are ``email`` too; an all-caps word right after a name cue ("surname ... Bos, BOS") is a
+  ``name``: the spelled letters heard as one word.
+
+All run on the original text.  Nothing here logs.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from collections.abc import Iterator
 from privacy.detectors import TLD
 from privacy.model import Finding, Span
 
-__all__ = ["find_email_fragments", "find_spelled"]
+__all__ = ["find_domains", "find_email_fragments", "find_spelled", "find_spelled_caps"]
 
 _LETTER = r"[A-Za-zÀ-ÿ]"
 _SEP = r"(?:[ \t]*[,.\-][ \t]*|[ \t]+)"
@@ -35,6 +39,12 @@ _AT = r"(?:@\s*|\b(?:at|apenstaartje|apestaartje|at-sign)\s+)"
 _DOT = r"(?:\.|\s+(?:dot|punt)\s+)"
 _DOMAIN = r"[A-Za-z0-9][A-Za-z0-9\-]*"
 _FRAGMENT = re.compile(rf"{_AT}{_DOMAIN}(?:{_DOT}{_DOMAIN})*{_DOT}{TLD}\b", re.IGNORECASE)
+_DOMAIN_WORD = re.compile(rf"(?<![\w@.])(?:[A-Za-z0-9][\w\-]*\.)+{TLD}(?![\w.]|\.\w)", re.IGNORECASE)
+_DOTTED_WORD = re.compile(r"(?<![\w@.])[A-Za-z][\w\-]*(?:\.[A-Za-z][\w\-]*)+(?![\w])")
+_EMAIL_CUE = re.compile(r"\b(?:e-?mail\w*|mail\w*|mailadres\w*)\b", re.IGNORECASE)
+_NAME_CUE = re.compile(r"\b(?:name|naam|achternaam|voornaam|surname|spell\w*|spel\w*)\b", re.IGNORECASE)
+_CAPS_WORD = re.compile(r"(?<![\w'’])(?:([A-Za-z]+)[ ,]+)?([A-Z]{3,12})(?![\w'’])")
+_CUE_WINDOW = 60
 _SPELT_WORD = re.compile(r"([^\W\d_]+)[\s,:;\-]+$")
 _SPELLED_TAIL = re.compile(rf"{_LETTER}(?:{_SEP}{_LETTER}){{1,}}\s*$")
 
@@ -52,6 +62,35 @@ def find_spelled(text: str) -> Iterator[Finding]:
             yield Finding(Span("name", max(0, match.start() - 40) + spelt.start(1), end), key)
         else:
             yield Finding(Span("name", match.start(), end), key)
+
+
+def _same_sentence(text: str, at: int) -> str:
+    """The up to ``_CUE_WINDOW`` characters before ``at`` that belong to its sentence."""
+    window = text[max(0, at - _CUE_WINDOW): at]
+    ends = [m.end() for m in re.finditer(r"[.!?](?:\s|$)", window)]
+    return window[ends[-1]:] if ends else window
+
+
+def find_domains(text: str) -> Iterator[Finding]:
+    """Written domains ("outlook.nl", "www.acme.com") anywhere, and dotted names ("reek.hendris") within a few
+    words after an e-mail cue, as ``email``: what is left of an address whose "at" was not heard."""
+    for match in _DOMAIN_WORD.finditer(text):
+        yield Finding(Span("email", match.start(), match.end()), match.group().lower())
+    for match in _DOTTED_WORD.finditer(text):
+        if _EMAIL_CUE.search(_same_sentence(text, match.start())):
+            yield Finding(Span("email", match.start(), match.end()), match.group().lower())
+
+
+def find_spelled_caps(text: str) -> Iterator[Finding]:
+    """An all-caps word within a few words after a name cue ("my surname is Bos, BOS": the spelled letters
+    heard as one word) as ``name``, with the word before it when that starts with the same letter."""
+    for match in _CAPS_WORD.finditer(text):
+        caps = match.group(2)
+        if not _NAME_CUE.search(_same_sentence(text, match.start())):
+            continue
+        word = match.group(1)
+        start = match.start(1) if word and word[0].lower() == caps[0].lower() else match.start(2)
+        yield Finding(Span("name", start, match.end(2)), caps.lower())
 
 
 def find_email_fragments(text: str) -> Iterator[Finding]:
