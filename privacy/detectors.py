@@ -27,7 +27,10 @@ from privacy.numbers import Normalised
 
 __all__ = ["find_emails", "find_ibans", "find_number_kinds", "find_postcodes", "number_kind", "TLD"]
 
-_WORD = r"[A-Za-z0-9][A-Za-z0-9_+\-]*"
+# Local-part words hold no "_" or "-": those are separators, so every text has one parse (no backtracking
+# blow-up on a recognition loop such as "L-I-I-I-I-..."); domain labels may hold inner hyphens.
+_WORD = r"[A-Za-z0-9][A-Za-z0-9+]*"
+_LABEL = r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*"
 _DOT = r"(?:\s*\.(?=[A-Za-z0-9])|\s+(?:dot|punt)\s+)"
 _LOCAL_SEP = rf"(?:{_DOT}|\s+(?:underscore|streepje|liggend\s+streepje|laag\s+streepje|lage\s+streep|dash|hyphen|min)\s+|[_\-])"
 _AT = r"(?:\s*@\s*|\s+(?:at|apenstaartje|apestaartje|at-sign)\s+)"
@@ -36,7 +39,7 @@ _NOT_MARKER = r"(?!(?:at|dot|punt|apenstaartje|apestaartje)\b)"
 _EMAIL = re.compile(
     rf"(?<![A-Za-z0-9_.@]){_NOT_MARKER}{_WORD}"
     rf"(?:{_LOCAL_SEP}{_WORD}(?:\s+{_NOT_MARKER}{_WORD})?)*{_AT}"  # "s punt de boer at"
-    rf"{_WORD}(?:{_DOT}{_WORD})*{_DOT}{TLD}\b",
+    rf"{_LABEL}(?:{_DOT}{_LABEL})*{_DOT}{TLD}\b",
     re.IGNORECASE,
 )
 _RUN = re.compile(r"(?<![\w+])(?:\+\s?)?\d+(?:[ \t]{0,2}[\-.,/]?[ \t]{0,2}\d+)*")

@@ -46,7 +46,7 @@ _NAME_CUE = re.compile(r"\b(?:name|naam|achternaam|voornaam|surname|spell\w*|spe
 _CAPS_WORD = re.compile(r"(?<![\w'’])(?:([A-Za-z]+)[ ,]+)?([A-Z]{3,12})(?![\w'’])")
 _CUE_WINDOW = 60
 _SPELT_WORD = re.compile(r"([^\W\d_]+)[\s,:;\-]+$")
-_SPELLED_TAIL = re.compile(rf"{_LETTER}(?:{_SEP}{_LETTER}){{1,}}\s*$")
+_SPELLED_TAIL = re.compile(rf"(?<![\w'’]){_LETTER}(?:{_SEP}{_LETTER}(?![\w'’]))+\s*$")
 
 
 def find_spelled(text: str) -> Iterator[Finding]:
