@@ -14,6 +14,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from gateway import captions, metrics, privacy_api, telephony, webrtc
+from gateway.consent_metrics import ConsentOutcomes
 from gateway.auth import bearer_token, tenant_for
 from gateway.runtime import Runtime
 from gateway.stream import StreamConnection
@@ -92,4 +93,5 @@ def create_app(runtime: Runtime) -> Starlette:
         *privacy_api.routes(),
     ], lifespan=lifespan)
     app.state.runtime = runtime
+    ConsentOutcomes.attach(runtime)  # consent outcome counters for /metrics (tenant, announcement, state)
     return app

@@ -25,8 +25,8 @@ from vad.silero import SileroModel
 ADMIN = "admin-token-tenant-a-0123456789"
 # The bank code said as a word ("Abner" for ABNA), the digits in groups, "oh" and "double": what a caller
 # says and what the model mishears; the IBAN checksum cannot validate what comes back.
-SCRIPT = ("My IBAN is N L nine one, Abner, oh four one seven, one six four three, oh oh. "
-          "And you can call me on oh seven nine double one, three four five, six seven eight.")
+IBAN = "My IBAN is N L nine one, Abner, oh four one seven, one six four three, oh oh."
+PHONE = "You can call me on oh seven nine double one, three four five, six seven eight."
 
 
 @pytest.fixture(scope="module")
@@ -35,9 +35,13 @@ def misheard_call(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if shutil.which("espeak-ng") is None or shutil.which("sox") is None:
         pytest.fail("espeak-ng and sox are required (installed by make check)")
     out = tmp_path_factory.mktemp("misheard")
-    subprocess.run(["espeak-ng", "-v", "en-gb", "-s", "150", "-w", str(out / "raw.wav"), SCRIPT], check=True)
-    subprocess.run(["sox", str(out / "raw.wav"), "-r", "8000", "-c", "1", "-b", "16", str(out / "call.wav"),
-                    "sinc", "300-3400"], check=True)
+    parts = []
+    for name, text in (("iban", IBAN), ("phone", PHONE)):
+        subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(out / f"{name}.raw.wav"), text], check=True)
+        subprocess.run(["sox", str(out / f"{name}.raw.wav"), "-r", "8000", "-c", "1", "-b", "16",
+                        str(out / f"{name}.wav"), "sinc", "300-3400", "pad", "0", "1.2"], check=True)
+        parts.append(str(out / f"{name}.wav"))
+    subprocess.run(["sox", *parts, str(out / "call.wav")], check=True)  # two turns, a pause between
     return out / "call.wav"
 
 
