@@ -20,14 +20,31 @@ from stdnum.nl import bsn
 __all__ = ["KINDS", "TOKENS", "Item", "items"]
 
 KINDS = ("iban", "phone", "bsn", "card", "email", "name")
-TOKENS = {"iban": "[IBAN]", "phone": "[PHONE]", "bsn": "[BSN]", "card": "[CARD]", "email": "[EMAIL]",
-          "name": "[NAME]"}
+TOKENS = {"iban": "[IBAN]", "phone": "[PHONE]", "bsn": "[BSN]", "card": "[CARD]", "email": "[EMAIL]", "name": "[NAME]"}
 _EN = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 _NL = ["nul", "een", "twee", "drie", "vier", "vijf", "zes", "zeven", "acht", "negen"]
-_NL_TENS = {2: "twintig", 3: "dertig", 4: "veertig", 5: "vijftig", 6: "zestig", 7: "zeventig", 8: "tachtig",
-            9: "negentig"}
-_NL_TEENS = ["tien", "elf", "twaalf", "dertien", "veertien", "vijftien", "zestien", "zeventien", "achttien",
-             "negentien"]
+_NL_TENS = {
+    2: "twintig",
+    3: "dertig",
+    4: "veertig",
+    5: "vijftig",
+    6: "zestig",
+    7: "zeventig",
+    8: "tachtig",
+    9: "negentig",
+}
+_NL_TEENS = [
+    "tien",
+    "elf",
+    "twaalf",
+    "dertien",
+    "veertien",
+    "vijftien",
+    "zestien",
+    "zeventien",
+    "achttien",
+    "negentien",
+]
 _BANKS = ("ABNA", "RABO", "INGB", "SNSB", "TRIO", "KNAB")
 _FIRST = ("marieke", "sanne", "pieter", "daan", "emma", "lucas", "sophie", "thomas", "julia", "bram")
 _LAST = ("jansen", "dekker", "bakker", "visser", "smit", "meijer", "mulder", "bos", "peters", "hendriks")
@@ -58,7 +75,7 @@ def _nl_pair(n: int) -> str:
 def _spoken_digits(digits: str, lang: str, groups: int, rng: random.Random) -> str:
     """Digits in groups of ``groups`` spoken one by one ("oh" or "zero" at random in English)."""
     words = _NL if lang == "nl" else _EN
-    chunks = [digits[i: i + groups] for i in range(0, len(digits), groups)]
+    chunks = [digits[i : i + groups] for i in range(0, len(digits), groups)]
     out = []
     for chunk in chunks:
         said = [words[int(c)] for c in chunk]
@@ -77,8 +94,11 @@ def _iban(rng: random.Random) -> str:
 
 def _phone(lang: str, rng: random.Random) -> str:
     while True:
-        digits = ("06" + "".join(rng.choice("0123456789") for _ in range(8))) if lang == "nl" else \
-            ("07" + rng.choice("45789") + "".join(rng.choice("0123456789") for _ in range(8)))
+        digits = (
+            ("06" + "".join(rng.choice("0123456789") for _ in range(8)))
+            if lang == "nl"
+            else ("07" + rng.choice("45789") + "".join(rng.choice("0123456789") for _ in range(8)))
+        )
         if phonenumbers.is_valid_number(phonenumbers.parse(digits, "NL" if lang == "nl" else "GB")):
             return digits
 
@@ -106,7 +126,7 @@ def _say(kind: str, lang: str, rng: random.Random) -> tuple[str, tuple[str, ...]
     if kind == "phone":
         value = _phone(lang, rng)
         if nl:
-            said = "nul zes, " + ", ".join(_nl_pair(int(value[i: i + 2])) for i in range(2, 10, 2))
+            said = "nul zes, " + ", ".join(_nl_pair(int(value[i : i + 2])) for i in range(2, 10, 2))
             return f"U kunt me bellen op {said}.", (value,)
         said = _spoken_digits(value, lang, rng.choice((3, 4)), rng)
         if rng.random() < 0.5:  # "double seven"
@@ -128,31 +148,58 @@ def _say(kind: str, lang: str, rng: random.Random) -> tuple[str, tuple[str, ...]
         said = f"{first} {sep} {last} {'apenstaartje' if nl else 'at'} {domain} {dot} {tld}"
         return (f"Mijn e-mailadres is {said}." if nl else f"My email address is {said}."), (first, last, domain)
     spelled = " ".join(last.upper())
-    return (f"Mijn achternaam is {last.capitalize()}, {spelled}." if nl else
-            f"My surname is {last.capitalize()}, {spelled}."), (last,)
+    return (
+        f"Mijn achternaam is {last.capitalize()}, {spelled}."
+        if nl
+        else f"My surname is {last.capitalize()}, {spelled}."
+    ), (last,)
 
 
 _CLEAN = {
-    "en": ["The meeting is at ten thirty on the third of May.", "It costs twenty five euros a month.",
-           "We have been customers since two thousand nineteen.", "Can you call me back at four o'clock?",
-           "The delivery comes on Tuesday the fourteenth of June.", "I paid one hundred and fifty pounds.",
-           "My router has been slow for about two weeks.", "The new price is nineteen ninety nine a month.",
-           "We have about twelve hundred customers in the region.", "Thank you, that was very helpful.",
-           "I would like to change my subscription to the cheaper plan.", "It happened in nineteen ninety eight.",
-           "Please send the letter before the first of April.", "We drove two hundred kilometres yesterday.",
-           "The invoice was paid last Friday morning.", "Your appointment is at half past nine tomorrow.",
-           "I have three children and two dogs at home.", "Can I speak to someone in the sales team?",
-           "The shop opens at nine and closes at six.", "That is fine, goodbye and have a nice day."],
-    "nl": ["De afspraak is om half elf op drie mei.", "Het kost vijfentwintig euro per maand.",
-           "We zijn al klant sinds tweeduizend negentien.", "Kunt u mij om vier uur terugbellen?",
-           "De levering komt op dinsdag veertien juni.", "Ik heb honderdvijftig euro betaald.",
-           "Mijn router is al twee weken traag.", "De nieuwe prijs is negentien euro negenennegentig.",
-           "We hebben ongeveer twaalfhonderd klanten in de regio.", "Dank u wel, dat was heel duidelijk.",
-           "Ik wil mijn abonnement veranderen naar het goedkopere pakket.", "Het gebeurde in negentienhonderd achtennegentig.",
-           "Stuur de brief voor een april op.", "We hebben gisteren tweehonderd kilometer gereden.",
-           "De factuur is vorige week vrijdag betaald.", "Uw afspraak is morgen om half tien.",
-           "Ik heb drie kinderen en twee honden.", "Kan ik iemand van de verkoopafdeling spreken?",
-           "De winkel gaat om negen uur open en om zes uur dicht.", "Dat is goed, fijne dag nog."],
+    "en": [
+        "The meeting is at ten thirty on the third of May.",
+        "It costs twenty five euros a month.",
+        "We have been customers since two thousand nineteen.",
+        "Can you call me back at four o'clock?",
+        "The delivery comes on Tuesday the fourteenth of June.",
+        "I paid one hundred and fifty pounds.",
+        "My router has been slow for about two weeks.",
+        "The new price is nineteen ninety nine a month.",
+        "We have about twelve hundred customers in the region.",
+        "Thank you, that was very helpful.",
+        "I would like to change my subscription to the cheaper plan.",
+        "It happened in nineteen ninety eight.",
+        "Please send the letter before the first of April.",
+        "We drove two hundred kilometres yesterday.",
+        "The invoice was paid last Friday morning.",
+        "Your appointment is at half past nine tomorrow.",
+        "I have three children and two dogs at home.",
+        "Can I speak to someone in the sales team?",
+        "The shop opens at nine and closes at six.",
+        "That is fine, goodbye and have a nice day.",
+    ],
+    "nl": [
+        "De afspraak is om half elf op drie mei.",
+        "Het kost vijfentwintig euro per maand.",
+        "We zijn al klant sinds tweeduizend negentien.",
+        "Kunt u mij om vier uur terugbellen?",
+        "De levering komt op dinsdag veertien juni.",
+        "Ik heb honderdvijftig euro betaald.",
+        "Mijn router is al twee weken traag.",
+        "De nieuwe prijs is negentien euro negenennegentig.",
+        "We hebben ongeveer twaalfhonderd klanten in de regio.",
+        "Dank u wel, dat was heel duidelijk.",
+        "Ik wil mijn abonnement veranderen naar het goedkopere pakket.",
+        "Het gebeurde in negentienhonderd achtennegentig.",
+        "Stuur de brief voor een april op.",
+        "We hebben gisteren tweehonderd kilometer gereden.",
+        "De factuur is vorige week vrijdag betaald.",
+        "Uw afspraak is morgen om half tien.",
+        "Ik heb drie kinderen en twee honden.",
+        "Kan ik iemand van de verkoopafdeling spreken?",
+        "De winkel gaat om negen uur open en om zes uur dicht.",
+        "Dat is goed, fijne dag nog.",
+    ],
 }
 
 
@@ -164,6 +211,7 @@ def items(language: str, per_kind: int = 10, seed: int = 11) -> list[Item]:
         for n in range(per_kind):
             text, secrets = _say(kind, language, rng)
             out.append(Item(f"{language}-{kind}-{n:02d}", language, kind, text, secrets))
-    out.extend(Item(f"{language}-clean-{n:02d}", language, "clean", text, ())
-               for n, text in enumerate(_CLEAN[language]))
+    out.extend(
+        Item(f"{language}-clean-{n:02d}", language, "clean", text, ()) for n, text in enumerate(_CLEAN[language])
+    )
     return out

@@ -65,8 +65,10 @@ def synthesise(item: Item, index: int, cache: Path) -> tuple[Path, str]:
         out.parent.mkdir(parents=True, exist_ok=True)
         raw = out.with_suffix(".raw.wav")
         subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), item.text], check=True)
-        subprocess.run(["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", str(out), "sinc", "300-3400",
-                        "pad", "0.3", "0.8"], check=True)
+        subprocess.run(
+            ["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", str(out), "sinc", "300-3400", "pad", "0.3", "0.8"],
+            check=True,
+        )
         raw.unlink()
     return out, f"{voice}@{speed}"
 
@@ -84,8 +86,7 @@ def clear_in(text: str, item: Item) -> bool:
     bare = _TOKEN.sub(" ", text)
     if item.kind == "name" and _SPELLED.search(bare):
         return True
-    return any(re.search(rf"(?<!\w){re.escape(s)}(?!\w)", bare, re.IGNORECASE) for s in item.secrets
-               if not s.isdigit())
+    return any(re.search(rf"(?<!\w){re.escape(s)}(?!\w)", bare, re.IGNORECASE) for s in item.secrets if not s.isdigit())
 
 
 @dataclass(slots=True)
@@ -118,13 +119,19 @@ def masked_words(text: str, language: str) -> tuple[int, int]:
     return len(words), hit
 
 
-async def _stream_all(url: str, token: str, work: Sequence[tuple[Item, Path, str]], concurrency: int,
-                      pace: float) -> list[Outcome]:
+async def _stream_all(
+    url: str, token: str, work: Sequence[tuple[Item, Path, str]], concurrency: int, pace: float
+) -> list[Outcome]:
     gate = asyncio.Semaphore(concurrency)
 
     async def one(n: int, item: Item, path: Path, voice: str) -> Outcome:
-        options = StreamOptions(call_id=f"{item.id}-{n}", encoding="mulaw", language=item.language, pace=pace,
-                                redaction="off" if item.kind == "clean" else None)
+        options = StreamOptions(
+            call_id=f"{item.id}-{n}",
+            encoding="mulaw",
+            language=item.language,
+            pace=pace,
+            redaction="off" if item.kind == "clean" else None,
+        )
         async with gate:
             run: CallRun = await stream_call(url, token, read_wav(path), options)
         return Outcome(item, voice, [p["text"] for p in run.partials], [f["text"] for f in run.finals])
@@ -143,8 +150,7 @@ async def _run_gateway(work: Sequence[tuple[Item, Path, str]], concurrency: int,
 
     engines = {name: WhisperEngine(EngineConfig(model=name, cpu_threads=2)) for name in sorted(set(MODELS.values()))}
     config = ServerConfig(port=0, tokens={_TOKEN_TEXT: "bench"}, idle_timeout_s=60.0, max_calls=max(64, concurrency))
-    server = GatewayServer(Runtime(config, engines, SileroModel.load()))  # type: ignore[arg-type]
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    server = GatewayServer(Runtime(config, dict(engines), SileroModel.load()))
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():
@@ -167,34 +173,50 @@ def score(outcomes: Sequence[Outcome], language: str, references: Sequence[str])
     for kind in KINDS:
         rows = [o for o in outcomes if o.item.kind == kind]
         if rows:
-            table[kind] = {"items": len(rows), "clear_any": sum(o.leaked_partial or o.leaked_final for o in rows),
-                           "clear_partial": sum(o.leaked_partial for o in rows),
-                           "clear_final": sum(o.leaked_final for o in rows), "typed": sum(o.typed for o in rows)}
+            table[kind] = {
+                "items": len(rows),
+                "clear_any": sum(o.leaked_partial or o.leaked_final for o in rows),
+                "clear_partial": sum(o.leaked_partial for o in rows),
+                "clear_final": sum(o.leaked_final for o in rows),
+                "typed": sum(o.typed for o in rows),
+            }
     clean = [o for o in outcomes if o.item.kind == "clean"]
     over = [masked_words(" ".join(o.finals), language) for o in clean]
     refs = [masked_words(t, language) for t in references]
-    return {"language": language, "kinds": table,
-            "over_masking": {"synthetic_clean": [sum(w for w, _ in over), sum(m for _, m in over)],
-                             "real_clip_references": [sum(w for w, _ in refs), sum(m for _, m in refs)]},
-            "leaks": [{"id": o.item.id, "voice": o.voice, "texts": [t for t in o.partials + o.finals
-                                                                  if clear_in(t, o.item)]}
-                      for o in outcomes if o.item.kind != "clean" and (o.leaked_partial or o.leaked_final)],
-            "outcomes": [{"id": o.item.id, "voice": o.voice, "finals": o.finals, "partials": o.partials}
-                         for o in outcomes],
-            "masked_references": [m for t in references if _TOKEN.search(m := Redactor(language).redact(t).text)],
-            "masked_clean": [masked for o in clean
-                             if _TOKEN.search(masked := Redactor(language).redact(" ".join(o.finals)).text)]}
+    return {
+        "language": language,
+        "kinds": table,
+        "over_masking": {
+            "synthetic_clean": [sum(w for w, _ in over), sum(m for _, m in over)],
+            "real_clip_references": [sum(w for w, _ in refs), sum(m for _, m in refs)],
+        },
+        "leaks": [
+            {"id": o.item.id, "voice": o.voice, "texts": [t for t in o.partials + o.finals if clear_in(t, o.item)]}
+            for o in outcomes
+            if o.item.kind != "clean" and (o.leaked_partial or o.leaked_final)
+        ],
+        "outcomes": [{"id": o.item.id, "voice": o.voice, "finals": o.finals, "partials": o.partials} for o in outcomes],
+        "masked_references": [m for t in references if _TOKEN.search(m := Redactor(language).redact(t).text)],
+        "masked_clean": [
+            masked for o in clean if _TOKEN.search(masked := Redactor(language).redact(" ".join(o.finals)).text)
+        ],
+    }
 
 
 def render(report: dict[str, Any]) -> str:
     """The report as a Markdown table."""
-    lines = [f"### {report['language']} ({MODELS[report['language']]})", "",
-             "| kind | items | clear in any partial/final | in partials | in finals | correctly typed |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        f"### {report['language']} ({MODELS[report['language']]})",
+        "",
+        "| kind | items | clear in any partial/final | in partials | in finals | correctly typed |",
+        "|---|---|---|---|---|---|",
+    ]
     for kind, r in report["kinds"].items():
-        lines.append(f"| {kind} | {r['items']} | {_share(r['clear_any'], r['items'])} | "
-                     f"{_share(r['clear_partial'], r['items'])} | {_share(r['clear_final'], r['items'])} | "
-                     f"{_share(r['typed'], r['items'])} |")
+        lines.append(
+            f"| {kind} | {r['items']} | {_share(r['clear_any'], r['items'])} | "
+            f"{_share(r['clear_partial'], r['items'])} | {_share(r['clear_final'], r['items'])} | "
+            f"{_share(r['typed'], r['items'])} |"
+        )
     total = sum(r["items"] for r in report["kinds"].values())
     clear = sum(r["clear_any"] for r in report["kinds"].values())
     typed = sum(r["typed"] for r in report["kinds"].values())
@@ -213,8 +235,11 @@ def _references(language: str) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m bench.redaction_speech", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m bench.redaction_speech",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--lang", nargs="+", default=["en", "nl"], choices=["en", "nl"])
     p.add_argument("--per-kind", type=int, default=10, help="identifier items per kind (6 kinds)")
     p.add_argument("--clean", type=int, default=20, help="clean items (over-masking), at most 20")

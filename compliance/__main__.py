@@ -37,8 +37,9 @@ def _pairs(items: Sequence[str], name: str) -> dict[str, list[str]]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m compliance", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m compliance", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--lang", default="nl", choices=LANGUAGES)
     p.add_argument("--controller", default="[naam organisatie / organisation name]")
     p.add_argument("--contact", default="[privacy@organisatie.nl]")
@@ -61,12 +62,18 @@ def config_from(args: argparse.Namespace) -> ServerConfig:
             retention[purpose] = float(values[-1])
         except ValueError:
             raise ValueError(f"--retention {purpose}: days must be a number, not {values[-1]!r}") from None
-    store = StoreConfig(**({"retention_days": retention} if retention else {}),
-                        recipients={k: tuple(v) for k, v in _pairs(args.recipient, "recipient").items()},
-                        anchor_file=args.anchor_file)
-    return ServerConfig(store_dsn=None if args.no_store else DEFAULT_DSN, store=store, redaction=args.redaction,
-                        special_categories=args.special_categories,
-                        session=SessionConfig(opt_out_digit=args.opt_out_digit))
+    store = StoreConfig(
+        retention_days=retention or StoreConfig().retention_days,
+        recipients={k: tuple(v) for k, v in _pairs(args.recipient, "recipient").items()},
+        anchor_file=args.anchor_file,
+    )
+    return ServerConfig(
+        store_dsn=None if args.no_store else DEFAULT_DSN,
+        store=store,
+        redaction=args.redaction,
+        special_categories=args.special_categories,
+        session=SessionConfig(opt_out_digit=args.opt_out_digit),
+    )
 
 
 def main(argv: list[str] | None = None, config: ServerConfig | None = None) -> int:

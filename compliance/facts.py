@@ -64,8 +64,12 @@ class Facts:
         return max(days) if days else None
 
 
-def facts_from(config: ServerConfig, controller: str = "[naam organisatie / organisation name]",
-               contact: str = "[privacy@organisatie.nl]", bases: Mapping[str, str] | None = None) -> Facts:
+def facts_from(
+    config: ServerConfig,
+    controller: str = "[naam organisatie / organisation name]",
+    contact: str = "[privacy@organisatie.nl]",
+    bases: Mapping[str, str] | None = None,
+) -> Facts:
     """The facts of ``config``; ``bases`` overrides :data:`DEFAULT_BASIS` per purpose."""
     chosen = {**DEFAULT_BASIS, **(bases or {})}
     for purpose, basis in chosen.items():
@@ -77,5 +81,14 @@ def facts_from(config: ServerConfig, controller: str = "[naam organisatie / orga
         Purpose(name, days if stored else None, chosen.get(name, "consent"), tuple(store.recipients.get(name, ())))
         for name, days in store.retention_days.items()
     )
-    return Facts(controller, contact, purposes, stored, config.redaction, config.special_categories,
-                 config.mask_digit_runs, config.session.opt_out_digit, store.anchor_file is not None)
+    return Facts(
+        controller,
+        contact,
+        purposes,
+        stored,
+        config.redaction,
+        config.special_categories,
+        config.mask_digit_runs,
+        config.session.opt_out_digit,
+        store.anchor_file is not None,
+    )

@@ -14,8 +14,8 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from gateway import captions, metrics, privacy_api, telephony, webrtc
-from gateway.consent_metrics import ConsentOutcomes
 from gateway.auth import bearer_token, tenant_for
+from gateway.consent_metrics import ConsentOutcomes
 from gateway.runtime import Runtime
 from gateway.stream import StreamConnection
 from protocol.codec import Mode

@@ -45,7 +45,15 @@ def families(listeners: list[object]) -> list[tuple[str, str, str, list[tuple[st
     outcomes = next((fn for fn in listeners if isinstance(fn, ConsentOutcomes)), None)
     if outcomes is None:
         return []
-    samples = [(f'tenant="{_label(t)}",announcement="{_label(a)}",state="{_label(s)}"', float(n))
-               for (t, a, s), n in sorted(outcomes.counts.items())]
-    return [("callscribe_consent_outcomes_total", "counter",
-             "Consent state changes by tenant, announcement version and state (never by caller).", samples)]
+    samples = [
+        (f'tenant="{_label(t)}",announcement="{_label(a)}",state="{_label(s)}"', float(n))
+        for (t, a, s), n in sorted(outcomes.counts.items())
+    ]
+    return [
+        (
+            "callscribe_consent_outcomes_total",
+            "counter",
+            "Consent state changes by tenant, announcement version and state (never by caller).",
+            samples,
+        )
+    ]

@@ -89,8 +89,8 @@ class CallDriver:
         policy = Policy(start.redaction or rt.config.redaction)
         special = cast(SpecialPolicy, start.special_categories or rt.config.special_categories)
         self.session = CallSession(start, rt.config.session, rt.new_endpointer,
-                                   CallRedaction(start.language, policy, special, rt.config.number_rule()), first_seq=record.next_seq,
-                                   uid_prefix=prefix)
+                                   CallRedaction(start.language, policy, special, rt.config.number_rule()),
+                                   first_seq=record.next_seq, uid_prefix=prefix)
         rt.publish(self.tenant, start.call_id, start)
         if record.halted:
             self.session.halted = True  # stopped on a special-category mention earlier in this call

@@ -2,9 +2,10 @@
 
 Every transcript text (partials and finals) passes a per-call :class:`Redactor` before it leaves
 the gateway; any digit run long enough to be part of an identifier is masked even when no
-checksum recognises it (:class:`NumberRule`, :mod:`privacy.failsafe`); partials first pass :meth:`PartialGuard.hold_back`, so a phone number spoken across
-two partials never shows in either.  :func:`detect_special` reports GDPR art. 9 mentions (health,
-religion, ...) for the caller to act on.  Nothing in this package logs: text never reaches a log.
+checksum recognises it (:class:`NumberRule`, :mod:`privacy.failsafe`); partials first pass
+:meth:`PartialGuard.hold_back`, so a phone number spoken across two partials never shows in either.
+:func:`detect_special` reports GDPR art. 9 mentions (health, religion, ...) for the caller to act on.
+Nothing in this package logs: text never reaches a log.
 
 Exceptions: :class:`PrivacyError` is the root of everything raised here (always an API misuse).
 """

@@ -25,14 +25,15 @@ from stdnum.nl import bsn
 from privacy.model import Finding, Span
 from privacy.numbers import Normalised
 
-__all__ = ["find_emails", "find_ibans", "find_number_kinds", "find_postcodes", "number_kind", "TLD"]
+__all__ = ["TLD", "find_emails", "find_ibans", "find_number_kinds", "find_postcodes", "number_kind"]
 
 # Local-part words hold no "_" or "-": those are separators, so every text has one parse (no backtracking
 # blow-up on a recognition loop such as "L-I-I-I-I-..."); domain labels may hold inner hyphens.
 _WORD = r"[A-Za-z0-9][A-Za-z0-9+]*"
 _LABEL = r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*"
 _DOT = r"(?:\s*\.(?=[A-Za-z0-9])|\s+(?:dot|punt)\s+)"
-_LOCAL_SEP = rf"(?:{_DOT}|\s+(?:underscore|streepje|liggend\s+streepje|laag\s+streepje|lage\s+streep|dash|hyphen|min)\s+|[_\-])"
+_SPOKEN_SEP = r"underscore|streepje|liggend\s+streepje|laag\s+streepje|lage\s+streep|dash|hyphen|min"
+_LOCAL_SEP = rf"(?:{_DOT}|\s+(?:{_SPOKEN_SEP})\s+|[_\-])"
 _AT = r"(?:\s*@\s*|\s+(?:at|apenstaartje|apestaartje|at-sign)\s+)"
 TLD = r"(?:com|nl|org|net|be|eu|de|uk|co|io|info|nu|biz|fr|edu|gov|ai|app|dev|me|email|online)"
 _NOT_MARKER = r"(?!(?:at|dot|punt|apenstaartje|apestaartje)\b)"

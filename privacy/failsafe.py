@@ -23,7 +23,8 @@ one explicit rule, :class:`NumberRule`:
 
 * A masked stretch with the shape of an IBAN -- a country code ("NL", "N L", "GB"), then at most
   eight (possibly misheard) words or one- and two-digit numbers (check digits, bank code), in the
-  same sentence, right before at least eight digits -- is an ``iban`` that takes in the country code and those words, checksum or not.
+  same sentence, right before at least eight digits -- is an ``iban`` that takes in the country
+  code and those words, checksum or not.
   Otherwise it gets the kind its digits validate as (``card``, ``phone``, ``bsn``; the same checks as
   the detectors), and failing that ``number``, shown as ``[NUMBER]``.
 
@@ -63,7 +64,9 @@ _TIME_BEFORE = re.compile(
     r"\b(?:at|om|from|van|to|tot|until|till|by|around|rond|rondom|tussen|between|and|en|half|voor|na|after|before)\s*$",
     re.IGNORECASE,
 )
-_TIME_AFTER = re.compile(r"^\s*(?:uur|u\b|h\b|hrs|hours|am\b|pm\b|a\.m\.|p\.m\.|o'clock|o’clock|'s)", re.IGNORECASE)
+_TIME_AFTER = re.compile(
+    r"^\s*(?:uur|u\b|h\b|hrs|hours|am\b|pm\b|a\.m\.|p\.m\.|o'clock|o\u2019clock|'s)", re.IGNORECASE
+)
 _DATE = re.compile(r"\d{1,2}([-.])\d{1,2}\1(?:\d{4}|\d{2})")
 _COUNTRY = r"(?:NL|BE|DE|GB|FR|ES|IT|LU|IE|AT|PT|DK|SE|FI|PL|CH|NO)"
 _SPACED_COUNTRY = r"(?:N[ .\-]?L|NN|B[ .\-]?E|D[ .\-]?E|G[ .\-]?B)"
@@ -117,8 +120,9 @@ def find_unvalidated_numbers(
     text = norm.text
     covered = [f.span for f in kept]
     for run in _RUN.finditer(text):
-        groups = [_Group(g.group(), run.start() + g.start(), run.start() + g.end())
-                  for g in _GROUP.finditer(run.group())]
+        groups = [
+            _Group(g.group(), run.start() + g.start(), run.start() + g.end()) for g in _GROUP.finditer(run.group())
+        ]
         if sum(len(g.digits) for g in groups) < rule.min_digits or _readable(norm, run, groups, rule):
             continue
         for stretch in _uncovered(norm, groups, covered):
@@ -137,7 +141,7 @@ def promote_ibans(norm: Normalised, kept: Sequence[Finding]) -> list[Finding]:
         at = next((i for i, s in enumerate(norm.starts) if s >= span.start), None)
         lead = None
         if span.kind in ("phone", "bsn", "card") and at is not None:
-            lead = _IBAN_STRONG_LEAD.search(norm.text[max(0, at - _LEAD_WINDOW): at])
+            lead = _IBAN_STRONG_LEAD.search(norm.text[max(0, at - _LEAD_WINDOW) : at])
         if lead is None or at is None:
             out.append(finding)
             continue
@@ -164,12 +168,12 @@ def _uncovered(norm: Normalised, groups: list[_Group], covered: list[Span]) -> I
 def _finding(norm: Normalised, stretch: list[_Group], digits: str, language: str) -> Finding:
     text = norm.text
     first, last = stretch[0].start, stretch[-1].end
-    lead = _IBAN_LEAD.search(text[max(0, first - _LEAD_WINDOW): first])
+    lead = _IBAN_LEAD.search(text[max(0, first - _LEAD_WINDOW) : first])
     if lead is not None and len(digits) >= _IBAN_MIN_DIGITS:
         kind: str | None = "iban"
         first = max(0, first - _LEAD_WINDOW) + lead.start()
     else:
-        kind = number_kind(digits, text[max(0, first - 50): first], language)
+        kind = number_kind(digits, text[max(0, first - 50) : first], language)
     begin, end = norm.original(first, last)
     return Finding(Span(kind or "number", begin, end), digits)
 
@@ -177,21 +181,22 @@ def _finding(norm: Normalised, stretch: list[_Group], digits: str, language: str
 def _readable(norm: Normalised, run: re.Match[str], groups: list[_Group], rule: NumberRule) -> bool:
     """Whether the whole run is an amount, quantity, time, date or year the rule keeps readable."""
     text = norm.text
-    before, after = text[max(0, run.start() - 16): run.start()], text[run.end(): run.end() + 16]
+    before, after = text[max(0, run.start() - 16) : run.start()], text[run.end() : run.end() + 16]
     digits = "".join(g.digits for g in groups)
     checks = {
         "amounts": lambda: bool(_AMOUNT_BEFORE.search(before) or _AMOUNT_AFTER.match(after)),
         "quantities": lambda: bool(_UNIT_AFTER.match(after)),
         "times": lambda: _is_time(norm, groups) and bool(_TIME_BEFORE.search(before) or _TIME_AFTER.match(after)),
         "dates": lambda: _DATE.fullmatch(run.group()) is not None,
-        "years": lambda: len(digits) == 4 and 1900 <= int(digits) <= 2099 and len(groups) == 1
-        and not run.group().startswith("+"),
+        "years": lambda: (
+            len(digits) == 4 and 1900 <= int(digits) <= 2099 and len(groups) == 1 and not run.group().startswith("+")
+        ),
     }
     return any(checks[name]() for name in rule.keep)
 
 
 def _is_time(norm: Normalised, groups: list[_Group]) -> bool:
-    """"10.30", "1030", or spoken "ten thirty" (two spoken groups): hours <= 23, minutes <= 59."""
+    """ "10.30", "1030", or spoken "ten thirty" (two spoken groups): hours <= 23, minutes <= 59."""
     parts = [g.digits for g in groups]
     if len(parts) == 1:
         parts = _spoken_parts(norm, groups[0]) or ([parts[0][:-2], parts[0][-2:]] if len(parts[0]) in (3, 4) else [])

@@ -7,9 +7,10 @@ findings in original-text offsets, and keeps a non-overlapping subset: kinds ear
 :data:`privacy.model.KINDS` win (an e-mail beats the name inside it, an IBAN beats the digits inside
 it), then longer spans.  Then the fail-safe (:mod:`privacy.failsafe`) masks the digit runs that are
 still in clear and long enough to be part of an identifier, per the redactor's
-:class:`~privacy.failsafe.NumberRule`, as ``[NUMBER]`` (or the kind they validate as).  The kept findings are replaced right to left by ``[KIND]`` (MASK) or by a
-pseudonym ``[KIND_n]`` (PSEUDONYMISE) whose number is fixed per (kind, canonical value) for the life
-of the redactor, i.e. one call.  Nothing here logs: the text never reaches a log line.
+:class:`~privacy.failsafe.NumberRule`, as ``[NUMBER]`` (or the kind they validate as).  The kept
+findings are replaced right to left by ``[KIND]`` (MASK) or by a pseudonym ``[KIND_n]``
+(PSEUDONYMISE) whose number is fixed per (kind, canonical value) for the life of the redactor, i.e. one
+call.  Nothing here logs: the text never reaches a log line.
 """
 
 from __future__ import annotations

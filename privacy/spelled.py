@@ -33,7 +33,7 @@ __all__ = ["find_domains", "find_email_fragments", "find_spelled", "find_spelled
 
 _LETTER = r"[A-Za-zÀ-ÿ]"
 _SEP = r"(?:[ \t]*[,.\-][ \t]*|[ \t]+)"
-_SPELLED = re.compile(rf"(?<![\w'’]){_LETTER}(?:{_SEP}{_LETTER}(?![\w'’])){{2,}}\.?")
+_SPELLED = re.compile(rf"(?<![\w'\u2019]){_LETTER}(?:{_SEP}{_LETTER}(?![\w'\u2019])){{2,}}\.?")
 _COMMON = frozenset({"i", "a", "o", "e"})
 _AT = r"(?:@\s*|\b(?:at|apenstaartje|apestaartje|at-sign)\s+)"
 _DOT = r"(?:\.|\s+(?:dot|punt)\s+)"
@@ -43,10 +43,10 @@ _DOMAIN_WORD = re.compile(rf"(?<![\w@.])(?:[A-Za-z0-9][\w\-]*\.)+{TLD}(?![\w.]|\
 _DOTTED_WORD = re.compile(r"(?<![\w@.])[A-Za-z][\w\-]*(?:\.[A-Za-z][\w\-]*)+(?![\w])")
 _EMAIL_CUE = re.compile(r"\b(?:e-?mail\w*|mail\w*|mailadres\w*)\b", re.IGNORECASE)
 _NAME_CUE = re.compile(r"\b(?:name|naam|achternaam|voornaam|surname|spell\w*|spel\w*)\b", re.IGNORECASE)
-_CAPS_WORD = re.compile(r"(?<![\w'’])(?:([A-Za-z]+)[ ,]+)?([A-Z]{3,12})(?![\w'’])")
+_CAPS_WORD = re.compile(r"(?<![\w'\u2019])(?:([A-Za-z]+)[ ,]+)?([A-Z]{3,12})(?![\w'\u2019])")
 _CUE_WINDOW = 60
 _SPELT_WORD = re.compile(r"([^\W\d_]+)[\s,:;\-]+$")
-_SPELLED_TAIL = re.compile(rf"(?<![\w'’]){_LETTER}(?:{_SEP}{_LETTER}(?![\w'’]))+\s*$")
+_SPELLED_TAIL = re.compile(rf"(?<![\w'\u2019]){_LETTER}(?:{_SEP}{_LETTER}(?![\w'\u2019]))+\s*$")
 
 
 def find_spelled(text: str) -> Iterator[Finding]:
@@ -57,7 +57,7 @@ def find_spelled(text: str) -> Iterator[Finding]:
             continue  # "a, I, o": words, not spelling
         end = match.end() - (1 if match.group().endswith(".") else 0)
         key = "".join(letters)
-        spelt = _SPELT_WORD.search(text[max(0, match.start() - 40): match.start()])
+        spelt = _SPELT_WORD.search(text[max(0, match.start() - 40) : match.start()])
         if spelt is not None and spelt.group(1).lower() == key:  # "Bakker, B A K K E R"
             yield Finding(Span("name", max(0, match.start() - 40) + spelt.start(1), end), key)
         else:
@@ -66,9 +66,9 @@ def find_spelled(text: str) -> Iterator[Finding]:
 
 def _same_sentence(text: str, at: int) -> str:
     """The up to ``_CUE_WINDOW`` characters before ``at`` that belong to its sentence."""
-    window = text[max(0, at - _CUE_WINDOW): at]
+    window = text[max(0, at - _CUE_WINDOW) : at]
     ends = [m.end() for m in re.finditer(r"[.!?](?:\s|$)", window)]
-    return window[ends[-1]:] if ends else window
+    return window[ends[-1] :] if ends else window
 
 
 def find_domains(text: str) -> Iterator[Finding]:
@@ -97,7 +97,7 @@ def find_email_fragments(text: str) -> Iterator[Finding]:
     """A spoken or written "@domain.tld" whose local part was not recognised, as ``email``."""
     for match in _FRAGMENT.finditer(text):
         start = match.start()
-        tail = _SPELLED_TAIL.search(text[max(0, start - 60): start])
+        tail = _SPELLED_TAIL.search(text[max(0, start - 60) : start])
         if tail is not None:
             start = max(0, start - 60) + tail.start()
         key = re.sub(r"\s+", "", match.group()).lower()

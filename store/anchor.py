@@ -77,8 +77,9 @@ def check_anchor(rows: Sequence[AuditRow], report: ChainReport, anchor: Anchor |
         return report
     row = next((r for r in rows if r.id == anchor.head_id), None)
     if row is None or len(rows) < anchor.rows:
-        return ChainReport(report.rows, anchor.head_id,
-                           f"anchored row {anchor.head_id} is missing: the newest audit rows were deleted")
+        return ChainReport(
+            report.rows, anchor.head_id, f"anchored row {anchor.head_id} is missing: the newest audit rows were deleted"
+        )
     if row.hash != anchor.head_hash:
         return ChainReport(report.rows, anchor.head_id, f"anchored row {anchor.head_id} no longer matches its hash")
     return report

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from compliance import facts_from, render
-from compliance.__main__ import config_from, main
 from compliance.__main__ import _parser as parser
+from compliance.__main__ import config_from, main
 from gateway.config import ServerConfig
 from gateway.session_config import SessionConfig
 from store.config import StoreConfig
@@ -68,8 +68,12 @@ def test_cli_prints_the_document_and_rejects_bad_settings(capsys: pytest.Capture
     assert main(["--lang", "en", "--retention", "quality=7", "--basis", "quality=consent"]) == 0
     out = capsys.readouterr().out
     assert "| quality monitoring | consent (GDPR art. 6(1)(a)) | 7 days |" in out
-    for bad in (["--retention", "quality=soon"], ["--basis", "quality=whim"], ["--opt-out-digit", "x"],
-                ["--retention", "quality"]):
+    for bad in (
+        ["--retention", "quality=soon"],
+        ["--basis", "quality=whim"],
+        ["--opt-out-digit", "x"],
+        ["--retention", "quality"],
+    ):
         assert main(bad) == 2
         err = capsys.readouterr().err
         assert err.startswith("error: ") and err.count("\n") == 1

@@ -38,20 +38,41 @@ def misheard_call(tmp_path_factory: pytest.TempPathFactory) -> Path:
     parts = []
     for name, text in (("iban", IBAN), ("phone", PHONE)):
         subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(out / f"{name}.raw.wav"), text], check=True)
-        subprocess.run(["sox", str(out / f"{name}.raw.wav"), "-r", "8000", "-c", "1", "-b", "16",
-                        str(out / f"{name}.wav"), "sinc", "300-3400", "pad", "0", "1.2"], check=True)
+        subprocess.run(
+            [
+                "sox",
+                str(out / f"{name}.raw.wav"),
+                "-r",
+                "8000",
+                "-c",
+                "1",
+                "-b",
+                "16",
+                str(out / f"{name}.wav"),
+                "sinc",
+                "300-3400",
+                "pad",
+                "0",
+                "1.2",
+            ],
+            check=True,
+        )
         parts.append(str(out / f"{name}.wav"))
     subprocess.run(["sox", *parts, str(out / "call.wav")], check=True)  # two turns, a pause between
     return out / "call.wav"
 
 
 @pytest.fixture
-async def stored_gateway(tmp_path: Path, engines: dict[str, Transcriber],
-                         vad_model: SileroModel) -> AsyncIterator[Gateway]:
+async def stored_gateway(
+    tmp_path: Path, engines: dict[str, Transcriber], vad_model: SileroModel
+) -> AsyncIterator[Gateway]:
     key_file = tmp_path / "master.key"
     write_key_file(key_file, MasterKey.generate())
-    config = make_config(store_dsn=f"sqlite:///{tmp_path}/store.db", admin_tokens={ADMIN: "tenant-a"},
-                         store=StoreConfig(retention_days={"quality": 30}, master_key_file=str(key_file)))
+    config = make_config(
+        store_dsn=f"sqlite:///{tmp_path}/store.db",
+        admin_tokens={ADMIN: "tenant-a"},
+        store=StoreConfig(retention_days={"quality": 30}, master_key_file=str(key_file)),
+    )
     gw, task = await start_gateway(config, engines, vad_model)
     yield gw
     gw.server.should_exit = True
@@ -59,15 +80,20 @@ async def stored_gateway(tmp_path: Path, engines: dict[str, Transcriber],
 
 
 @pytest.mark.parametrize("pace", [1.0])
-async def test_misheard_iban_and_phone_number_never_in_clear(stored_gateway: Gateway, misheard_call: Path,
-                                                             pace: float) -> None:
+async def test_misheard_iban_and_phone_number_never_in_clear(
+    stored_gateway: Gateway, misheard_call: Path, pace: float
+) -> None:
     """Real time, mu-law: every partial and final, every caption frame and every stored final is free of
     digit runs of four or more, and the finals show that numbers were masked (not simply unheard)."""
     gw = stored_gateway
     viewer = asyncio.create_task(watch(gw, "misheard", TOKEN, wait=True))
     await until_viewers(gw, "tenant-a", "misheard", 1)
-    run = await stream_call(gw.url, TOKEN, read_wav(misheard_call),
-                            StreamOptions(call_id="misheard", encoding="mulaw", pace=pace, purposes=("quality",)))
+    run = await stream_call(
+        gw.url,
+        TOKEN,
+        read_wav(misheard_call),
+        StreamOptions(call_id="misheard", encoding="mulaw", pace=pace, purposes=("quality",)),
+    )
     seen = await viewer
     async with httpx.AsyncClient(base_url=gw.http, headers={"Authorization": f"Bearer {ADMIN}"}) as http:
         stored = (await http.get("/v1/admin/calls/misheard/transcript", params={"purpose": "quality"})).json()

@@ -15,8 +15,14 @@ CALLER = "+31612345678"
 
 
 async def _call(gw: Gateway, call_id: str, events: list[dict[str, str]]) -> None:
-    start = {"type": "start", "call_id": call_id, "consent": "pending", "language": "en", "caller": CALLER,
-             "audio": {"encoding": "pcm_s16le", "sample_rate": 16000, "channels": 1}}
+    start = {
+        "type": "start",
+        "call_id": call_id,
+        "consent": "pending",
+        "language": "en",
+        "caller": CALLER,
+        "audio": {"encoding": "pcm_s16le", "sample_rate": 16000, "channels": 1},
+    }
     async with websockets.connect(gw.url, additional_headers={"Authorization": f"Bearer {TOKEN}"}) as ws:
         await ws.send(json.dumps(start))
         for event in events:
@@ -34,11 +40,13 @@ async def test_consent_outcomes_by_tenant_and_announcement(gateway: Gateway) -> 
     await _call(gateway, "c3", [{"event": "declined", "announcement": "v2"}])
     async with httpx.AsyncClient() as client:
         text = (await client.get(f"{gateway.http}/metrics")).text
+
     def count(state: str) -> float:
         pattern = rf'callscribe_consent_outcomes_total\{{tenant="tenant-a",announcement="v2",state="{state}"\}} (\S+)'
         found = re.search(pattern, text)
         assert found is not None, text
         return float(found[1])
+
     assert count("active") == 2 and count("declined") == 1
     assert "# TYPE callscribe_consent_outcomes_total counter" in text
     assert CALLER.lstrip("+") not in text and '"c1"' not in text and "call_id" not in text

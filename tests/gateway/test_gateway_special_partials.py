@@ -23,8 +23,9 @@ UTTERANCES = [
 
 @pytest.mark.parametrize("special", ["mask", "stop"])
 @pytest.mark.parametrize(("language", "text", "clear"), UTTERANCES)
-def test_health_mention_never_in_clear_in_a_partial(special: SpecialPolicy, language: str, text: str,
-                                                    clear: str) -> None:
+def test_health_mention_never_in_clear_in_a_partial(
+    special: SpecialPolicy, language: str, text: str, clear: str
+) -> None:
     """Every word-by-word partial of the utterance, under `mask` or `stop`, hides the health words."""
     redaction = CallRedaction(language, Policy.MASK, special)
     words = text.split()

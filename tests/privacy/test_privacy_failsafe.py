@@ -66,7 +66,7 @@ def test_the_rule_is_configurable() -> None:
         NumberRule(4, frozenset({"money"}))
     with pytest.raises(PrivacyError, match="min_digits"):
         NumberRule(1)
-    with pytest.raises(ValueError, match="mask_digit_runs/readable_numbers: .*unknown classes"):
+    with pytest.raises(ValueError, match=r"mask_digit_runs/readable_numbers: .*unknown classes"):
         ServerConfig(readable_numbers="amounts,money")
 
 
@@ -91,8 +91,10 @@ def test_spelled_names_and_spoken_addresses(language: str, text: str, expected: 
 def test_recognition_loops_do_not_hang_the_redactor() -> None:
     """A decoder loop ("L-I-I-I-...", hundreds of times) is redacted at once instead of backtracking for
     minutes on the event loop (run in a child process so a regression fails instead of hanging)."""
-    code = ("from privacy import Redactor; from gateway.redaction import CallRedaction; from privacy import Policy\n"
-            "for t in ['L-' + 'I-' * 400, 'a_' * 400 + ' x', 'x' + ' - x' * 300 + ' at y', 'jan' + '.jan' * 300]:\n"
-            "    Redactor('en').redact(t); CallRedaction('en', Policy.MASK, 'mask').partial(t)\n")
+    code = (
+        "from privacy import Redactor; from gateway.redaction import CallRedaction; from privacy import Policy\n"
+        "for t in ['L-' + 'I-' * 400, 'a_' * 400 + ' x', 'x' + ' - x' * 300 + ' at y', 'jan' + '.jan' * 300]:\n"
+        "    Redactor('en').redact(t); CallRedaction('en', Policy.MASK, 'mask').partial(t)\n"
+    )
     done = subprocess.run([sys.executable, "-c", code], timeout=120, check=False)
     assert done.returncode == 0

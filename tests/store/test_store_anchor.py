@@ -29,7 +29,8 @@ def _delete_newest(backend: Backend, rows: int) -> None:
 
 
 async def test_verify_detects_deleted_newest_rows_only_with_an_anchor(
-        store: SqlTranscriptStore, backend: Backend, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store: SqlTranscriptStore, backend: Backend, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """After the head is anchored, deleting the two newest audit rows passes the bare chain check but
     fails `python -m store verify --anchor-file` at the anchored row."""
     anchors = tmp_path / "anchors" / "audit.jsonl"
@@ -47,8 +48,9 @@ async def test_verify_detects_deleted_newest_rows_only_with_an_anchor(
     assert f"BROKEN at row {anchor.head_id}" in out and "newest audit rows were deleted" in out
 
 
-async def test_anchor_command_and_periodic_anchoring(backend: Backend, tmp_path: Path, clock: Clock,
-                                                     ring: KeyRing) -> None:
+async def test_anchor_command_and_periodic_anchoring(
+    backend: Backend, tmp_path: Path, clock: Clock, ring: KeyRing
+) -> None:
     """`python -m store anchor` appends the head; the maintenance task anchors at start and each interval,
     and the store's own `verify` checks the configured anchor file."""
     anchors = tmp_path / "audit-anchor.jsonl"
@@ -57,8 +59,11 @@ async def test_anchor_command_and_periodic_anchoring(backend: Backend, tmp_path:
     try:
         call(StoreListener(store), "a", ("quality",), ["een"])
         await store.flush()
-        task = asyncio.create_task(maintain(store, 3600.0, rotate=False, anchor_file=config.anchor_file,
-                                            anchor_interval_s=config.anchor_interval_s))
+        task = asyncio.create_task(
+            maintain(
+                store, 3600.0, rotate=False, anchor_file=config.anchor_file, anchor_interval_s=config.anchor_interval_s
+            )
+        )
         await asyncio.sleep(0.3)
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
