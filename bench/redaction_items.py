@@ -122,7 +122,7 @@ def _say(kind: str, lang: str, rng: random.Random) -> tuple[str, tuple[str, ...]
         value = _iban(rng)
         check = _nl_pair(int(value[2:4])) if nl else _spoken_digits(value[2:4], lang, 2, rng)
         said = f"N L {check}, {' '.join(value[4:8])}, {_spoken_digits(value[8:], lang, 4, rng)}"
-        return (f"Mijn IBAN is {said}." if nl else f"My IBAN is {said}."), (value[8:],)
+        return (f"Mijn IBAN is {said}." if nl else f"My IBAN is {said}."), (value[8:], value)
     if kind == "phone":
         value = _phone(lang, rng)
         if nl:

@@ -9,9 +9,9 @@ redaction, as 8 kHz mu-law, and every partial and final that comes back is check
   normalisation, groups joined by spaces, commas, dots or hyphens), or one of its secrets (an e-mail
   label, a surname, a run of spelled letters) -- target 0;
 * *typed*: an item whose finals carry the token of its kind (`[IBAN]`, `[PHONE]`, ...);
-* *over-masking*: on the clean items (streamed with redaction off, then redacted as the gateway does)
-  and on the reference transcripts of the shared real clips, the share of words the redactor
-  replaced -- target <= 2 %.
+* *over-masking*: on the clean items and the shared real clips (streamed with redaction off, then
+  redacted as the gateway does) and on the real clips' reference transcripts, the share of words the
+  redactor replaced -- target <= 2 % (the real clips do hold a few names).
 
 Audio is cached under `.cache/redaction_speech/` (gitignored); the report (JSON, with every leaked
 text) goes next to it.  `--per-kind N` and `--clean N` bound the run; `--concurrency` and `--pace`
@@ -43,6 +43,7 @@ from privacy.numbers import normalise
 __all__ = ["Outcome", "clear_in", "digit_leak", "main", "score"]
 
 CACHE = Path(".cache/redaction_speech")
+AUDIO = Path(__file__).resolve().parents[2] / "shared" / "audio"
 VOICES = {
     "en": ["en-us", "en-gb", "en-gb-scotland", "en-gb-x-rp", "en-029", "en-us+f2", "en-gb+m3", "en-us+f4"],
     "nl": ["nl", "nl+f2", "nl+m3", "nl+f4", "nl+m1"],
@@ -125,15 +126,16 @@ async def _stream_all(
     gate = asyncio.Semaphore(concurrency)
 
     async def one(n: int, item: Item, path: Path, voice: str) -> Outcome:
+        clip = read_wav(path)
         options = StreamOptions(
             call_id=f"{item.id}-{n}",
-            encoding="mulaw",
+            encoding="mulaw" if clip.rate == 8000 else "pcm_s16le",
             language=item.language,
             pace=pace,
-            redaction="off" if item.kind == "clean" else None,
+            redaction="off" if item.kind in ("clean", "real") else None,
         )
         async with gate:
-            run: CallRun = await stream_call(url, token, read_wav(path), options)
+            run: CallRun = await stream_call(url, token, clip, options)
         return Outcome(item, voice, [p["text"] for p in run.partials], [f["text"] for f in run.finals])
 
     return list(await asyncio.gather(*(one(n, *w) for n, w in enumerate(work))))
@@ -182,6 +184,7 @@ def score(outcomes: Sequence[Outcome], language: str, references: Sequence[str])
             }
     clean = [o for o in outcomes if o.item.kind == "clean"]
     over = [masked_words(" ".join(o.finals), language) for o in clean]
+    real = [masked_words(" ".join(o.finals), language) for o in outcomes if o.item.kind == "real"]
     refs = [masked_words(t, language) for t in references]
     return {
         "language": language,
@@ -189,11 +192,12 @@ def score(outcomes: Sequence[Outcome], language: str, references: Sequence[str])
         "over_masking": {
             "synthetic_clean": [sum(w for w, _ in over), sum(m for _, m in over)],
             "real_clip_references": [sum(w for w, _ in refs), sum(m for _, m in refs)],
+            "real_clips_recognised": [sum(w for w, _ in real), sum(m for _, m in real)],
         },
         "leaks": [
             {"id": o.item.id, "voice": o.voice, "texts": [t for t in o.partials + o.finals if clear_in(t, o.item)]}
             for o in outcomes
-            if o.item.kind != "clean" and (o.leaked_partial or o.leaked_final)
+            if o.item.kind in KINDS and (o.leaked_partial or o.leaked_final)
         ],
         "outcomes": [{"id": o.item.id, "voice": o.voice, "finals": o.finals, "partials": o.partials} for o in outcomes],
         "masked_references": [m for t in references if _TOKEN.search(m := Redactor(language).redact(t).text)],
@@ -226,12 +230,22 @@ def render(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _references(language: str) -> list[str]:
-    manifest = Path(__file__).resolve().parents[2] / "shared" / "audio" / "manifest.tsv"
+def _manifest(language: str) -> list[dict[str, str]]:
+    """The shared audio manifest's rows of ``language`` (none when the shared audio is absent)."""
+    manifest = AUDIO / "manifest.tsv"
     if not manifest.is_file():
         return []
     with manifest.open() as f:
-        return [r["reference_text"] for r in csv.DictReader(f, delimiter="\t") if r["lang"] == language]
+        return [r for r in csv.DictReader(f, delimiter="\t") if r["lang"] == language]
+
+
+def _real_clips(language: str) -> list[tuple[Item, Path, str]]:
+    """The shared real clips of ``language`` as work items (streamed with redaction off, for over-masking)."""
+    return [
+        (Item(f"real:{r['file']}", language, "real", r["reference_text"], ()), AUDIO / r["file"], "real speech")
+        for r in _manifest(language)
+        if r["file"].startswith("real/")
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -246,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--concurrency", type=int, default=4)
     p.add_argument("--pace", type=float, default=1.0, help="1.0: real time (partials as a PBX would get)")
     p.add_argument("--cache", type=Path, default=CACHE)
+    p.add_argument("--no-real", dest="real", action="store_false", help="skip the shared real clips")
     args = p.parse_args(argv)
     if shutil.which("espeak-ng") is None or shutil.which("sox") is None:
         print("error: espeak-ng and sox are needed (apt-get install espeak-ng sox)", file=sys.stderr)
@@ -258,9 +273,11 @@ def main(argv: list[str] | None = None) -> int:
         chosen = [i for i in items(language, args.per_kind) if i.kind != "clean"]
         chosen += [i for i in items(language, 0) if i.kind == "clean"][: args.clean]
         work += [(item, *synthesise(item, n, args.cache)) for n, item in enumerate(chosen)]
+        work += _real_clips(language) if args.real else []
     outcomes = asyncio.run(_run_gateway(work, args.concurrency, args.pace))
     for language in args.lang:
-        report = score([o for o in outcomes if o.item.language == language], language, _references(language))
+        references = [r["reference_text"] for r in _manifest(language) if r["file"].startswith("real/")]
+        report = score([o for o in outcomes if o.item.language == language], language, references)
         (args.cache / f"report-{language}.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
         print(render(report) + "\n", flush=True)
     return 0
