@@ -19,7 +19,8 @@ one explicit rule, :class:`NumberRule`:
   - ``times``: ``H.MM`` / ``HHMM`` / "ten thirty" with hours <= 23 and minutes <= 59, next to a time
     cue ("at", "om", "uur", "pm", "o'clock");
   - ``dates``: a written day-month-year date ("12-03-2024"); dates of birth are found earlier;
-  - ``years``: exactly four digits from 1900 to 2099 and nothing joined to them ("in 2019").
+  - ``years``: exactly four digits and nothing joined to them, from 1900 to 2099 ("2019"), or from
+    1000 after a year cue ("in the year 1775", "sinds 1850").
 
 * A masked stretch with the shape of an IBAN -- a country code ("NL", "N L", "GB"), then at most
   eight (possibly misheard) words or one- and two-digit numbers (check digits, bank code), in the
@@ -67,6 +68,7 @@ _TIME_BEFORE = re.compile(
 _TIME_AFTER = re.compile(
     r"^\s*(?:uur|u\b|h\b|hrs|hours|am\b|pm\b|a\.m\.|p\.m\.|o'clock|o\u2019clock|'s)", re.IGNORECASE
 )
+_YEAR_CUE = re.compile(r"(?:\b(?:year|jaar|anno)\b.{0,16}|\b(?:in|since|sinds|from|until|tot|van)\s*)$", re.IGNORECASE)
 _DATE = re.compile(r"\d{1,2}([-.])\d{1,2}\1(?:\d{4}|\d{2})")
 _COUNTRY = r"(?:NL|BE|DE|GB|FR|ES|IT|LU|IE|AT|PT|DK|SE|FI|PL|CH|NO)"
 _SPACED_COUNTRY = r"(?:N[ .\-]?L|NN|B[ .\-]?E|D[ .\-]?E|G[ .\-]?B)"
@@ -181,18 +183,24 @@ def _finding(norm: Normalised, stretch: list[_Group], digits: str, language: str
 def _readable(norm: Normalised, run: re.Match[str], groups: list[_Group], rule: NumberRule) -> bool:
     """Whether the whole run is an amount, quantity, time, date or year the rule keeps readable."""
     text = norm.text
-    before, after = text[max(0, run.start() - 16) : run.start()], text[run.end() : run.end() + 16]
+    before, after = text[max(0, run.start() - 28) : run.start()], text[run.end() : run.end() + 16]
     digits = "".join(g.digits for g in groups)
     checks = {
         "amounts": lambda: bool(_AMOUNT_BEFORE.search(before) or _AMOUNT_AFTER.match(after)),
         "quantities": lambda: bool(_UNIT_AFTER.match(after)),
         "times": lambda: _is_time(norm, groups) and bool(_TIME_BEFORE.search(before) or _TIME_AFTER.match(after)),
         "dates": lambda: _DATE.fullmatch(run.group()) is not None,
-        "years": lambda: (
-            len(digits) == 4 and 1900 <= int(digits) <= 2099 and len(groups) == 1 and not run.group().startswith("+")
-        ),
+        "years": lambda: _is_year(digits, groups, run, before),
     }
     return any(checks[name]() for name in rule.keep)
+
+
+def _is_year(digits: str, groups: list[_Group], run: re.Match[str], before: str) -> bool:
+    """Four digits alone: 1900-2099, or 1000-2099 right after a year cue ("in the year 1775", "sinds 1850")."""
+    if len(digits) != 4 or len(groups) != 1 or run.group().startswith("+"):
+        return False
+    value = int(digits)
+    return 1900 <= value <= 2099 or (1000 <= value <= 2099 and _YEAR_CUE.search(before) is not None)
 
 
 def _is_time(norm: Normalised, groups: list[_Group]) -> bool:

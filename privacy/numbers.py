@@ -191,18 +191,23 @@ def _cardinal(words: list[_Word], i: int) -> tuple[str, int]:
         rest, k = _small(words, i + 1) if word.value % 100 == 0 else (None, i + 1)
         return str(word.value + (rest or 0)), k
     value, j = _small(words, i)
+    total, current = 0, value  # "one thousand seven hundred and five": 1000 + (7 * 100 + 5)
     while j < len(words) and words[j].role == "mult":
-        value = (1 if value is None else value) * words[j].value
+        base = 1 if current is None else current
+        if words[j].value >= 1000:
+            total, current = total + base * words[j].value, None
+        else:
+            current = base * words[j].value
         j += 1
         if j < len(words) and words[j].role == "and":
             j += 1
         rest, k = _small(words, j)
         if rest is not None and k > j:
-            value += rest
+            current = (current or 0) + rest
             j = k
-    if value is None:
+    if value is None and j == i:
         return "", i + 1
-    return str(value), j
+    return str(total + (current or 0)), j
 
 
 def _emit_run(builder: _Builder, run: list[_Word]) -> None:

@@ -98,3 +98,11 @@ def test_recognition_loops_do_not_hang_the_redactor() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], timeout=120, check=False)
     assert done.returncode == 0
+
+
+def test_cardinals_and_historical_years() -> None:
+    """ "One thousand seven hundred and seventy-five" is 1775 (not 100775), a year after "the year of"; a
+    bare 1775 is still masked."""
+    text = "It was the year of Our Lord one thousand seven hundred and seventy-five."
+    assert masked(text) == text
+    assert masked("My code is 1775.") == "My code is [NUMBER]."
