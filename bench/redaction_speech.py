@@ -231,12 +231,18 @@ def render(report: dict[str, Any]) -> str:
 
 
 def _manifest(language: str) -> list[dict[str, str]]:
-    """The shared audio manifest's rows of ``language`` (none when the shared audio is absent)."""
-    manifest = AUDIO / "manifest.tsv"
-    if not manifest.is_file():
-        return []
-    with manifest.open() as f:
-        return [r for r in csv.DictReader(f, delimiter="\t") if r["lang"] == language]
+    """The shared audio manifests' rows of ``language``, extra/ included (none when the audio is absent)."""
+    rows: list[dict[str, str]] = []
+    for manifest in (AUDIO / "manifest.tsv", AUDIO / "extra" / "manifest.tsv"):
+        if manifest.is_file():
+            with manifest.open() as f:
+                rows += [r for r in csv.DictReader(f, delimiter="\t") if r["lang"] == language]
+    return rows
+
+
+def _is_real(file: str) -> bool:
+    """Real speech: every clip in real/, and the 8 kHz telephone copies of the long clips in extra/."""
+    return file.startswith("real/") or (file.startswith("extra/") and "_tel8k" in file)
 
 
 def _real_clips(language: str) -> list[tuple[Item, Path, str]]:
@@ -244,7 +250,7 @@ def _real_clips(language: str) -> list[tuple[Item, Path, str]]:
     return [
         (Item(f"real:{r['file']}", language, "real", r["reference_text"], ()), AUDIO / r["file"], "real speech")
         for r in _manifest(language)
-        if r["file"].startswith("real/")
+        if _is_real(r["file"])
     ]
 
 
@@ -276,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         work += _real_clips(language) if args.real else []
     outcomes = asyncio.run(_run_gateway(work, args.concurrency, args.pace))
     for language in args.lang:
-        references = [r["reference_text"] for r in _manifest(language) if r["file"].startswith("real/")]
+        references = list(dict.fromkeys(r["reference_text"] for r in _manifest(language) if _is_real(r["file"])))
         report = score([o for o in outcomes if o.item.language == language], language, references)
         (args.cache / f"report-{language}.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
         print(render(report) + "\n", flush=True)
