@@ -14,9 +14,10 @@ Theory of operation
   ("at voorbeeld punt nl", "@example.com").  The fragment, marker included, is an ``email``;
   a spelled run right before it is taken in.
 
-* A written domain ("outlook.nl") anywhere, and a dotted name ("reek.hendris") right after an e-mail
-  cue, are ``email`` too; an all-caps word right after a name cue ("surname ... Bos, BOS") is a
-  ``name``: the spelled letters heard as one word.
+* A written domain ("outlook.nl") anywhere, and a dotted name ("reek.hendris") or a mail provider's
+  name ("outlook", "ziggo") after an e-mail cue in the same sentence, are ``email`` too; an all-caps
+  word right after a name cue ("surname ... Bos, BOS") is a ``name``: the spelled letters heard as
+  one word.
 
 All run on the original text.  Nothing here logs.
 """
@@ -42,6 +43,11 @@ _FRAGMENT = re.compile(rf"{_AT}{_DOMAIN}(?:{_DOT}{_DOMAIN})*{_DOT}{TLD}\b", re.I
 _DOMAIN_WORD = re.compile(rf"(?<![\w@.])(?:[A-Za-z0-9][\w\-]*\.)+{TLD}(?![\w.]|\.\w)", re.IGNORECASE)
 _DOTTED_WORD = re.compile(r"(?<![\w@.])[A-Za-z][\w\-]*(?:\.[A-Za-z][\w\-]*)+(?![\w])")
 _EMAIL_CUE = re.compile(r"\b(?:e-?mail\w*|mail\w*|mailadres\w*)\b", re.IGNORECASE)
+_PROVIDER = re.compile(
+    r"(?<![\w@.])(?:gmail|googlemail|outlook|hotmail|icloud|yahoo|ziggo|kpn|kpnmail|hetnet|xs4all|"
+    r"telenet|protonmail|casema|chello|quicknet)(?![\w])",
+    re.IGNORECASE,
+)
 _NAME_CUE = re.compile(r"\b(?:name|naam|achternaam|voornaam|surname|spell\w*|spel\w*)\b", re.IGNORECASE)
 _CAPS_WORD = re.compile(r"(?<![\w'\u2019])(?:([A-Za-z]+)[ ,]+)?([A-Z]{3,12})(?![\w'\u2019])")
 _CUE_WINDOW = 60
@@ -77,6 +83,9 @@ def find_domains(text: str) -> Iterator[Finding]:
     for match in _DOMAIN_WORD.finditer(text):
         yield Finding(Span("email", match.start(), match.end()), match.group().lower())
     for match in _DOTTED_WORD.finditer(text):
+        if _EMAIL_CUE.search(_same_sentence(text, match.start())):
+            yield Finding(Span("email", match.start(), match.end()), match.group().lower())
+    for match in _PROVIDER.finditer(text):  # "... at outlook", the rest of the address unheard
         if _EMAIL_CUE.search(_same_sentence(text, match.start())):
             yield Finding(Span("email", match.start(), match.end()), match.group().lower())
 

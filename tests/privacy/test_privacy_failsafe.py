@@ -106,3 +106,12 @@ def test_cardinals_and_historical_years() -> None:
     text = "It was the year of Our Lord one thousand seven hundred and seventy-five."
     assert masked(text) == text
     assert masked("My code is 1775.") == "My code is [NUMBER]."
+
+
+def test_mail_provider_after_an_email_cue() -> None:
+    """A provider's name heard after an e-mail cue is masked (the rest of the address garbled); the same
+    word outside an e-mail sentence is not."""
+    assert masked("My email address is usually a not can set an outlook.") == (
+        "My email address is usually a not can set an [EMAIL]."
+    )
+    assert masked("My email is fine. Check your Outlook calendar.") == "My email is fine. Check your Outlook calendar."
