@@ -78,6 +78,7 @@ class StreamOptions:
     stop: bool = True
     resume_from: int | None = None
     redaction: str | None = None
+    purposes: tuple[str, ...] = ()
 
 
 async def stream_call(url: str, token: str, clip: Clip, options: StreamOptions,
@@ -98,7 +99,7 @@ async def stream_call(url: str, token: str, clip: Clip, options: StreamOptions,
 async def _send(ws: Any, clip: Clip, o: StreamOptions, run: CallRun) -> None:
     fmt = AudioFormat(o.encoding, clip.rate, clip.channels)  # type: ignore[arg-type]
     legs = o.legs or (("caller",) if clip.channels == 1 else ("agent", "caller"))
-    start = Start(o.call_id, fmt, legs, o.language, (), o.consent, o.interim_results,  # type: ignore[arg-type]
+    start = Start(o.call_id, fmt, legs, o.language, o.purposes, o.consent, o.interim_results,  # type: ignore[arg-type]
                   o.resume_from, o.redaction)  # type: ignore[arg-type]
     await ws.send(encode_client(start, o.mode))
     step = max(1, clip.rate * o.frame_ms // 1000)

@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from gateway import transports
 from gateway.cluster.bridge import RedisBridge
+from gateway.consent_metrics import ConsentOutcomes
 from gateway.http import admin, captions, consent, metrics, transcription_request
 from gateway.runtime import Runtime
 from insights import http as insights_http
@@ -100,4 +101,5 @@ def create_app(runtime: Runtime) -> Starlette:
         *transcription_request.routes(),
     ], lifespan=lifespan)
     app.state.runtime = runtime
+    ConsentOutcomes.attach(runtime)  # consent outcome counters for /metrics (tenant, announcement, state)
     return app

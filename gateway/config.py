@@ -13,6 +13,7 @@ from gateway.core.caption_viewer import HubConfig
 from gateway.core.session_config import SessionConfig
 from gateway.core.telephony_config import TelephonyConfig
 from insights.config import InsightsOptions
+from privacy import NumberRule, PrivacyError
 from protocol.vocab import RedactionPolicy, SpecialPolicy
 from store.config import StoreConfig
 from vad.config import VadConfig
@@ -53,6 +54,11 @@ class ServerConfig:
     `start.special_categories`): `flag` names them in `final.special`, `mask` also replaces each sentence
     holding one by `[SPECIAL:<category>]`, `stop` masks that final and transcribes nothing more of the
     call, `off` does not look. `mask` or `stop` where transcripts are stored and art. 9 data is not needed."""
+    mask_digit_runs: int = 4
+    """Fail-safe: a run of at least this many digits (spoken or written, groups joined by spaces, commas,
+    dots or hyphens) is masked even when no checksum recognises it (`[NUMBER]`); 0 turns it off."""
+    readable_numbers: str = "amounts,quantities,times,dates,years"
+    """What the fail-safe leaves readable (comma-separated subset; see `privacy.failsafe`)."""
     max_calls: int = 64
     """Concurrent calls per process; the next one gets `overloaded` (1013). Size it with bench/."""
     max_frame_bytes: int = 192_000
@@ -108,9 +114,17 @@ class ServerConfig:
             if getattr(self, name) not in tuple(vocab):
                 raise ValueError(f"{name} must be one of {', '.join(vocab)}")
             object.__setattr__(self, name, vocab(getattr(self, name)))  # a string becomes its member
+        try:
+            self.number_rule()
+        except PrivacyError as exc:
+            raise ValueError(f"mask_digit_runs, readable_numbers: {exc}") from None
         for token, tenant in self.tokens.items():
             if len(token) < 8 or not tenant:
                 raise ValueError("tokens: must be >= 8 characters and name a tenant")
         for token, tenant in self.admin_tokens.items():
             if len(token) < 16 or not tenant or token in self.tokens:
                 raise ValueError("admin_tokens: must be >= 16 characters, name a tenant and not be stream tokens")
+
+    def number_rule(self) -> NumberRule:
+        """The fail-safe digit-run rule of `mask_digit_runs` and `readable_numbers`."""
+        return NumberRule.parse(self.mask_digit_runs, self.readable_numbers)

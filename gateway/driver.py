@@ -101,8 +101,8 @@ class CallDriver:
         policy = Policy(start.redaction or rt.config.redaction)
         special = start.special_categories or rt.config.special_categories
         self.session = CallSession(start, rt.config.session, rt.new_endpointer,
-                                   CallRedaction(start.language, policy, special), first_seq=record.next_seq,
-                                   uid_prefix=prefix)
+                                   CallRedaction(start.language, policy, special, rt.config.number_rule()),
+                                   first_seq=record.next_seq, uid_prefix=prefix)
         rt.publish(CallOpened(self.tenant, start.call_id, start, record.connections - 1, self.transport))
         if record.halted:
             self.session.halt_for_good()  # stopped on a special-category mention earlier in this call

@@ -8,7 +8,8 @@ database itself. Finals are posted only while consent is `active` or `paused`; t
 before writing. The `Start`'s `caller` (compatible extension: the calling party's number) is linked as
 the call's data subject right after the consent first becomes `active` (the call's row exists from then
 on), and only as a keyed hash; a call declined before that is never linked. After `CallErased` (an
-erasure request) nothing more of that call is written, not even by a resumed connection.
+erasure request) nothing more of that call is written, not even by a resumed connection. A
+special-category stop (`privacy` event) is audited (category and time only).
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from gateway.core.events import CallErased, CallEvent, CallOpened, ConnectionClosed, ConsentChanged, EraseReason, Sent
-from protocol.messages import ConsentStateName, Final
-from store.model import STORABLE, CallEnd, ConsentChange, StoreFinal, SubjectLink
+from protocol.messages import ConsentStateName, Final, PrivacyEvent
+from store.model import STORABLE, CallEnd, ConsentChange, SpecialStop, StoreFinal, SubjectLink
 from store.service import TranscriptStore
 
 CALLER_ACTOR = "gateway:start.caller"
@@ -60,6 +61,9 @@ class StoreListener:
             self._consent(key, call, event.state, event.at, event.announcement)
         elif isinstance(event, Sent) and isinstance(event.message, Final) and call.consent in STORABLE:
             self._store.post(StoreFinal(event.tenant, event.call_id, event.message))
+        elif isinstance(event, Sent) and isinstance(event.message, PrivacyEvent):
+            if event.message.event == "special_category_stop":  # audited: category and time only
+                self._store.post(SpecialStop(event.tenant, event.call_id, event.message.category, event.message.at))
         elif isinstance(event, ConnectionClosed):
             del self._calls[key]
             self._store.post(CallEnd(event.tenant, event.call_id))

@@ -25,18 +25,22 @@ from stdnum.nl import bsn
 from privacy.model import Finding, Span
 from privacy.numbers import Normalised
 
-__all__ = ["find_emails", "find_ibans", "find_number_kinds", "find_postcodes"]
+__all__ = ["TLD", "find_emails", "find_ibans", "find_number_kinds", "find_postcodes", "number_kind"]
 
-_WORD = r"[A-Za-z0-9][A-Za-z0-9_+\-]*"
+# Local-part words hold no "_" or "-": those are separators, so every text has one parse (no backtracking
+# blow-up on a recognition loop such as "L-I-I-I-I-..."); domain labels may hold inner hyphens.
+_WORD = r"[A-Za-z0-9][A-Za-z0-9+]*"
+_LABEL = r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*"
 _DOT = r"(?:\s*\.(?=[A-Za-z0-9])|\s+(?:dot|punt)\s+)"
-_LOCAL_SEP = rf"(?:{_DOT}|\s+(?:underscore|streepje|liggend\s+streepje|dash|hyphen)\s+|[_\-])"
+_SPOKEN_SEP = r"underscore|streepje|liggend\s+streepje|laag\s+streepje|lage\s+streep|dash|hyphen|min"
+_LOCAL_SEP = rf"(?:{_DOT}|\s+(?:{_SPOKEN_SEP})\s+|[_\-])"
 _AT = r"(?:\s*@\s*|\s+(?:at|apenstaartje|apestaartje|at-sign)\s+)"
-_TLD = r"(?:com|nl|org|net|be|eu|de|uk|co|io|info|nu|biz|fr|edu|gov|ai|app|dev|me|email|online)"
+TLD = r"(?:com|nl|org|net|be|eu|de|uk|co|io|info|nu|biz|fr|edu|gov|ai|app|dev|me|email|online)"
 _NOT_MARKER = r"(?!(?:at|dot|punt|apenstaartje|apestaartje)\b)"
 _EMAIL = re.compile(
     rf"(?<![A-Za-z0-9_.@]){_NOT_MARKER}{_WORD}"
     rf"(?:{_LOCAL_SEP}{_WORD}(?:\s+{_NOT_MARKER}{_WORD})?)*{_AT}"  # "s punt de boer at"
-    rf"{_WORD}(?:{_DOT}{_WORD})*{_DOT}{_TLD}\b",
+    rf"{_LABEL}(?:{_DOT}{_LABEL})*{_DOT}{TLD}\b",
     re.IGNORECASE,
 )
 _RUN = re.compile(r"(?<![\w+])(?:\+\s?)?\d+(?:[ \t]{0,2}[\-.,/]?[ \t]{0,2}\d+)*")
@@ -159,7 +163,7 @@ def _classify_groups(
                 slices.append((first, last + 1, digits, True))
     slices.sort(key=lambda s: s[0] - s[1])
     for first, stop, digits, phone_only in slices:
-        kind = _number_kind(digits, *context)
+        kind = number_kind(digits, *context)
         if kind is not None and (kind == "phone" or not phone_only):
             yield from _classify_groups(groups, ranks, lo, first, context)
             yield kind, first, stop, digits
@@ -175,10 +179,13 @@ def _set_off(ranks: list[int], first: int, stop: int, count: int) -> bool:
     return inner < min(left, right)
 
 
-def _number_kind(digits: str, window: str, language: str) -> str | None:
+def number_kind(digits: str, window: str, language: str) -> str | None:
     """Which numeric PII kind ``digits`` ("+" allowed first) is, checksum-validated, or None."""
     negative = _NEGATIVE_CONTEXT.search(window) is not None
-    for kind, check in (("card", _is_card), ("phone", _is_phone), ("bsn", _is_bsn)):
+    order = (("card", _is_card), ("phone", _is_phone), ("bsn", _is_bsn))
+    if _KIND_CONTEXT["bsn"].search(window):  # "citizen service number 642419322" is no phone number
+        order = (order[2], order[0], order[1])
+    for kind, check in order:
         if negative and not _KIND_CONTEXT[kind].search(window):
             continue
         if check(digits, window, language):

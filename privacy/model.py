@@ -8,8 +8,9 @@ from protocol.vocab import RedactionPolicy
 
 __all__ = ["KINDS", "Finding", "Policy", "PrivacyError", "RedactionResult", "Span"]
 
-#: Every PII kind the redactor can emit, in priority order (earlier wins on overlap).
-KINDS: tuple[str, ...] = ("email", "iban", "dob", "card", "phone", "bsn", "postcode", "name")
+#: Every PII kind the redactor can emit, in priority order (earlier wins on overlap); ``number`` is
+#: the fail-safe for digit runs no checksum recognised (:mod:`privacy.failsafe`).
+KINDS: tuple[str, ...] = ("email", "iban", "dob", "card", "phone", "bsn", "postcode", "name", "number")
 
 
 class PrivacyError(Exception):

@@ -110,11 +110,16 @@ class _Word:
 
 @dataclass(frozen=True, slots=True)
 class Normalised:
-    """Normalised text plus, for each of its characters, the original ``[start, end)`` range."""
+    """Normalised text plus, for each of its characters, the original ``[start, end)`` range.
+
+    ``groups`` are the ``[start, end)`` ranges (in the normalised text) of the digits each spoken
+    group became ("ten thirty" -> "1030" has groups "10" and "30"); written digits are not listed.
+    """
 
     text: str
     starts: tuple[int, ...]
     ends: tuple[int, ...]
+    groups: tuple[tuple[int, int], ...] = ()
 
     def original(self, start: int, end: int) -> tuple[int, int]:
         """Map the normalised range ``[start, end)`` (non-empty) to the original text."""
@@ -126,6 +131,7 @@ class _Builder:
         self.chars: list[str] = []
         self.starts: list[int] = []
         self.ends: list[int] = []
+        self.groups: list[tuple[int, int]] = []
 
     def add(self, piece: str, start: int, end: int) -> None:
         self.chars.extend(piece)
@@ -137,7 +143,7 @@ class _Builder:
             self.add(text[i], i, i + 1)
 
     def build(self) -> Normalised:
-        return Normalised("".join(self.chars), tuple(self.starts), tuple(self.ends))
+        return Normalised("".join(self.chars), tuple(self.starts), tuple(self.ends), tuple(self.groups))
 
 
 def _classify(word: str, start: int, end: int, near_month: bool) -> _Word:
@@ -185,18 +191,23 @@ def _cardinal(words: list[_Word], i: int) -> tuple[str, int]:
         rest, k = _small(words, i + 1) if word.value % 100 == 0 else (None, i + 1)
         return str(word.value + (rest or 0)), k
     value, j = _small(words, i)
+    total, current = 0, value  # "one thousand seven hundred and five": 1000 + (7 * 100 + 5)
     while j < len(words) and words[j].role == "mult":
-        value = (1 if value is None else value) * words[j].value
+        base = 1 if current is None else current
+        if words[j].value >= 1000:
+            total, current = total + base * words[j].value, None
+        else:
+            current = base * words[j].value
         j += 1
         if j < len(words) and words[j].role == "and":
             j += 1
         rest, k = _small(words, j)
         if rest is not None and k > j:
-            value += rest
+            current = (current or 0) + rest
             j = k
-    if value is None:
+    if value is None and j == i:
         return "", i + 1
-    return str(value), j
+    return str(total + (current or 0)), j
 
 
 def _emit_run(builder: _Builder, run: list[_Word]) -> None:
@@ -204,6 +215,8 @@ def _emit_run(builder: _Builder, run: list[_Word]) -> None:
     while i < len(run):
         digits, j = _cardinal(run, i)
         j = max(j, i + 1)
+        if digits.isdigit():
+            builder.groups.append((len(builder.chars), len(builder.chars) + len(digits)))
         builder.add(digits, run[i].start, run[j - 1].end)
         i = j
 

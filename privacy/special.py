@@ -10,6 +10,11 @@ Negative rules (category written ``!health``) describe idioms and near-misses ("
 "I work at the hospital", "European Union"); a hit overlapping a negative rule of its category is
 dropped.  Overlapping hits of one category are merged.  Detection only reports; what to do with a
 hit (flag the call, block storage) is the caller's decision.
+
+Partials are guesses: the model may hear "diagnose with diabetis" before the final's "diagnosed with
+diabetes".  :func:`detect_special_partial` therefore adds loose health stems ("diagnos...",
+"diabet...", "ziekt...") to the rules, so a policy that masks special categories masks a superset of
+them in partials; the final decides with the strict rules.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from typing import Literal, get_args
 
 from privacy.model import PrivacyError
 
-__all__ = ["CATEGORIES", "Category", "SpecialHit", "detect_special"]
+__all__ = ["CATEGORIES", "Category", "SpecialHit", "detect_special", "detect_special_partial"]
 
 Category = Literal[
     "health", "religion", "ethnicity", "political", "sexual_orientation", "trade_union", "criminal"
@@ -89,6 +94,32 @@ def detect_special(text: str, language: str) -> tuple[SpecialHit, ...]:
             if not any(a < match.end() and match.start() < b for a, b in spans):
                 raw.append(SpecialHit(rule.category, match.start(), match.end()))
     return _merge(raw)
+
+
+_LOOSE_HEALTH = {
+    "en": r"(?:diagnos|diabet|cancer|tumo|chemo|depress|prescri|therap|psychi|psycho|pregnan|hospit|disease|"
+          r"disorder|syndrom|chronic|surger|asthm|epilep|migrain|infect|allerg|dement|alzheim|parkins|scleros|"
+          r"arthrit|crohn|insulin|dialys|medica|medicin|diseas)\w*|ill|sick|hiv",
+    "nl": r"(?:diagnos|diabet|kanker|tumor|chemo|depress|medicijn|medicat|therap|psychi|psycho|zwanger|ziek|"
+          r"chronisch|syndroom|astma|epilep|migraine|infectie|allerg|dement|alzheim|parkins|reuma|artros|hernia|"
+          r"insuline|dialyse|ziekenh|huisarts|gediagnos)\w*|hiv",
+}
+
+
+@cache
+def _loose(language: str) -> re.Pattern[str]:
+    stems = [v for k, v in _LOOSE_HEALTH.items() if language not in ("nl", "en") or k == language]
+    return re.compile(rf"(?<!\w)(?:{'|'.join(stems)})(?!\w)", re.IGNORECASE)
+
+
+def detect_special_partial(text: str, language: str) -> tuple[SpecialHit, ...]:
+    """:func:`detect_special` plus loose health stems, for partials (a superset of the final's hits)."""
+    strict = detect_special(text, language)
+    blocked = [(m.start(), m.end()) for rule in _rules(language) if rule.negative and rule.category == "health"
+               for m in rule.pattern.finditer(text)]
+    loose = [SpecialHit("health", m.start(), m.end()) for m in _loose(language).finditer(text)
+             if not any(a < m.end() and m.start() < b for a, b in blocked)]
+    return _merge([*strict, *loose]) if loose else strict
 
 
 def _merge(hits: list[SpecialHit]) -> tuple[SpecialHit, ...]:

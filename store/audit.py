@@ -4,7 +4,8 @@ Each audit row is (id, at, tenant, call_id, action, details). Its hash is
 ``sha256(prev_hash || canonical_json(row))`` where ``prev_hash`` is the previous row's hash (64 zeros
 for the first row) and canonical JSON has sorted keys, no spaces and UTF-8. Editing a row changes its
 hash; recomputing that hash breaks the next row's link; deleting a row breaks its successor's link.
-Only the removal of the newest rows is invisible to the chain alone (anchor the head elsewhere for that).
+Only the removal of the newest rows is invisible to the chain alone: :mod:`store.anchor` writes the head
+out of the database for that.
 Details never carry transcript text or clear subject ids.
 """
 
@@ -19,7 +20,7 @@ from typing import Any
 GENESIS = "0" * 64
 
 ACTIONS = frozenset({"call_opened", "consent", "read", "export", "erase_call", "erase_subject", "purge",
-                     "key_rotated", "subject_linked"})
+                     "key_rotated", "subject_linked", "special_stop"})
 
 
 @dataclass(frozen=True, slots=True)

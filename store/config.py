@@ -36,6 +36,12 @@ class StoreConfig:
     """Previous master keys, kept during a rotation until every data key is rewrapped under the new one."""
     rotate_batch: int = 500
     """Data keys rewrapped per transaction during a rotation (small batches keep writers unblocked)."""
+    anchor_file: str | None = None
+    """File outside the database the audit chain head is appended to (see `store.anchor`); put it where
+    whoever can delete database rows cannot rewrite it. None: no anchoring (deleting the newest audit
+    rows then goes unnoticed by `python -m store verify`)."""
+    anchor_interval_s: float = 300.0
+    """How often the chain head is anchored (also at start-up and at shutdown)."""
 
     def __post_init__(self) -> None:
         for purpose, days in self.retention_days.items():
@@ -43,8 +49,10 @@ class StoreConfig:
                 raise StoreConfigError("retention_days: purposes must be named and retention positive")
         if self.default_retention_days is not None and self.default_retention_days <= 0:
             raise StoreConfigError("default_retention_days must be positive")
-        if self.purge_interval_s <= 0 or self.rotate_batch < 1:
-            raise StoreConfigError("purge_interval_s and rotate_batch must be positive")
+        if self.purge_interval_s <= 0 or self.rotate_batch < 1 or self.anchor_interval_s <= 0:
+            raise StoreConfigError("purge_interval_s, anchor_interval_s, rotate_batch: must be positive")
+        if self.anchor_file is not None and not self.anchor_file.strip():
+            raise StoreConfigError("anchor_file must name a file (None turns anchoring off)")
         object.__setattr__(self, "retention_days", MappingProxyType(dict(self.retention_days)))
         object.__setattr__(self, "recipients", MappingProxyType(
             {purpose: tuple(names) for purpose, names in self.recipients.items()}))

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import structlog
 
 from store import records
+from store.anchor import Anchor, append_anchor, check_anchor, latest_anchor
 from store.audit import AuditRow, ChainReport, verify_chain
 from store.config import StoreConfig
 from store.db import Database, Tx
@@ -28,6 +30,7 @@ from store.model import (
     CallSummary,
     ConsentChange,
     ExportedCall,
+    SpecialStop,
     StoreFinal,
     SubjectExport,
     SubjectLink,
@@ -72,6 +75,10 @@ class StoreCore:
             self._final(cmd)
         elif isinstance(cmd, SubjectLink):
             self._subject_link(cmd)
+        elif isinstance(cmd, SpecialStop):
+            with self.db.transaction() as tx:
+                records.append_audit(tx, self.clock(), cmd.tenant, cmd.call_id, "special_stop",
+                                     {"category": cmd.category, "at": cmd.at})
         else:
             self._end(cmd)
 
@@ -217,8 +224,19 @@ class StoreCore:
         raise PurposeDenied("the call was not recorded for this purpose")
 
     def verify(self) -> ChainReport:
-        """Check the whole audit hash chain."""
-        return verify_database(self.db)
+        """Check the whole audit hash chain (and its anchor file, when configured)."""
+        path = self.config.anchor_file
+        return verify_database(self.db, anchor=latest_anchor(Path(path)) if path and Path(path).is_file() else None)
+
+    def anchor(self, path: Path) -> Anchor | None:
+        """Append the current chain head to the anchor file ``path``; None when the chain is empty."""
+        with self.db.transaction() as tx:
+            head = records.chain_head(tx)
+        if head is None:
+            return None
+        anchor = Anchor(self.clock(), *head)
+        append_anchor(path, anchor)
+        return anchor
 
     # -- erasure, retention, rotation ----------------------------------------------------------------
 
@@ -300,12 +318,13 @@ class StoreCore:
         self.db.close()
 
 
-def verify_database(db: Database, page: int = 1000) -> ChainReport:
-    """Check the audit hash chain of a database (needs no keys), reading it page by page."""
+def verify_database(db: Database, page: int = 1000, anchor: Anchor | None = None) -> ChainReport:
+    """Check the audit hash chain of a database (needs no keys), reading it page by page; with an
+    ``anchor`` (:mod:`store.anchor`), also that the anchored head is still there, unchanged."""
     if not db.has_table("audit_log"):
         raise StoreError("this database has no transcript store schema")
     rows: list[AuditRow] = []
     with db.transaction() as tx:
         while batch := records.audit_rows(tx, rows[-1].id if rows else 0, page):
             rows.extend(batch)
-    return verify_chain(rows)
+    return check_anchor(rows, verify_chain(rows), anchor)

@@ -77,7 +77,25 @@ class SubjectLink:
             raise StoreError("subject must be non-empty")
 
 
-WriteCommand = ConsentChange | StoreFinal | CallEnd | SubjectLink
+@dataclass(frozen=True, slots=True)
+class SpecialStop:
+    """The call stopped on a special-category mention (policy `stop`): audited, whether or not stored.
+
+    `category` names the GDPR art. 9 category (never the text); `at` is in audio seconds.
+    """
+
+    tenant: str
+    call_id: str
+    category: str
+    at: float
+
+    def __post_init__(self) -> None:
+        _ids(self.tenant, self.call_id)
+        if not self.category:
+            raise StoreError("category must be non-empty")
+
+
+WriteCommand = ConsentChange | StoreFinal | CallEnd | SubjectLink | SpecialStop
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,15 @@ def audit_rows(tx: Tx, after_id: int, limit: int) -> list[AuditRow]:
     return [AuditRow(int(r[0]), float(r[1]), r[2], r[3], r[4], json.loads(r[5]), r[6], r[7]) for r in rows]
 
 
+def chain_head(tx: Tx) -> tuple[int, int, str] | None:
+    """(row count, newest id, newest hash) of the audit chain, None when it is empty."""
+    last = tx.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")
+    if not last:
+        return None
+    count = tx.execute("SELECT COUNT(*) FROM audit_log")[0][0]
+    return int(count), int(last[0][0]), str(last[0][1])
+
+
 def summary(row: Row) -> CallSummary:
     return CallSummary(call_id=row[0], purposes=tuple(json.loads(row[1])), consent=row[2],
                        created_at=float(row[3]), expires_at=float(row[4]),
@@ -63,6 +72,8 @@ def insert_final(tx: Tx, key: bytes, tenant: str, call_id: str, final: Final) ->
     """Seal the final's content (text, words, redactions, utterance id); idempotent per seq."""
     wire = server_to_dict(final)
     secret = {k: wire[k] for k in ("utterance_id", "text", "words", "redactions")}
+    if final.special:
+        secret["special"] = list(final.special)  # art. 9 categories: sealed with the content
     nonce, ciphertext = seal(key, json.dumps(secret, ensure_ascii=False).encode(), tenant, call_id, final.seq)
     tx.execute("INSERT INTO finals (tenant, call_id, seq, leg, start_s, end_s, language, nonce, ciphertext) "
                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -81,8 +92,9 @@ def _final(row: Row, plaintext: bytes) -> Final:
         content = json.loads(plaintext)
         words = tuple(Word(w["word"], w["start"], w["end"], w["probability"]) for w in content["words"])
         redactions = tuple(Redaction(r["kind"], r["start"], r["end"]) for r in content["redactions"])
+        special = tuple(str(c) for c in content.get("special", ()))
         return Final(int(row[0]), row[1], content["utterance_id"], content["text"], float(row[2]),
-                     float(row[3]), row[4], words, redactions)
+                     float(row[3]), row[4], words, redactions, special)
     except (ValueError, KeyError, TypeError, InternalError):
         raise StoreError("a stored final could not be decoded") from None
 

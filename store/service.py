@@ -12,10 +12,12 @@ import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
+from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import structlog
 
+from store.anchor import Anchor
 from store.audit import ChainReport
 from store.config import StoreConfig
 from store.core import StoreCore
@@ -54,6 +56,7 @@ class TranscriptStore(Protocol):
     async def read_insights(self, tenant: str, call_id: str, purpose: str, actor: str) -> dict[str, Any]: ...
     async def rotate(self) -> int: ...
     async def verify(self) -> ChainReport: ...
+    async def anchor(self, path: Path) -> Anchor | None: ...
     async def aclose(self) -> None: ...
 
 
@@ -134,6 +137,9 @@ class SqlTranscriptStore:
     async def verify(self) -> ChainReport:
         return await self._run(self._core.verify)
 
+    async def anchor(self, path: Path) -> Anchor | None:
+        return await self._run(partial(self._core.anchor, path))
+
     async def aclose(self) -> None:
         """Apply what was posted, then close the connection and the worker."""
         if self._closed:
@@ -149,12 +155,27 @@ def _log_failure(future: Future[None]) -> None:
         log.error("store_write_failed", exc_info=exc)
 
 
-async def maintain(store: TranscriptStore, interval_s: float, rotate: bool) -> None:
-    """Background task: rewrap old data keys once (when the ring has old keys), purge now and every interval."""
+async def maintain(store: TranscriptStore, interval_s: float, rotate: bool, anchor_file: str | None = None,
+                   anchor_interval_s: float = 300.0) -> None:
+    """Background task: rewrap old data keys once (when the ring has old keys), purge now and every interval;
+    with `anchor_file`, also append the audit chain head to it now and every `anchor_interval_s`."""
     if rotate:
         await _guarded(store.rotate, "rotate")
+    jobs = [_every(interval_s, store.purge, "purge")]
+    if anchor_file is not None:
+        path = Path(anchor_file)
+        jobs.append(_every(anchor_interval_s, lambda: _anchor_count(store, path), "anchor"))
+    await asyncio.gather(*jobs)
+
+
+async def _anchor_count(store: TranscriptStore, path: Path) -> int:
+    anchor = await store.anchor(path)
+    return 0 if anchor is None else anchor.rows
+
+
+async def _every(interval_s: float, job: Callable[[], Awaitable[int]], name: str) -> None:
     while True:
-        await _guarded(store.purge, "purge")
+        await _guarded(job, name)
         await asyncio.sleep(interval_s)
 
 

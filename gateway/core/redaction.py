@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 
 from gateway.core.session import FilteredFinal
-from privacy import PartialGuard, Policy, Redactor, detect_special
+from privacy import NumberRule, PartialGuard, Policy, Redactor, detect_special, detect_special_partial
 from protocol.messages import Redaction, SpecialPolicy, Word
 
 _DIGIT_RUN = re.compile(r"\d(?:[\s\-./,]*\d){2,}")
@@ -74,11 +74,12 @@ class CallRedaction:
     `policy` applies to PII, `special` to special categories (see the module docstring).
     """
 
-    def __init__(self, language: str, policy: Policy, special: SpecialPolicy = SpecialPolicy.FLAG) -> None:
+    def __init__(self, language: str, policy: Policy, special: SpecialPolicy = SpecialPolicy.FLAG,
+                 numbers: NumberRule | None = None) -> None:
         self.policy = policy
         self.special = special
         self._language = language or "auto"
-        self._redactor = Redactor(self._language, policy)
+        self._redactor = Redactor(self._language, policy, numbers)
         self._guard = PartialGuard()
 
     @property
@@ -110,7 +111,8 @@ class CallRedaction:
         """Mask special-category sentences (per policy), redact PII between them; `final` also names
         the categories under `flag` (a partial under `flag` needs no detection)."""
         look = self._masks_special or (final and self.special == "flag")
-        hits = detect_special(text, self._language) if look and text else ()
+        detector = detect_special if final else detect_special_partial  # partials: a superset (loose stems)
+        hits = detector(text, self._language) if look and text else ()
         categories = tuple(dict.fromkeys(h.category for h in hits))
         masked: list[tuple[int, int, str]] = []
         if self._masks_special:

@@ -4,9 +4,12 @@
     GET    /v1/admin/calls/{call_id}/transcript?purpose=P   decrypted finals; 403 unless P is a declared purpose
     POST   /v1/admin/calls/{call_id}/subjects               {"subject": id}: link a data subject (keyed hash)
     DELETE /v1/admin/calls/{call_id}                        art. 17 erasure of one call
-    GET    /v1/admin/subjects/{subject}/export              art. 15 export: transcripts, purposes, recipients,
-                                                            retention dates
-    DELETE /v1/admin/subjects/{subject}                     art. 17 erasure of every call of a subject
+    POST   /v1/admin/subjects/export   {"caller": number}   art. 15 export: transcripts, purposes, recipients,
+                                                            retention dates (or {"subject": id})
+    POST   /v1/admin/subjects/erase    {"caller": number}   art. 17 erasure of every call of a subject
+
+A subject identifier is never part of a URL (reverse proxies and access logs record paths): it travels in
+the JSON body only.
 
 Authentication: `Authorization: Bearer <admin token>` (ServerConfig.admin_tokens, token -> tenant; never a
 query parameter); every operation is scoped to the token's tenant and audited with the token's fingerprint.
@@ -67,7 +70,8 @@ async def open_store(app: Starlette, runtime: Runtime) -> None:
     app.state.store, app.state.store_listener = store, listener
     app.state.insights_listener = await _attach_insights(app, runtime, store)
     app.state.store_task = asyncio.create_task(
-        maintain(store, config.store.purge_interval_s, rotate=bool(ring.previous)), name="store-maintenance")
+        maintain(store, config.store.purge_interval_s, rotate=bool(ring.previous), anchor_file=config.store.anchor_file,
+                 anchor_interval_s=config.store.anchor_interval_s), name="store-maintenance")
 
 
 async def close_store(app: Starlette, runtime: Runtime) -> None:
@@ -85,6 +89,9 @@ async def close_store(app: Starlette, runtime: Runtime) -> None:
         runtime.bus.unsubscribe(insights_listener)
         await insights_listener.aclose()
         await insights_settings.detach(app)
+    if runtime.config.store.anchor_file is not None:
+        await store.flush()
+        await store.anchor(Path(runtime.config.store.anchor_file))  # the head as the gateway leaves it
     await store.aclose()
 
 
@@ -163,14 +170,24 @@ async def read_transcript(request: Request, store: TranscriptStore, tenant: str,
     return JSONResponse(_transcript(transcript))
 
 
-async def link_subject(request: Request, store: TranscriptStore, tenant: str, actor: str) -> Response:
+async def _subject_of(request: Request) -> str | None:
+    """The data subject named in the JSON body (`subject`, or `caller` for a phone number), never in a path:
+    reverse proxies log paths."""
     try:
         body = await request.json()
     except ValueError:
         body = None
-    subject = body.get("subject") if isinstance(body, dict) else None
-    if not isinstance(subject, str) or not subject.strip():
-        return _error(400, "bad_request", 'expected {"subject": "<identifier>"}')
+    subject = (body.get("subject", body.get("caller")) if isinstance(body, dict) else None)
+    return subject if isinstance(subject, str) and subject.strip() else None
+
+
+_NO_SUBJECT = 'expected {"subject": "<identifier>"} or {"caller": "<number>"}'
+
+
+async def link_subject(request: Request, store: TranscriptStore, tenant: str, actor: str) -> Response:
+    subject = await _subject_of(request)
+    if subject is None:
+        return _error(400, "bad_request", _NO_SUBJECT)
     await store.link_subject(tenant, request.path_params["call_id"], subject, actor)
     return Response(status_code=204)
 
@@ -186,18 +203,24 @@ async def erase_call(request: Request, store: TranscriptStore, tenant: str, acto
 
 
 async def export_subject(request: Request, store: TranscriptStore, tenant: str, actor: str) -> Response:
-    export = await store.export_subject(tenant, request.path_params["subject"], actor)
+    subject = await _subject_of(request)
+    if subject is None:
+        return _error(400, "bad_request", _NO_SUBJECT)
+    export = await store.export_subject(tenant, subject, actor)
     calls = [{**_transcript(c.transcript), "recipients": {p: list(r) for p, r in c.recipients.items()},
               "insights": c.insights} for c in export.calls]
     return JSONResponse({"calls": calls})
 
 
 async def erase_subject(request: Request, store: TranscriptStore, tenant: str, actor: str) -> Response:
+    subject = await _subject_of(request)
+    if subject is None:
+        return _error(400, "bad_request", _NO_SUBJECT)
     insights = getattr(request.app.state, "insights_worker", None)
     if insights is None:
-        return JSONResponse({"erased": await store.erase_subject(tenant, request.path_params["subject"], actor)})
-    calls = await store.subject_calls(tenant, request.path_params["subject"])
-    erased = await store.erase_subject(tenant, request.path_params["subject"], actor)
+        return JSONResponse({"erased": await store.erase_subject(tenant, subject, actor)})
+    calls = await store.subject_calls(tenant, subject)
+    erased = await store.erase_subject(tenant, subject, actor)
     for call_id in calls:  # tell the CRM to delete its copies (art. 17)
         await insights.call_erased(tenant, call_id)
     return JSONResponse({"erased": erased})
@@ -210,6 +233,6 @@ def routes() -> list[BaseRoute]:
         Route("/v1/admin/calls/{call_id}/transcript", _admin(read_transcript), methods=["GET"]),
         Route("/v1/admin/calls/{call_id}/subjects", _admin(link_subject), methods=["POST"]),
         Route("/v1/admin/calls/{call_id}", _admin(erase_call), methods=["DELETE"]),
-        Route("/v1/admin/subjects/{subject}/export", _admin(export_subject), methods=["GET"]),
-        Route("/v1/admin/subjects/{subject}", _admin(erase_subject), methods=["DELETE"]),
+        Route("/v1/admin/subjects/export", _admin(export_subject), methods=["POST"]),
+        Route("/v1/admin/subjects/erase", _admin(erase_subject), methods=["POST"]),
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from gateway.consent_metrics import families as consent_families
 from gateway.http.captions import service_for
 from gateway.runtime import Runtime
 from gateway.transports import TRANSPORTS
@@ -17,7 +18,8 @@ _Family = tuple[str, str, str, list[_Sample]]
 def render(rt: Runtime) -> str:
     """The /metrics body in Prometheus text format 0.0.4."""
     out: list[str] = []
-    for name, kind, help_text, samples in [*_scheduler(rt), _connections(rt), *_captions(rt)]:
+    for name, kind, help_text, samples in [*_scheduler(rt), _connections(rt), *_captions(rt),
+                                             *consent_families(list(rt.bus.listeners))]:
         out += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
         out += [f"{name}{{{labels}}} {value:g}" if labels else f"{name} {value:g}" for labels, value in samples]
     return "\n".join(out) + "\n"

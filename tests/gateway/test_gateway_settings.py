@@ -40,6 +40,8 @@ special_categories = "stop"
 max_calls = 8
 max_frame_bytes = 4096
 max_outbound_frames = 64
+mask_digit_runs = 6
+readable_numbers = "amounts,times"
 idle_timeout_s = 5.0
 drain_timeout_s = 1.0
 resume_ttl_s = 60.0
@@ -178,6 +180,9 @@ master_key_file = "/run/secrets/master.key"
 master_key_env = "MY_MASTER_KEY"
 old_master_key_files = ["/run/secrets/old.key"]
 rotate_batch = 50
+anchor_file = "/srv/anchor.log"
+anchor_interval_s = 60.0
+
 [store.retention_days]
 quality = 14.0
 [store.recipients]
@@ -305,7 +310,8 @@ def test_wrong_type_is_one_line_naming_the_setting(raw: dict[str, Any], line: st
          "config: english_model, multilingual_model: configure at least one model"),
         ({"engine": {"beam_size": 0}}, "config: engine.beam_size: must be >= 1"),
         ({"session": {"opt_out_digit": "x"}}, "config: session.opt_out_digit: must be one DTMF key"),
-        ({"store": {"purge_interval_s": 0}}, "config: store.purge_interval_s: and rotate_batch must be positive"),
+        ({"store": {"purge_interval_s": 0}},
+         "config: store.purge_interval_s, store.anchor_interval_s, store.rotate_batch: must be positive"),
         ({"log_level": "loud"}, "config: log_level: must be debug, info, warning, error or critical"),
     ],
 )  # fmt: skip

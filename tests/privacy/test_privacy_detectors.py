@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from privacy import Redactor
+from privacy import NumberRule, Redactor
 
 
-def _found(text: str, language: str) -> list[tuple[str, str]]:
-    result = Redactor(language).redact(text)
+def _found(text: str, language: str, numbers: NumberRule | None = None) -> list[tuple[str, str]]:
+    result = Redactor(language, numbers=numbers).redact(text)
     return [(s.kind, text[s.start: s.end]) for s in result.original_spans]
 
 
@@ -67,8 +69,10 @@ def test_detector_finds_positive(language: str, text: str, kind: str, value: str
     ],
 )
 def test_detector_ignores_negative(language: str, text: str) -> None:
-    """Amounts, times, order numbers, ordinary words and non-birth dates are left alone."""
-    assert _found(text, language) == []
+    """The checksum detectors leave amounts, times, order numbers, ordinary words and non-birth dates
+    alone; the fail-safe masks the long order/ticket numbers only, as `number`."""
+    assert _found(text, language, NumberRule(0)) == []
+    assert all(kind == "number" for kind, _ in _found(text, language))
 
 
 @pytest.mark.parametrize(
@@ -79,11 +83,13 @@ def test_detector_ignores_negative(language: str, text: str) -> None:
         ("en", "The card number 4562 4180 5788 9146 didn't work."),  # fails Luhn
     ],
 )
-def test_checksum_failures_are_not_redacted(language: str, text: str) -> None:
-    """A number that fails its checksum stays in the text, and none of its digits pass as a phone."""
-    result = Redactor(language).redact(text)
-    assert result.text == text
-    assert result.redactions == ()
+def test_checksum_failures_are_masked_by_the_fail_safe(language: str, text: str) -> None:
+    """A number that fails its checksum is not typed by the checksum detectors, yet the fail-safe masks
+    it: `[IBAN]` for the IBAN shape (country code and check digits), `[NUMBER]` for the rest."""
+    assert Redactor(language, numbers=NumberRule(0)).redact(text).text == text
+    masked = Redactor(language).redact(text).text
+    assert not re.search(r"\d{4}", masked.replace(" ", ""))
+    assert ("[IBAN]" if "NL84" in text else "[NUMBER]") in masked
 
 
 def test_date_without_birth_keyword_is_kept() -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from privacy.evaluate import load, score_redaction, score_special
+from bench.redaction_eval import load, score_redaction, score_special
 
-# Measured when the sets were written (see `python -m privacy.evaluate`): redaction P 1.000 / R 0.994,
+# Measured when the sets were written (see `python -m bench.redaction_eval`): redaction P 1.000 / R 0.994,
 # special categories P 0.977 / R 0.992.  The floors sit just under those figures.
 _REDACTION_FLOOR = (0.98, 0.98)
 _SPECIAL_FLOOR = (0.95, 0.97)

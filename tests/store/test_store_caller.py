@@ -77,7 +77,7 @@ async def test_caller_is_linked_as_subject_and_never_exposed(gw: Gateway, tmp_pa
         frames = await stream(gw, "call-caller", "granted")
         seen = await viewer
         async with httpx.AsyncClient(base_url=gw.http, headers={"Authorization": f"Bearer {ADMIN}"}) as http:
-            export = (await http.get(f"/v1/admin/subjects/{CALLER}/export")).json()
+            export = (await http.post("/v1/admin/subjects/export", json={"caller": CALLER})).json()
             listed = (await http.get("/v1/calls", headers={"Authorization": f"Bearer {TOKEN}"})).text
     finals = [json.loads(f) for f in frames if json.loads(f)["type"] == "final"]
     assert finals
@@ -104,7 +104,7 @@ async def test_caller_of_a_declined_call_is_never_linked(gw: Gateway, tmp_path: 
     """A caller who opts out before consent was ever active leaves no call and no subject link behind."""
     await stream(gw, "call-declined", "pending", decline=True)
     async with httpx.AsyncClient(base_url=gw.http, headers={"Authorization": f"Bearer {ADMIN}"}) as http:
-        export = (await http.get(f"/v1/admin/subjects/{CALLER}/export")).json()
+        export = (await http.post("/v1/admin/subjects/export", json={"caller": CALLER})).json()
     assert export == {"calls": []}
     with sqlite3.connect(tmp_path / "store.db") as conn:
         assert conn.execute("SELECT COUNT(*) FROM subjects").fetchone() == (0,)

@@ -96,13 +96,14 @@ async def test_subject_export_and_erasure_over_http(gw: Gateway, tmp_path: Path)
         linked = await http.post("/v1/admin/calls/call-subject/subjects", json={"subject": subject},
                                  headers=admin(ADMIN_A))
         assert linked.status_code == 204
-        export = (await http.get("/v1/admin/subjects/+31612345678/export", headers=admin(ADMIN_A))).json()
+        export = (await http.post("/v1/admin/subjects/export", json={"caller": "+31612345678"},
+                                  headers=admin(ADMIN_A))).json()
         (exported,) = export["calls"]
         assert exported["call_id"] == "call-subject" and exported["transcript"]
         assert exported["purposes"] == ["quality", "complaint"]
         assert exported["recipients"] == {"quality": ["QA team"], "complaint": ["complaints desk", "legal"]}
         assert exported["retained_until"] > exported["created_at"]
-        erased = await http.delete(f"/v1/admin/subjects/{subject}", headers=admin(ADMIN_A))
+        erased = await http.post("/v1/admin/subjects/erase", json={"subject": subject}, headers=admin(ADMIN_A))
         assert erased.json() == {"erased": 1}
         gone = await http.get("/v1/admin/calls/call-subject/transcript", params={"purpose": "quality"},
                               headers=admin(ADMIN_A))
@@ -111,6 +112,20 @@ async def test_subject_export_and_erasure_over_http(gw: Gateway, tmp_path: Path)
         assert (await http.delete("/v1/admin/calls/call-other", headers=admin(ADMIN_A))).status_code == 404
         assert (await http.get("/v1/admin/calls", headers=admin(ADMIN_A))).json() == {"calls": []}
     assert store_cli(["verify", "--dsn", f"sqlite:///{tmp_path}/store.db"]) == 0
+
+
+async def test_subject_identifiers_never_travel_in_a_path(gw: Gateway) -> None:
+    """The subject routes take the number in the body only: the old path forms are gone (404/405), and a
+    body without `caller`/`subject` is a 400 `bad_request`, never a crash."""
+    async with httpx.AsyncClient(base_url=gw.http, headers=admin(ADMIN_A)) as http:
+        assert (await http.get("/v1/admin/subjects/+31612345678/export")).status_code in (404, 405)
+        assert (await http.delete("/v1/admin/subjects/+31612345678")).status_code in (404, 405)
+        for path in ("/v1/admin/subjects/export", "/v1/admin/subjects/erase"):
+            for body in ({}, {"caller": "  "}, {"caller": 31612345678}):
+                bad = await http.post(path, json=body)
+                assert bad.status_code == 400 and bad.json()["code"] == "bad_request"
+            assert (await http.post(path, content=b"not json")).status_code == 400
+        assert (await http.post("/v1/admin/subjects/export", json={"caller": "+31600000000"})).json() == {"calls": []}
 
 
 async def test_declined_call_leaves_nothing_stored(gw: Gateway, tmp_path: Path) -> None:
