@@ -2,10 +2,12 @@
 
 Theory of operation: jobs from every call wait in one queue per engine. A batch is cut when the oldest
 waiting job has waited `window_s`, or at once when a full batch is waiting or any final waits
-while the engine is idle past the window. Finals always go ahead of partials, and a batch holds jobs of
-one engine and one kind. A newer partial for a leg replaces the older one still waiting (the old one is
-returned to the caller as `replaced`). Finals are never dropped; the queue bound applies to partials
-(the oldest partial is shed) and to admission of new calls (`would_overload`).
+while the engine is idle past the window. Finals always go ahead of partials, partials ahead of file
+work (kind "file": one window of a recorded file, always a batch of its own), and a batch holds jobs of
+one engine and one kind. So a live final waits behind at most one file job. A newer partial for a leg
+replaces the older one still waiting (the old one is returned to the caller as `replaced`). Finals are
+never dropped; the queue bound applies to partials (the oldest partial is shed) and to admission of new
+calls (`would_overload`, which counts live jobs only).
 """
 
 from __future__ import annotations
@@ -54,21 +56,29 @@ class BatchQueue(Generic[T]):
         self.config = config
         self._finals: list[Job[T]] = []
         self._partials: dict[Hashable, Job[T]] = {}
+        self._files: list[Job[T]] = []
 
     def __len__(self) -> int:
-        return len(self._finals) + len(self._partials)
+        return len(self._finals) + len(self._partials) + len(self._files)
+
+    @property
+    def files_waiting(self) -> int:
+        return len(self._files)
 
     @property
     def finals_waiting(self) -> int:
         return len(self._finals)
 
     def would_overload(self) -> bool:
-        return len(self) >= self.config.max_pending
+        return len(self._finals) + len(self._partials) >= self.config.max_pending
 
     def submit(self, job: Job[T]) -> Job[T] | None:
         """Queue a job; returns a job it displaced (an older partial of the same leg, or a shed one)."""
         if job.kind == "final":
             self._finals.append(job)
+            return None
+        if job.kind == "file":
+            self._files.append(job)
             return None
         old = self._partials.pop(job.leg_key, None)
         self._partials[job.leg_key] = job
@@ -81,7 +91,7 @@ class BatchQueue(Generic[T]):
 
     def next_deadline(self) -> float | None:
         """When the oldest job's batching window closes (None when nothing waits)."""
-        oldest = [j.queued_at for j in (*self._finals, *self._partials.values())]
+        oldest = [j.queued_at for j in (*self._finals, *self._partials.values(), *self._files)]
         return min(oldest) + self.config.window_s if oldest else None
 
     def take(self, now: float, force: bool = False) -> list[Job[T]]:
@@ -92,6 +102,8 @@ class BatchQueue(Generic[T]):
         deadline = self.next_deadline()
         if not (full or force) and deadline is not None and now < deadline:
             return []
+        if not self._finals and not self._partials:
+            return [self._files.pop(0)]  # file work: one job per batch, only when no live job waits
         pool = self._finals if self._finals else list(self._partials.values())
         engine = min(pool, key=lambda j: j.queued_at).engine
         batch = [j for j in sorted(pool, key=lambda j: j.queued_at) if j.engine == engine]

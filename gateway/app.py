@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
+from files import http as files_http
 from gateway import captions, metrics, privacy_api, telephony, webrtc
 from gateway.auth import bearer_token, tenant_for
 from gateway.runtime import Runtime
@@ -90,6 +91,7 @@ def create_app(runtime: Runtime) -> Starlette:
         *webrtc.routes(),
         *captions.routes(runtime),
         *privacy_api.routes(),
+        *files_http.routes(runtime),
     ], lifespan=lifespan)
     app.state.runtime = runtime
     return app
