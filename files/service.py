@@ -111,9 +111,9 @@ class FilesService:
                              cast(SpecialPolicy, special or cfg.special_categories))
 
     async def transcribe_leg(self, engine: str, call_id: str, leg: LegResult, audio: Audio, language: str,
-                             prompt: str, pipeline: RecordingPipeline) -> None:
+                             prompt: str, pipeline: RecordingPipeline, words: bool = True) -> None:
         """Decode one leg window by window on the scheduler, redacting each segment as it comes."""
-        work = LongformDecode(audio, language, prompt, self.runtime.config.engine.beam_size)
+        work = LongformDecode(audio, language, prompt, self.runtime.config.engine.beam_size, words)
 
         def step(e: Transcriber) -> Step:
             return work.step(cast(HasFasterWhisper, e))
@@ -121,8 +121,8 @@ class FilesService:
         while not pipeline.stopped:
             result = await self.runtime.scheduler.submit_file(engine, call_id, step)
             leg.position, leg.language = result.position_s, result.language
-            if result.segment is not None:
-                pipeline.add(leg, result.segment, result.language)
+            for segment in result.segments:
+                pipeline.add(leg, segment, result.language)
             if result.done:
                 break
 
