@@ -69,17 +69,38 @@ def _words(words: list[dict[str, Any]]) -> tuple[WordTiming, ...]:
     for w in words:
         text = str(w["word"]).strip()
         if text:
-            out.append(WordTiming(text, round(float(w["start"]), 3), round(float(w["end"]), 3),
-                                  float(w["probability"])))
+            out.append(
+                WordTiming(text, round(float(w["start"]), 3), round(float(w["end"]), 3), float(w["probability"]))
+            )
     return tuple(out)
 
 
 def _segment(seg: Any, aligned: dict[str, Any] | None) -> Segment:
     start, end = (seg.start, seg.end) if aligned is None else (aligned["start"], aligned["end"])
     words = _words(aligned.get("words", [])) if aligned is not None else ()
-    return Segment(int(seg.id), round(float(start), 3), round(float(end), 3), str(seg.text).strip(), words,
-                   int(seg.seek), tuple(int(t) for t in seg.tokens), float(seg.temperature), float(seg.avg_logprob),
-                   float(seg.compression_ratio), float(seg.no_speech_prob))
+    return Segment(
+        int(seg.id),
+        round(float(start), 3),
+        round(float(end), 3),
+        str(seg.text).strip(),
+        words,
+        int(seg.seek),
+        tuple(int(t) for t in seg.tokens),
+        float(seg.temperature),
+        float(seg.avg_logprob),
+        float(seg.compression_ratio),
+        float(seg.no_speech_prob),
+    )
+
+
+def _punctuation() -> tuple[str, str]:
+    """faster-whisper's own defaults for merging punctuation into words (prepend, append)."""
+    import inspect
+
+    from faster_whisper import WhisperModel
+
+    params = inspect.signature(WhisperModel.transcribe).parameters
+    return params["prepend_punctuations"].default, params["append_punctuations"].default
 
 
 class LongformDecode:
@@ -89,8 +110,9 @@ class LongformDecode:
     `word_timestamps` aligns each finished window's words.
     """
 
-    def __init__(self, audio: Audio, language: str = "auto", prompt: str = "", beam_size: int = 5,
-                 word_timestamps: bool = True) -> None:
+    def __init__(
+        self, audio: Audio, language: str = "auto", prompt: str = "", beam_size: int = 5, word_timestamps: bool = True
+    ) -> None:
         if audio.ndim != 1 or audio.dtype != np.float32:
             raise ValueError("audio must be 1-D float32")
         self.audio = audio
@@ -126,7 +148,8 @@ class LongformDecode:
             return Step((), 0.0, "en" if self.language == "auto" else self.language, True)
         lang = None if self.language == "auto" else self.language
         segments, info = engine.faster_whisper.transcribe(
-            self.audio, language=lang, beam_size=self._beam_size, initial_prompt=self._prompt)
+            self.audio, language=lang, beam_size=self._beam_size, initial_prompt=self._prompt
+        )
         self.language = str(info.language)
         self._segments = iter(segments)
         return Step((), 0.0, self.language, False)
@@ -149,5 +172,6 @@ class LongformDecode:
         features = fw.feature_extractor(window, padding=0)[:, :frames]
         encoded = fw.encode(pad_or_trim(features))
         tokenizer = Tokenizer(fw.hf_tokenizer, fw.model.is_multilingual, task="transcribe", language=self.language)
-        self._last_speech = fw.add_word_timestamps([dicts], tokenizer, encoded, frames, "\"'“¿([{-",
-                                                   "\"'.。,，!！?？:：”)]}、", self._last_speech)
+        self._last_speech = fw.add_word_timestamps(
+            [dicts], tokenizer, encoded, frames, *_punctuation(), self._last_speech
+        )
