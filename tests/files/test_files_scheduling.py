@@ -6,6 +6,7 @@ import asyncio
 import threading
 
 import numpy as np
+import pytest
 
 from asr.batching import BatcherConfig, BatchQueue, Job
 from asr.scheduler import Scheduler
@@ -52,10 +53,12 @@ async def test_live_final_waits_behind_one_file_job_only() -> None:
     scheduler = Scheduler({ENGINE: engine}, BatcherConfig(window_s=0.0))
     scheduler.start()
     ran: list[tuple[str, int]] = []  # (file job, live batches the engine had run before it)
+    started = threading.Event()
 
     def file_work(name: str) -> object:
         def work(e: Transcriber) -> str:
             ran.append((name, len(engine.batches)))
+            started.set()
             if name == "file-1":
                 gate.wait(timeout=10)
             return name
@@ -63,8 +66,7 @@ async def test_live_final_waits_behind_one_file_job_only() -> None:
         return work
 
     first = scheduler.submit_file(ENGINE, "rec", file_work("file-1"))
-    while not ran:  # the first window is on the engine
-        await asyncio.sleep(0.005)
+    assert await asyncio.to_thread(started.wait, 10)  # the first window is on the engine
     second = scheduler.submit_file(ENGINE, "rec", file_work("file-2"))
     partial = scheduler.submit(ENGINE, request("partial", "caller"))
     final = scheduler.submit(ENGINE, request("final", "agent"))
@@ -87,11 +89,7 @@ async def test_failing_file_work_fails_only_its_future() -> None:
 
     failed = scheduler.submit_file(ENGINE, "rec", broken)
     live = await scheduler.submit(ENGINE, request("final", "caller"))
-    try:
+    with pytest.raises(ValueError, match="bad window"):
         await failed
-    except ValueError as exc:
-        assert str(exc) == "bad window"
-    else:
-        raise AssertionError("the file work's failure was lost")
     assert live is not None and live.text.startswith("final")
     await scheduler.aclose()

@@ -32,9 +32,11 @@ def test_over_the_limit_is_refused_while_reading() -> None:
     """The chunk that passes the limit raises 413; the reader never holds more than the limit."""
     body, ctype = multipart([("model", "m")], b"\x00" * 50_000)
     reader = FormReader(boundary_of(ctype), 20_000)
+    chunks = [body[i : i + 4096] for i in range(0, len(body), 4096)]
+    for chunk in chunks[:4]:
+        reader.write(chunk)
     with pytest.raises(TooLarge):
-        for i in range(0, len(body), 4096):
-            reader.write(body[i : i + 4096])
+        reader.write(chunks[4])  # 20 480 bytes: over the limit
     assert reader.received <= 20_000 + 4096 and len(reader.upload.data or b"") == 0
 
 
@@ -55,4 +57,3 @@ def test_not_multipart_is_a_bad_request() -> None:
     reader = FormReader(b"abc", 1000)
     with pytest.raises(BadRequest):
         reader.write(b"this is not multipart at all\r\n")
-        reader.close()
