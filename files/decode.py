@@ -27,8 +27,27 @@ from asr.types import SAMPLE_RATE, Audio
 from files.errors import CorruptAudio, EmptyFile, NoAudio, TooLong, TruncatedAudio, UnsupportedFormat
 from protocol.g711 import alaw_decode, ulaw_decode
 
-EXTENSIONS = frozenset({"wav", "mp3", "mpga", "mpeg", "ogg", "oga", "opus", "flac", "m4a", "mp4", "aac", "webm",
-                        "ul", "ulaw", "mulaw", "al", "alaw"})
+EXTENSIONS = frozenset(
+    {
+        "wav",
+        "mp3",
+        "mpga",
+        "mpeg",
+        "ogg",
+        "oga",
+        "opus",
+        "flac",
+        "m4a",
+        "mp4",
+        "aac",
+        "webm",
+        "ul",
+        "ulaw",
+        "mulaw",
+        "al",
+        "alaw",
+    }
+)
 RAW_EXTENSIONS = {"ul": "mulaw", "ulaw": "mulaw", "mulaw": "mulaw", "al": "alaw", "alaw": "alaw"}
 RAW_ENCODINGS = ("mulaw", "alaw")
 _HEADER_DURATION = frozenset({"flac", "mov,mp4,m4a,3gp,3g2,mj2"})
@@ -90,8 +109,13 @@ def sniff(head: bytes | bytearray) -> str:
     raise UnsupportedFormat("file: the content is not WAV, MP3, OGG/Opus, FLAC, M4A/AAC or WebM audio")
 
 
-def decode(data: bytes | bytearray, filename: str | None = None, raw: RawFormat | None = None,
-           max_seconds: float = 4 * 3600.0, mono: bool = False) -> DecodedAudio:
+def decode(
+    data: bytes | bytearray,
+    filename: str | None = None,
+    raw: RawFormat | None = None,
+    max_seconds: float = 4 * 3600.0,
+    mono: bool = False,
+) -> DecodedAudio:
     """Decode `data` (blocking, CPU-bound: run it in a thread). `mono` mixes every channel into one leg."""
     check_extension(filename)
     if not data:

@@ -39,8 +39,11 @@ Handler = Callable[[Request, FilesService, str], Awaitable[Response]]
 def error_response(exc: FileError) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
     kind = "invalid_request_error" if exc.status < 500 else "server_error"
-    return JSONResponse({"error": {"message": exc.message, "type": kind, "code": exc.code, "param": None}},
-                        status_code=exc.status, headers=headers)
+    return JSONResponse(
+        {"error": {"message": exc.message, "type": kind, "code": exc.code, "param": None}},
+        status_code=exc.status,
+        headers=headers,
+    )
 
 
 def _endpoint(runtime: Runtime, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
@@ -79,8 +82,11 @@ def _consent(service: FilesService, upload: Upload, default: str | None) -> str:
     """The consent basis the upload rests on; 403 unless the operator accepts it (nothing decoded before)."""
     basis = (upload.get("consent_basis") or "").strip() or default
     if basis is None or basis not in service.config.consent_bases:
-        raise ConsentBasisRefused("consent_basis: not a basis this gateway is configured to accept"
-                                  if basis else "consent_basis: required (no default basis is configured)")
+        raise ConsentBasisRefused(
+            "consent_basis: not a basis this gateway is configured to accept"
+            if basis
+            else "consent_basis: required (no default basis is configured)"
+        )
     return basis
 
 
@@ -124,8 +130,9 @@ async def transcriptions(request: Request, service: FilesService, tenant: str) -
     _consent(service, upload, service.config.compat_consent_basis)
     language = _language(upload)
     assert upload.data is not None
-    finals, duration, detected = await service.transcribe_upload(upload.data, upload.filename, _raw(upload), model,
-                                                                 language, upload.get("prompt") or "")
+    finals, duration, detected = await service.transcribe_upload(
+        upload.data, upload.filename, _raw(upload), model, language, upload.get("prompt") or ""
+    )
     body = render(fmt, finals, duration, detected, granularities)
     if isinstance(body, dict):
         return JSONResponse(body)
@@ -135,15 +142,29 @@ async def transcriptions(request: Request, service: FilesService, tenant: str) -
 def _meta(upload: Upload, basis: str, default_call_id: str) -> RecordingMeta:
     legs = _names(upload, "legs") or None
     meta = RecordingMeta(
-        call_id=(upload.get("call_id") or "").strip() or default_call_id, consent_basis=basis, legs=legs,
-        language=_language(upload), purposes=_names(upload, "purposes"), caller=upload.get("caller") or None,
-        redaction=upload.get("redaction") or None, special_categories=upload.get("special_categories") or None,
-        prompt=upload.get("prompt") or "", model=(upload.get("model") or "").strip())
+        call_id=(upload.get("call_id") or "").strip() or default_call_id,
+        consent_basis=basis,
+        legs=legs,
+        language=_language(upload),
+        purposes=_names(upload, "purposes"),
+        caller=upload.get("caller") or None,
+        redaction=upload.get("redaction") or None,
+        special_categories=upload.get("special_categories") or None,
+        prompt=upload.get("prompt") or "",
+        model=(upload.get("model") or "").strip(),
+    )
     channels = len(legs) if legs and len(legs) <= 2 else 1
     try:  # the same rules as a live call's start message (lengths, counts, choices)
-        Start(meta.call_id, AudioFormat("pcm_s16le", 16000, channels), legs or ("caller",), language=meta.language,
-              purposes=meta.purposes, redaction=meta.redaction, special_categories=meta.special_categories,  # type: ignore[arg-type]
-              caller=meta.caller)
+        Start(
+            meta.call_id,
+            AudioFormat("pcm_s16le", 16000, channels),
+            legs or ("caller",),
+            language=meta.language,
+            purposes=meta.purposes,
+            redaction=meta.redaction,
+            special_categories=meta.special_categories,  # type: ignore[arg-type]
+            caller=meta.caller,
+        )
     except ProtocolError as exc:
         raise BadRequest(str(exc).replace("start.", "")) from None
     return meta
@@ -153,27 +174,54 @@ async def create_recording(request: Request, service: FilesService, tenant: str)
     upload = await read_upload(request, service.config.max_upload_bytes)
     basis = _consent(service, upload, None)
     assert upload.data is not None
-    job = service.start_job(tenant, _meta(upload, basis, f"recording-{len(service.jobs) + 1}"), upload.data,
-                            upload.filename, _raw(upload))
+    job = service.start_job(
+        tenant, _meta(upload, basis, f"recording-{len(service.jobs) + 1}"), upload.data, upload.filename, _raw(upload)
+    )
     log.info("recording_queued", job=job.id, tenant=tenant, bytes=len(upload.data))
-    return JSONResponse({"id": job.id, "status": job.status, "url": f"/v1/recordings/{job.id}"}, status_code=202,
-                        headers={"Location": f"/v1/recordings/{job.id}"})
+    return JSONResponse(
+        {"id": job.id, "status": job.status, "url": f"/v1/recordings/{job.id}"},
+        status_code=202,
+        headers={"Location": f"/v1/recordings/{job.id}"},
+    )
 
 
 def job_json(job: RecordingJob) -> dict[str, Any]:
     """A job as `GET /v1/recordings/{id}` shows it: status, progress, finals per leg with words and times."""
     return {
-        "id": job.id, "status": job.status, "progress": round(job.progress, 3), "call_id": job.meta.call_id,
-        "duration": round(job.duration, 3), "language": job.meta.language, "purposes": list(job.meta.purposes),
-        "consent_basis": job.meta.consent_basis, "stored": job.stored,
+        "id": job.id,
+        "status": job.status,
+        "progress": round(job.progress, 3),
+        "call_id": job.meta.call_id,
+        "duration": round(job.duration, 3),
+        "language": job.meta.language,
+        "purposes": list(job.meta.purposes),
+        "consent_basis": job.meta.consent_basis,
+        "stored": job.stored,
         "error": None if job.error is None else {"code": job.error.code, "message": job.error.message},
-        "legs": {leg.name: {"progress": round(leg.progress, 3), "language": leg.language, "finals": [
-            {"seq": f.final.seq, "utterance_id": f.final.utterance_id, "text": f.final.text, "start": f.final.start,
-             "end": f.final.end, "language": f.final.language,
-             "words": [{"word": w.word, "start": w.start, "end": w.end, "probability": round(w.probability, 3)}
-                       for w in f.final.words],
-             "redactions": [{"kind": r.kind, "start": r.start, "end": r.end} for r in f.final.redactions],
-             "special": list(f.final.special)} for f in leg.finals]} for leg in job.legs},
+        "legs": {
+            leg.name: {
+                "progress": round(leg.progress, 3),
+                "language": leg.language,
+                "finals": [
+                    {
+                        "seq": f.final.seq,
+                        "utterance_id": f.final.utterance_id,
+                        "text": f.final.text,
+                        "start": f.final.start,
+                        "end": f.final.end,
+                        "language": f.final.language,
+                        "words": [
+                            {"word": w.word, "start": w.start, "end": w.end, "probability": round(w.probability, 3)}
+                            for w in f.final.words
+                        ],
+                        "redactions": [{"kind": r.kind, "start": r.start, "end": r.end} for r in f.final.redactions],
+                        "special": list(f.final.special),
+                    }
+                    for f in leg.finals
+                ],
+            }
+            for leg in job.legs
+        },
     }
 
 

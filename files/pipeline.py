@@ -55,16 +55,33 @@ class RecordingPipeline:
         """The redacted final of `segment` appended to `leg` (None for an empty segment or once stopped)."""
         if self.stopped or not segment.text.strip():
             return None
-        words = tuple(Word(w.word, w.start, max(w.end, w.start), min(1.0, max(0.0, w.probability)))
-                      for w in segment.words)
+        words = tuple(
+            Word(w.word, w.start, max(w.end, w.start), min(1.0, max(0.0, w.probability))) for w in segment.words
+        )
         filtered = self._redaction.final(segment.text, words)
         self.stopped = filtered.stop
         self.special.extend(c for c in filtered.special if c not in self.special)
         end = max(segment.end, segment.start)
-        final = Final(len(leg.finals) + 1, leg.name, f"{leg.name}-{len(leg.finals) + 1}", filtered.text,
-                      segment.start, end, language, filtered.words, filtered.redactions, filtered.special)
-        out = FileFinal(final, segment.seek, segment.temperature, segment.avg_logprob, segment.compression_ratio,
-                        segment.no_speech_prob)
+        final = Final(
+            len(leg.finals) + 1,
+            leg.name,
+            f"{leg.name}-{len(leg.finals) + 1}",
+            filtered.text,
+            segment.start,
+            end,
+            language,
+            filtered.words,
+            filtered.redactions,
+            filtered.special,
+        )
+        out = FileFinal(
+            final,
+            segment.seek,
+            segment.temperature,
+            segment.avg_logprob,
+            segment.compression_ratio,
+            segment.no_speech_prob,
+        )
         leg.finals.append(out)
         return out
 
@@ -72,5 +89,7 @@ class RecordingPipeline:
 def call_finals(legs: list[LegResult]) -> list[Final]:
     """Every leg's finals merged in time order, numbered 1, 2, 3 ... across the recording (as a live call's)."""
     merged = sorted((f.final for leg in legs for f in leg.finals), key=lambda f: (f.start, f.leg))
-    return [Final(i, f.leg, f.utterance_id, f.text, f.start, f.end, f.language, f.words, f.redactions, f.special)
-            for i, f in enumerate(merged, start=1)]
+    return [
+        Final(i, f.leg, f.utterance_id, f.text, f.start, f.end, f.language, f.words, f.redactions, f.special)
+        for i, f in enumerate(merged, start=1)
+    ]

@@ -18,10 +18,25 @@ from files.pipeline import FileFinal
 
 FORMATS = ("json", "text", "srt", "vtt", "verbose_json")
 GRANULARITIES = ("word", "segment")
-MEDIA_TYPES = {"json": "application/json", "verbose_json": "application/json", "text": "text/plain",
-               "srt": "application/x-subrip", "vtt": "text/vtt"}
-_LANGUAGE_NAMES = {"en": "english", "nl": "dutch", "de": "german", "fr": "french", "es": "spanish",
-                   "it": "italian", "pt": "portuguese", "pl": "polish", "tr": "turkish", "ar": "arabic"}
+MEDIA_TYPES = {
+    "json": "application/json",
+    "verbose_json": "application/json",
+    "text": "text/plain",
+    "srt": "application/x-subrip",
+    "vtt": "text/vtt",
+}
+_LANGUAGE_NAMES = {
+    "en": "english",
+    "nl": "dutch",
+    "de": "german",
+    "fr": "french",
+    "es": "spanish",
+    "it": "italian",
+    "pt": "portuguese",
+    "pl": "polish",
+    "tr": "turkish",
+    "ar": "arabic",
+}
 
 
 def full_text(finals: list[FileFinal]) -> str:
@@ -38,12 +53,25 @@ def as_json(finals: list[FileFinal], duration: float) -> dict[str, Any]:
 
 def as_verbose(finals: list[FileFinal], duration: float, language: str, words: bool) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "task": "transcribe", "language": _LANGUAGE_NAMES.get(language, language), "duration": round(duration, 3),
+        "task": "transcribe",
+        "language": _LANGUAGE_NAMES.get(language, language),
+        "duration": round(duration, 3),
         "text": full_text(finals),
-        "segments": [{"id": i, "seek": f.seek, "start": f.final.start, "end": f.final.end,
-                      "text": " " + f.final.text.strip(), "tokens": [], "temperature": f.temperature,
-                      "avg_logprob": round(f.avg_logprob, 4), "compression_ratio": round(f.compression_ratio, 4),
-                      "no_speech_prob": round(f.no_speech_prob, 4)} for i, f in enumerate(finals)],
+        "segments": [
+            {
+                "id": i,
+                "seek": f.seek,
+                "start": f.final.start,
+                "end": f.final.end,
+                "text": " " + f.final.text.strip(),
+                "tokens": [],
+                "temperature": f.temperature,
+                "avg_logprob": round(f.avg_logprob, 4),
+                "compression_ratio": round(f.compression_ratio, 4),
+                "no_speech_prob": round(f.no_speech_prob, 4),
+            }
+            for i, f in enumerate(finals)
+        ],
         "usage": _usage(duration),
     }
     if words:
@@ -52,14 +80,15 @@ def as_verbose(finals: list[FileFinal], duration: float, language: str, words: b
 
 
 def as_srt(finals: list[FileFinal]) -> str:
-    subs = [srt.Subtitle(i, timedelta(seconds=f.final.start), timedelta(seconds=f.final.end), f.final.text.strip())
-            for i, f in enumerate(_cues(finals), start=1)]
+    subs = [
+        srt.Subtitle(i, timedelta(seconds=f.final.start), timedelta(seconds=f.final.end), f.final.text.strip())
+        for i, f in enumerate(_cues(finals), start=1)
+    ]
     return str(srt.compose(subs, reindex=False))
 
 
 def as_vtt(finals: list[FileFinal]) -> str:
-    cues = [f"{_vtt_time(f.final.start)} --> {_vtt_time(f.final.end)}\n{f.final.text.strip()}\n"
-            for f in _cues(finals)]
+    cues = [f"{_vtt_time(f.final.start)} --> {_vtt_time(f.final.end)}\n{f.final.text.strip()}\n" for f in _cues(finals)]
     return "WEBVTT\n\n" + "\n".join(cues)
 
 
@@ -75,8 +104,9 @@ def _vtt_time(seconds: float) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
 
 
-def render(fmt: str, finals: list[FileFinal], duration: float, language: str,
-           granularities: tuple[str, ...]) -> str | dict[str, Any]:
+def render(
+    fmt: str, finals: list[FileFinal], duration: float, language: str, granularities: tuple[str, ...]
+) -> str | dict[str, Any]:
     """The response body for `fmt`: a dict for the JSON formats, text otherwise."""
     if fmt == "json":
         return as_json(finals, duration)

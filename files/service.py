@@ -100,18 +100,29 @@ class FilesService:
             raise BadRequest(f"language: {language!r} is not supported by model {name!r}")
         return name
 
-    async def decode(self, data: bytes | bytearray, filename: str | None, raw: RawFormat | None,
-                     mono: bool) -> DecodedAudio:
+    async def decode(
+        self, data: bytes | bytearray, filename: str | None, raw: RawFormat | None, mono: bool
+    ) -> DecodedAudio:
         async with self._decoding:
             return await asyncio.to_thread(decode, data, filename, raw, self.config.max_audio_seconds, mono)
 
     def redaction(self, language: str, redaction: str | None, special: str | None) -> CallRedaction:
         cfg = self.runtime.config
-        return CallRedaction(language, Policy(redaction or cfg.redaction),
-                             cast(SpecialPolicy, special or cfg.special_categories))
+        return CallRedaction(
+            language, Policy(redaction or cfg.redaction), cast(SpecialPolicy, special or cfg.special_categories)
+        )
 
-    async def transcribe_leg(self, engine: str, call_id: str, leg: LegResult, audio: Audio, language: str,
-                             prompt: str, pipeline: RecordingPipeline, words: bool = True) -> None:
+    async def transcribe_leg(
+        self,
+        engine: str,
+        call_id: str,
+        leg: LegResult,
+        audio: Audio,
+        language: str,
+        prompt: str,
+        pipeline: RecordingPipeline,
+        words: bool = True,
+    ) -> None:
         """Decode one leg window by window on the scheduler, redacting each segment as it comes."""
         work = LongformDecode(audio, language, prompt, self.runtime.config.engine.beam_size, words)
 
@@ -128,24 +139,39 @@ class FilesService:
 
     # -- /v1/audio/transcriptions ---------------------------------------------------------------------
 
-    async def transcribe_upload(self, data: bytes | bytearray, filename: str | None, raw: RawFormat | None,
-                                model: str, language: str, prompt: str) -> tuple[list[FileFinal], float, str]:
+    async def transcribe_upload(
+        self,
+        data: bytes | bytearray,
+        filename: str | None,
+        raw: RawFormat | None,
+        model: str,
+        language: str,
+        prompt: str,
+    ) -> tuple[list[FileFinal], float, str]:
         """(redacted finals, duration, language) of a one-leg transcription of the whole file (channels mixed)."""
         engine = self.engine_for(model, language)
         audio = await self.decode(data, filename, raw, mono=True)
         leg = LegResult("audio", audio.duration)
         pipeline = RecordingPipeline(self.redaction(language, None, None))
         started = time.perf_counter()
-        await self.transcribe_leg(engine, f"upload-{secrets.token_hex(4)}", leg, audio.legs[0], language, prompt,
-                                  pipeline)
-        log.info("file_transcribed", model=engine, seconds=round(audio.duration, 2), format=audio.source_format,
-                 wall_s=round(time.perf_counter() - started, 2), finals=len(leg.finals))
+        await self.transcribe_leg(
+            engine, f"upload-{secrets.token_hex(4)}", leg, audio.legs[0], language, prompt, pipeline
+        )
+        log.info(
+            "file_transcribed",
+            model=engine,
+            seconds=round(audio.duration, 2),
+            format=audio.source_format,
+            wall_s=round(time.perf_counter() - started, 2),
+            finals=len(leg.finals),
+        )
         return leg.finals, audio.duration, leg.language or language
 
     # -- recording jobs --------------------------------------------------------------------------------
 
-    def start_job(self, tenant: str, meta: RecordingMeta, data: bytes | bytearray, filename: str | None,
-                  raw: RawFormat | None) -> RecordingJob:
+    def start_job(
+        self, tenant: str, meta: RecordingMeta, data: bytes | bytearray, filename: str | None, raw: RawFormat | None
+    ) -> RecordingJob:
         """Queue a recording (503 when `max_jobs` are unfinished); it runs in the background."""
         self._expire()
         if sum(j.finished_at is None for j in self.jobs.values()) >= self.config.max_jobs:
@@ -171,8 +197,9 @@ class FilesService:
         for job_id in [j.id for j in self.jobs.values() if j.finished_at is not None and j.finished_at < cutoff]:
             del self.jobs[job_id]
 
-    async def _run(self, job: RecordingJob, data: bytes | bytearray, filename: str | None,
-                   raw: RawFormat | None) -> None:
+    async def _run(
+        self, job: RecordingJob, data: bytes | bytearray, filename: str | None, raw: RawFormat | None
+    ) -> None:
         try:
             job.status = "decoding"
             audio = await self.decode(data, filename, raw, mono=False)
@@ -200,11 +227,21 @@ class FilesService:
         engine = self.engine_for(meta.model, meta.language)
         pipeline = RecordingPipeline(self.redaction(meta.language, meta.redaction, meta.special_categories))
         started = time.perf_counter()
-        await asyncio.gather(*(self.transcribe_leg(engine, meta.call_id, leg, a, meta.language, meta.prompt, pipeline)
-                               for leg, a in zip(job.legs, audio.legs, strict=True)))
-        log.info("recording_transcribed", job=job.id, model=engine, legs=len(job.legs),
-                 seconds=round(audio.duration, 2), wall_s=round(time.perf_counter() - started, 2),
-                 stopped=pipeline.stopped)
+        await asyncio.gather(
+            *(
+                self.transcribe_leg(engine, meta.call_id, leg, a, meta.language, meta.prompt, pipeline)
+                for leg, a in zip(job.legs, audio.legs, strict=True)
+            )
+        )
+        log.info(
+            "recording_transcribed",
+            job=job.id,
+            model=engine,
+            legs=len(job.legs),
+            seconds=round(audio.duration, 2),
+            wall_s=round(time.perf_counter() - started, 2),
+            stopped=pipeline.stopped,
+        )
         job.stored = self._publish(job)
 
     def _publish(self, job: RecordingJob) -> bool:
@@ -213,10 +250,18 @@ class FilesService:
 
         meta, rt = job.meta, self.runtime
         fmt = AudioFormat("pcm_s16le", 16000, len(job.legs))
-        start = Start(meta.call_id, fmt, tuple(leg.name for leg in job.legs), language=meta.language,
-                      purposes=meta.purposes, consent="granted", interim_results=False,
-                      redaction=cast(Any, meta.redaction), special_categories=cast(Any, meta.special_categories),
-                      caller=meta.caller)
+        start = Start(
+            meta.call_id,
+            fmt,
+            tuple(leg.name for leg in job.legs),
+            language=meta.language,
+            purposes=meta.purposes,
+            consent="granted",
+            interim_results=False,
+            redaction=cast(Any, meta.redaction),
+            special_categories=cast(Any, meta.special_categories),
+            caller=meta.caller,
+        )
         finals = call_finals(job.legs)
         rt.publish(job.tenant, meta.call_id, start)
         rt.publish(job.tenant, meta.call_id, ConsentState("active", 0.0, meta.consent_basis))

@@ -75,10 +75,17 @@ class FormReader:
         self.received = 0
         self.upload = Upload()
         self._part = _Part()
-        self._parser = MultipartParser(boundary, {
-            "on_part_begin": self._begin, "on_part_data": self._data, "on_part_end": self._end,
-            "on_header_field": self._header_field, "on_header_value": self._header_value,
-            "on_header_end": self._header_end})
+        self._parser = MultipartParser(
+            boundary,
+            {
+                "on_part_begin": self._begin,
+                "on_part_data": self._data,
+                "on_part_end": self._end,
+                "on_header_field": self._header_field,
+                "on_header_value": self._header_value,
+                "on_header_end": self._header_end,
+            },
+        )
 
     def write(self, chunk: bytes) -> None:
         self.received += len(chunk)

@@ -17,8 +17,9 @@ BASES = ("announced-in-greeting", "recording-announced", "voicemail-greeting")
 FILES = FilesConfig(consent_bases=BASES, compat_consent_basis="voicemail-greeting", max_upload_bytes=8 * 2**20)
 
 
-async def files_gateway(engines: dict[str, Transcriber], vad_model: SileroModel, files: FilesConfig = FILES,
-                        **overrides: Any) -> tuple[Gateway, Any]:
+async def files_gateway(
+    engines: dict[str, Transcriber], vad_model: SileroModel, files: FilesConfig = FILES, **overrides: Any
+) -> tuple[Gateway, Any]:
     gw, task = await start_gateway(make_config(**overrides), engines, vad_model)
     attach(gw.runtime, files)
     return gw, task

@@ -8,8 +8,13 @@ from pathlib import Path
 import av
 import numpy as np
 
-CODECS = {"wav": ("wav", "pcm_s16le"), "mp3": ("mp3", "libmp3lame"), "ogg": ("ogg", "libopus"),
-          "flac": ("flac", "flac"), "m4a": ("ipod", "aac")}
+CODECS = {
+    "wav": ("wav", "pcm_s16le"),
+    "mp3": ("mp3", "libmp3lame"),
+    "ogg": ("ogg", "libopus"),
+    "flac": ("flac", "flac"),
+    "m4a": ("ipod", "aac"),
+}
 """extension -> (FFmpeg muxer, encoder). OGG holds Opus (48 kHz), M4A holds AAC."""
 
 

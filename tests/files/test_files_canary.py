@@ -63,16 +63,21 @@ def deleted_or_temp_fds(tmp: Path) -> set[str]:
 async def gw(tmp_path: Path, engines: dict[str, Transcriber], vad_model: SileroModel) -> AsyncIterator[Gateway]:
     key_file = tmp_path / "master.key"
     write_key_file(key_file, MasterKey.generate())
-    gw, task = await files_gateway(engines, vad_model, store_dsn=f"sqlite:///{tmp_path}/store.db",
-                                   store=StoreConfig(retention_days={"quality": 30}, master_key_file=str(key_file)),
-                                   admin_tokens={ADMIN: "tenant-a"})
+    gw, task = await files_gateway(
+        engines,
+        vad_model,
+        store_dsn=f"sqlite:///{tmp_path}/store.db",
+        store=StoreConfig(retention_days={"quality": 30}, master_key_file=str(key_file)),
+        admin_tokens={ADMIN: "tenant-a"},
+    )
     yield gw
     gw.server.should_exit = True
     await task
 
 
-async def test_recording_canary_never_leaves_unredacted(gw: Gateway, canary_call: Clip, tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_recording_canary_never_leaves_unredacted(
+    gw: Gateway, canary_call: Clip, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The recording's name, phone number, BSN and IBAN are redaction tokens in the job and the stored transcript,
     absent from every file and log line; no byte run of the upload is on disk and no temporary file was open."""
     tmp = tmp_path / "tmp"
@@ -84,9 +89,16 @@ async def test_recording_canary_never_leaves_unredacted(gw: Gateway, canary_call
     seen: set[str] = set()
     with structlog.testing.capture_logs() as logs:
         async with httpx.AsyncClient(base_url=gw.http, headers={"Authorization": f"Bearer {TOKEN}"}) as http:
-            created = await http.post("/v1/recordings", files={"file": ("voicemail.wav", data)}, data={
-                "call_id": "canary-rec", "consent_basis": "voicemail-greeting", "language": "en",
-                "purposes": "quality"})
+            created = await http.post(
+                "/v1/recordings",
+                files={"file": ("voicemail.wav", data)},
+                data={
+                    "call_id": "canary-rec",
+                    "consent_basis": "voicemail-greeting",
+                    "language": "en",
+                    "purposes": "quality",
+                },
+            )
             assert created.status_code == 202
             for _ in range(1200):
                 seen |= deleted_or_temp_fds(tmp) - before

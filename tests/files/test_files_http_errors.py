@@ -28,7 +28,7 @@ CASES: dict[str, tuple[str, bytes, int, str]] = {
     "truncated": ("a.wav", WAV[: len(WAV) // 3], 400, "truncated_audio"),
     "empty": ("a.wav", b"", 400, "empty_file"),
     "header only": ("a.wav", WAV[:44], 400, "no_audio"),
-    "wrong extension": ("a.docx", WAV[:LIMIT // 2], 415, "unsupported_format"),
+    "wrong extension": ("a.docx", WAV[: LIMIT // 2], 415, "unsupported_format"),
     "not audio": ("a.mp3", b"<html>" * 1000, 415, "unsupported_format"),
     "oversized": ("a.wav", WAV * 4, 413, "too_large"),
 }
@@ -45,8 +45,12 @@ async def small_gw(engines: dict[str, Transcriber], vad_model: SileroModel) -> A
 
 async def post(gw: Gateway, name: str, data: bytes, token: str = TOKEN, **fields: Any) -> httpx.Response:
     async with httpx.AsyncClient(base_url=gw.http, timeout=60) as http:
-        return await http.post("/v1/audio/transcriptions", headers={"Authorization": f"Bearer {token}"},
-                               data={"model": "whisper-1", "language": "en", **fields}, files={"file": (name, data)})
+        return await http.post(
+            "/v1/audio/transcriptions",
+            headers={"Authorization": f"Bearer {token}"},
+            data={"model": "whisper-1", "language": "en", **fields},
+            files={"file": (name, data)},
+        )
 
 
 async def test_bad_uploads_get_their_status_while_a_live_call_runs(small_gw: Gateway) -> None:
@@ -67,8 +71,10 @@ async def test_bad_uploads_get_their_status_while_a_live_call_runs(small_gw: Gat
 async def test_oversized_without_content_length_is_cut_off_while_reading(small_gw: Gateway) -> None:
     """A chunked upload (no Content-Length) over the limit is refused with 413 once the limit is passed."""
     boundary = "b0undary"
-    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nwhisper-1\r\n--{boundary}\r\n"
-            f"Content-Disposition: form-data; name=\"file\"; filename=\"big.wav\"\r\n\r\n").encode()
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="model"\r\n\r\nwhisper-1\r\n--{boundary}\r\n'
+        f'Content-Disposition: form-data; name="file"; filename="big.wav"\r\n\r\n'
+    ).encode()
 
     async def body() -> AsyncIterator[bytes]:
         yield head
@@ -76,8 +82,11 @@ async def test_oversized_without_content_length_is_cut_off_while_reading(small_g
             yield b"\x00" * 65536
 
     async with httpx.AsyncClient(base_url=small_gw.http, timeout=60) as http:
-        response = await http.post("/v1/audio/transcriptions", content=body(), headers={
-            "Authorization": f"Bearer {TOKEN}", "Content-Type": f"multipart/form-data; boundary={boundary}"})
+        response = await http.post(
+            "/v1/audio/transcriptions",
+            content=body(),
+            headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": f"multipart/form-data; boundary={boundary}"},
+        )
     assert response.status_code == 413 and response.json()["error"]["code"] == "too_large"
 
 
@@ -97,8 +106,9 @@ async def test_requests_that_are_refused_before_decoding(small_gw: Gateway) -> N
         assert (await http.get("/v1/recordings/rec_unknown")).status_code == 404
 
 
-async def test_no_consent_basis_configured_means_nothing_is_accepted(engines: dict[str, Transcriber],
-                                                                     vad_model: SileroModel) -> None:
+async def test_no_consent_basis_configured_means_nothing_is_accepted(
+    engines: dict[str, Transcriber], vad_model: SileroModel
+) -> None:
     """With no consent bases configured (the default), every upload is refused with 403."""
     gw, task = await files_gateway(engines, vad_model, FilesConfig())
     try:

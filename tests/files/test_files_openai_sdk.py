@@ -18,8 +18,7 @@ from tests.conftest import AUDIO, TOKEN, Gateway
 from tests.files.media import encode_file
 
 JFK = AUDIO / "real" / "jfk.wav"
-JFK_TEXT = ("And so my fellow Americans, ask not what your country can do for you, "
-            "ask what you can do for your country.")
+JFK_TEXT = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
 
 
 @pytest.fixture(scope="module")
@@ -39,22 +38,33 @@ async def test_every_response_format(fgw: Gateway, jfk_files: dict[str, bytes], 
     name, data = f"jfk.{ext}", jfk_files[ext]
     as_json = await api.audio.transcriptions.create(file=(name, data), model="whisper-1", language="en")
     assert wer([JFK_TEXT], [as_json.text]) < 0.2, as_json.text
-    text = await api.audio.transcriptions.create(file=(name, data), model="whisper-1", language="en",
-                                                 response_format="text")
+    text = await api.audio.transcriptions.create(
+        file=(name, data), model="whisper-1", language="en", response_format="text"
+    )
     assert isinstance(text, str) and wer([JFK_TEXT], [text]) < 0.2
-    subs = list(srt.parse(await api.audio.transcriptions.create(file=(name, data), model="whisper-1",
-                                                                language="en", response_format="srt")))
+    subs = list(
+        srt.parse(
+            await api.audio.transcriptions.create(
+                file=(name, data), model="whisper-1", language="en", response_format="srt"
+            )
+        )
+    )
     assert subs and wer([JFK_TEXT], [" ".join(s.content for s in subs)]) < 0.2
     assert all(s.start < s.end for s in subs) and subs[-1].end.total_seconds() <= 11.5
-    vtt = await api.audio.transcriptions.create(file=(name, data), model="whisper-1", language="en",
-                                                response_format="vtt")
+    vtt = await api.audio.transcriptions.create(
+        file=(name, data), model="whisper-1", language="en", response_format="vtt"
+    )
     (tmp_path / "out.vtt").write_text(vtt)
     captions = webvtt.read(str(tmp_path / "out.vtt"))
     assert captions and wer([JFK_TEXT], [" ".join(c.text for c in captions)]) < 0.2
     assert [c.start_in_seconds for c in captions] == sorted(c.start_in_seconds for c in captions)
-    verbose = await api.audio.transcriptions.create(file=(name, data), model="whisper-1", language="en",
-                                                    response_format="verbose_json",
-                                                    timestamp_granularities=["word", "segment"])
+    verbose = await api.audio.transcriptions.create(
+        file=(name, data),
+        model="whisper-1",
+        language="en",
+        response_format="verbose_json",
+        timestamp_granularities=["word", "segment"],
+    )
     assert verbose.language == "english" and abs(verbose.duration - 11.0) < 0.1
     assert verbose.segments and verbose.words and wer([JFK_TEXT], [verbose.text]) < 0.2
     assert verbose.words[0].start < 3.0 and verbose.words[-1].end <= 11.5
@@ -64,14 +74,19 @@ async def test_every_response_format(fgw: Gateway, jfk_files: dict[str, bytes], 
 async def test_word_timestamps_only_when_asked(fgw: Gateway, jfk_files: dict[str, bytes]) -> None:
     """timestamp_granularities=["word"] gives words with times that fall inside their segments; without, none."""
     api = client(fgw)
-    verbose = await api.audio.transcriptions.create(file=("jfk.wav", jfk_files["wav"]), model="tiny.en",
-                                                    response_format="verbose_json", timestamp_granularities=["word"])
+    verbose = await api.audio.transcriptions.create(
+        file=("jfk.wav", jfk_files["wav"]),
+        model="tiny.en",
+        response_format="verbose_json",
+        timestamp_granularities=["word"],
+    )
     words = verbose.words or []
     assert any(w.word.strip(",.").lower() == "country" for w in words)
     for w in words:
         assert any(s.start - 0.5 <= w.start <= w.end <= s.end + 0.5 for s in verbose.segments or [])
-    plain = await api.audio.transcriptions.create(file=("jfk.wav", jfk_files["wav"]), model="tiny.en",
-                                                  response_format="verbose_json")
+    plain = await api.audio.transcriptions.create(
+        file=("jfk.wav", jfk_files["wav"]), model="tiny.en", response_format="verbose_json"
+    )
     assert plain.words is None and plain.segments
 
 

@@ -39,9 +39,13 @@ async def stored_gw(tmp_path: Path, engines: dict[str, Transcriber], vad_model: 
     """A gateway storing transcripts (purpose "quality") in SQLite under tmp_path, redaction on (mask)."""
     key_file = tmp_path / "master.key"
     write_key_file(key_file, MasterKey.generate())
-    gw, task = await files_gateway(engines, vad_model, store_dsn=f"sqlite:///{tmp_path}/store.db",
-                                   store=StoreConfig(retention_days={"quality": 30}, master_key_file=str(key_file)),
-                                   admin_tokens={ADMIN: "tenant-a"})
+    gw, task = await files_gateway(
+        engines,
+        vad_model,
+        store_dsn=f"sqlite:///{tmp_path}/store.db",
+        store=StoreConfig(retention_days={"quality": 30}, master_key_file=str(key_file)),
+        admin_tokens={ADMIN: "tenant-a"},
+    )
     yield gw
     gw.server.should_exit = True
     await task
@@ -64,11 +68,20 @@ async def test_stereo_recording_gives_two_legs_in_line_with_the_script(stored_gw
     the turn, every word starts inside the turn (+-0.6 s) and no final runs into the leg's next turn (Whisper
     stretches a last word over trailing silence: 2.2 s seen); the job reports rising progress, and the stored
     transcript is the job's finals."""
-    async with httpx.AsyncClient(base_url=stored_gw.http, headers={"Authorization": f"Bearer {TOKEN}"},
-                                 timeout=60) as http:
-        created = await http.post("/v1/recordings", files={"file": ("call.wav", CALL.read_bytes())}, data={
-            "call_id": "rec-call-1", "consent_basis": "recording-announced", "language": "en",
-            "purposes": "quality", "caller": "+31612345678"})
+    async with httpx.AsyncClient(
+        base_url=stored_gw.http, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60
+    ) as http:
+        created = await http.post(
+            "/v1/recordings",
+            files={"file": ("call.wav", CALL.read_bytes())},
+            data={
+                "call_id": "rec-call-1",
+                "consent_basis": "recording-announced",
+                "language": "en",
+                "purposes": "quality",
+                "caller": "+31612345678",
+            },
+        )
         assert created.status_code == 202 and created.headers["location"].endswith(created.json()["id"])
         job, progress = await wait_done(http, created.json()["id"])
         other = httpx.AsyncClient(base_url=stored_gw.http, headers={"Authorization": f"Bearer {TOKEN_B}"})

@@ -17,8 +17,12 @@ def multipart(fields: list[tuple[str, str]], file: bytes, name: str = "clip.wav"
 
 def test_fields_and_file_are_read() -> None:
     """Text fields, a repeated field and the file part come back as sent."""
-    request = httpx.Request("POST", "http://x/", data={"model": "whisper-1", "timestamp_granularities[]": ["word",
-                            "segment"]}, files={"file": ("v.wav", b"RIFF1234", "audio/wav")})
+    request = httpx.Request(
+        "POST",
+        "http://x/",
+        data={"model": "whisper-1", "timestamp_granularities[]": ["word", "segment"]},
+        files={"file": ("v.wav", b"RIFF1234", "audio/wav")},
+    )
     reader = FormReader(boundary_of(request.headers["content-type"]), 10_000)
     body = request.read()
     for i in range(0, len(body), 7):  # in small chunks, as a socket delivers them
