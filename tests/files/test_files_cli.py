@@ -54,7 +54,7 @@ async def test_failures_are_one_line_each(fgw: Gateway, tmp_path: Path, capsys: 
     assert await asyncio.to_thread(main, argv) == 1
     assert main([str(JFK), "--url", "ftp://x", "--quiet"]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 3 and "unsupported" in lines[0] and "401" in lines[1] and "--url" in lines[2], lines
+    assert len(lines) == 3 and "not a supported format" in lines[0] and "401" in lines[1] and "--url" in lines[2], lines
 
 
 def test_http_base() -> None:
