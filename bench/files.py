@@ -259,6 +259,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--recording-seconds", type=float, default=600.0, help="length of the long recording")
     p.add_argument("--out", type=Path, help="write the results as JSON here too")
     args = p.parse_args(argv)
+    from gateway.logs import configure
+
+    configure("warning")  # the gateway's logs to stderr, warnings only: stdout is the JSON result
     result: dict[str, Any] = {}
     if args.what in ("wer", "all"):
         result["wer"] = compare_wer(clips())

@@ -15,7 +15,7 @@ typed error (see docs/files.md).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from starlette.requests import Request
@@ -161,8 +161,8 @@ def _meta(upload: Upload, basis: str, default_call_id: str) -> RecordingMeta:
             legs or ("caller",),
             language=meta.language,
             purposes=meta.purposes,
-            redaction=meta.redaction,
-            special_categories=meta.special_categories,  # type: ignore[arg-type]
+            redaction=cast(Any, meta.redaction),
+            special_categories=cast(Any, meta.special_categories),
             caller=meta.caller,
         )
     except ProtocolError as exc:
