@@ -83,3 +83,10 @@ class Busy(FileError):
 
     status = 503
     code = "overloaded"
+
+
+class InternalError(FileError):
+    """Anything unexpected (logged with the exception); the gateway keeps serving."""
+
+    status = 500
+    code = "internal_error"

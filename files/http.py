@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from files.decode import RAW_ENCODINGS, RawFormat, check_extension
-from files.errors import BadRequest, ConsentBasisRefused, FileError, Unauthorized
+from files.errors import BadRequest, ConsentBasisRefused, FileError, InternalError, Unauthorized
 from files.render import FORMATS, GRANULARITIES, MEDIA_TYPES, render
 from files.service import FilesService, RecordingJob, RecordingMeta, service_for
 from files.upload import FormReader, Upload, boundary_of, check_length
@@ -58,9 +58,7 @@ def _endpoint(runtime: Runtime, handler: Handler) -> Callable[[Request], Awaitab
             return error_response(exc)
         except Exception as exc:  # never a traceback to the client; the gateway keeps serving
             log.error("file_request_failed", path=request.url.path, exc_info=exc)
-            error = FileError("internal error")
-            error.status, error.code = 500, "internal_error"
-            return error_response(error)
+            return error_response(InternalError("internal error"))
 
     return endpoint
 

@@ -24,7 +24,7 @@ from asr.longform import HasFasterWhisper, LongformDecode, Step
 from asr.types import Audio, Transcriber
 from files.config import FilesConfig
 from files.decode import DecodedAudio, RawFormat, decode
-from files.errors import BadRequest, Busy, FileError, NotFound
+from files.errors import BadRequest, Busy, FileError, InternalError, NotFound
 from files.pipeline import FileFinal, LegResult, RecordingPipeline, call_finals
 from gateway.redaction import CallRedaction
 from gateway.runtime import Runtime
@@ -210,8 +210,7 @@ class FilesService:
             job.status, job.error = "failed", exc
             log.warning("recording_failed", job=job.id, code=exc.code)
         except Exception as exc:  # the engine or the store failed: the job says so, the gateway keeps serving
-            job.status, job.error = "failed", FileError("the recording could not be transcribed")
-            job.error.code, job.error.status = "internal_error", 500
+            job.status, job.error = "failed", InternalError("the recording could not be transcribed")
             log.error("recording_failed", job=job.id, code="internal_error", exc_info=exc)
         finally:
             job.finished_at = self._clock()

@@ -110,3 +110,19 @@ async def test_stereo_recording_gives_two_legs_in_line_with_the_script(stored_gw
     audit = [json.loads(d) for (d,) in conn.execute("SELECT details FROM audit_log WHERE call_id = 'rec-call-1'")]
     conn.close()
     assert any(d.get("announcement") == "recording-announced" for d in audit), audit
+
+
+async def test_a_job_that_cannot_be_done_says_why(fgw: Gateway) -> None:
+    """Two leg names for a mono recording fail the job with `bad_request` (and the gateway keeps serving)."""
+    async with httpx.AsyncClient(base_url=fgw.http, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60) as http:
+        mono = (AUDIO / "real" / "jfk.wav").read_bytes()
+        created = await http.post(
+            "/v1/recordings",
+            files={"file": ("jfk.wav", mono)},
+            data={"consent_basis": "recording-announced", "legs": "agent,caller"},
+        )
+        assert created.status_code == 202
+        job, _ = await wait_done(http, created.json()["id"])
+        assert job["status"] == "failed" and job["error"]["code"] == "bad_request" and not job["stored"]
+        assert "1 channel" in job["error"]["message"]
+        assert (await http.get("/healthz")).status_code == 200
