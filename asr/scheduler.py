@@ -163,7 +163,7 @@ class Scheduler:
         work, future = job.payload
         assert not isinstance(work, DecodeRequest)
         engine = self.engines[job.engine]
-        started = time.perf_counter()
+        started, began = time.perf_counter(), self._clock()
         try:
             result = await loop.run_in_executor(self._executor, work, engine)
         except Exception as exc:  # handed to the file's owner, which fails that file only
@@ -172,6 +172,7 @@ class Scheduler:
         else:
             if not future.done():
                 future.set_result(result)
+        self._queue.file_done(began, self._clock())
         self.stats.files += 1
         self.stats.file_seconds += time.perf_counter() - started
 

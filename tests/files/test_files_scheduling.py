@@ -93,3 +93,20 @@ async def test_failing_file_work_fails_only_its_future() -> None:
         await failed
     assert live is not None and live.text.startswith("final")
     await scheduler.aclose()
+
+
+def test_file_work_is_throttled_while_live_jobs_come() -> None:
+    """After a 1 s file job with live jobs about, the next waits 9 s (share 0.1), or until live is quiet 1 s."""
+    q: BatchQueue[str] = BatchQueue(BatcherConfig(window_s=0.0, file_share=0.1, live_quiet_s=1.0))
+    q.submit(job("file", "f1", 0.0))
+    assert [j.payload for j in q.take(now=0.0)] == ["file-f1"]  # nothing live yet: at once
+    q.file_done(0.0, 1.0)
+    q.submit(job("file", "f2", 1.0))
+    q.submit(job("partial", "a", 1.0))
+    assert [j.payload for j in q.take(now=1.0)] == ["partial-a"]
+    for t in (1.5, 1.9):  # a call keeps speaking: partials keep coming
+        q.submit(job("partial", "a", t))
+        assert [j.payload for j in q.take(now=t)] == ["partial-a"]
+        assert q.take(now=t + 0.1) == []  # the file waits
+    assert q.next_deadline() == 2.9  # live quiet for 1 s after the last partial
+    assert [j.payload for j in q.take(now=2.9)] == ["file-f2"]
