@@ -67,7 +67,7 @@ async def test_stereo_recording_gives_two_legs_in_line_with_the_script(stored_gw
     """Each scripted turn is heard on its own leg (agent left, caller right): its finals start within 0.6 s of
     the turn, every word starts inside the turn (+-0.6 s) and no final runs into the leg's next turn (Whisper
     stretches a last word over trailing silence: 2.2 s seen); the job reports rising progress, and the stored
-    transcript is the job's finals."""
+    transcript is the job's finals: readable for its purpose only, in the caller's export, erased on request."""
     async with httpx.AsyncClient(
         base_url=stored_gw.http, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60
     ) as http:
@@ -103,6 +103,15 @@ async def test_stereo_recording_gives_two_legs_in_line_with_the_script(stored_gw
     assert wer([t["text"] for t in turns], heard) < 0.35, heard
     async with httpx.AsyncClient(base_url=stored_gw.http, headers={"Authorization": f"Bearer {ADMIN}"}) as admin:
         stored = (await admin.get("/v1/admin/calls/rec-call-1/transcript", params={"purpose": "quality"})).json()
+        assert (
+            await admin.get("/v1/admin/calls/rec-call-1/transcript", params={"purpose": "sales"})
+        ).status_code == 403
+        export = (await admin.get("/v1/admin/subjects/+31612345678/export")).json()  # the caller, art. 15
+        erased = (await admin.delete("/v1/admin/calls/rec-call-1")).json()  # art. 17
+        assert (
+            await admin.get("/v1/admin/calls/rec-call-1/transcript", params={"purpose": "quality"})
+        ).status_code == 404
+    assert [c["call_id"] for c in export["calls"]] == ["rec-call-1"] and erased == {"erased": 1}
     texts = sorted(f["text"] for leg in job["legs"].values() for f in leg["finals"])
     assert sorted(f["text"] for f in stored["transcript"]) == texts
     assert [f["seq"] for f in stored["transcript"]] == list(range(1, len(texts) + 1))
