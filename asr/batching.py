@@ -2,10 +2,14 @@
 
 Theory of operation: jobs from every call wait in one queue per engine. A batch is cut when the oldest
 waiting job has waited `window_s`, or at once when a full batch is waiting or any final waits
-while the engine is idle past the window. Finals always go ahead of partials, and a batch holds jobs of
-one engine and one kind. A newer partial for a leg replaces the older one still waiting (the old one is
-returned to the caller as `replaced`). Finals are never dropped; the queue bound applies to partials
-(the oldest partial is shed) and to admission of new calls (`would_overload`).
+while the engine is idle past the window. Finals always go ahead of partials, partials ahead of file
+work (kind "file": one window of a recorded file, always a batch of its own), and a batch holds jobs of
+one engine and one kind. So a live final waits behind at most one file job; and while live jobs keep
+coming (one within `live_quiet_s`), file work is paused after each job so that it takes at most
+`file_share` of the engine's time, which bounds how many finals meet a running file job. A newer partial for a leg
+replaces the older one still waiting (the old one is returned to the caller as `replaced`). Finals are
+never dropped; the queue bound applies to partials (the oldest partial is shed) and to admission of new
+calls (`would_overload`, which counts live jobs only).
 """
 
 from __future__ import annotations
@@ -31,10 +35,18 @@ class BatcherConfig:
     their own while the engine is busy, so this only matters at low load; keep it small."""
     max_pending: int = 256
     """Bound on waiting jobs; past it new calls are refused (`overloaded`) and old partials are shed."""
+    file_share: float = 0.1
+    """While live jobs keep coming, the most engine time file work may take (each file window is followed by
+    a pause of window time x (1/share - 1)). A live final that arrives during a window waits for it, so this
+    bounds how many finals do. 1.0 = files take every idle moment."""
+    live_quiet_s: float = 1.0
+    """After this long without a live job, file work runs unthrottled (no call is speaking)."""
 
     def __post_init__(self) -> None:
         if self.max_batch < 1 or self.max_pending < 1 or self.window_s < 0 or self.max_inflight < 1:
             raise ValueError("max_batch, max_pending and max_inflight must be >= 1, window_s >= 0")
+        if not 0 < self.file_share <= 1 or self.live_quiet_s < 0:
+            raise ValueError("file_share, live_quiet_s: file_share must be within (0, 1] and live_quiet_s >= 0")
 
 
 @dataclass(slots=True)
@@ -57,19 +69,30 @@ class BatchQueue(Generic[T]):
         self.config = config
         self._finals: list[Job[T]] = []
         self._partials: dict[Hashable, Job[T]] = {}
+        self._files: list[Job[T]] = []
+        self._last_live = float("-inf")  # when the last live job was queued
+        self._file_next_at = float("-inf")  # when throttled file work may run again
 
     def __len__(self) -> int:
-        return len(self._finals) + len(self._partials)
+        return len(self._finals) + len(self._partials) + len(self._files)
+
+    @property
+    def files_waiting(self) -> int:
+        return len(self._files)
 
     @property
     def finals_waiting(self) -> int:
         return len(self._finals)
 
     def would_overload(self) -> bool:
-        return len(self) >= self.config.max_pending
+        return len(self._finals) + len(self._partials) >= self.config.max_pending
 
     def submit(self, job: Job[T]) -> Job[T] | None:
         """Queue a job; returns a job it displaced (an older partial of the same leg, or a shed one)."""
+        if job.kind == "file":
+            self._files.append(job)
+            return None
+        self._last_live = max(self._last_live, job.queued_at)
         if job.kind == "final":
             self._finals.append(job)
             return None
@@ -82,18 +105,36 @@ class BatchQueue(Generic[T]):
             old.replaced = True
         return old
 
-    def next_deadline(self) -> float | None:
-        """When the oldest job's batching window closes (None when nothing waits)."""
+    def file_done(self, started: float, ended: float) -> None:
+        """A file job ran from `started` to `ended`: while live jobs come, pause file work to keep its share."""
+        self._file_next_at = ended + (ended - started) * (1 / self.config.file_share - 1)
+
+    def _live_deadline(self) -> float | None:
         oldest = [j.queued_at for j in (*self._finals, *self._partials.values())]
         return min(oldest) + self.config.window_s if oldest else None
 
+    def _file_ready_at(self) -> float | None:
+        """When the first file job may run if no live job waits by then (throttled while calls speak)."""
+        if not self._files:
+            return None
+        unthrottled = min(self._last_live + self.config.live_quiet_s, self._file_next_at)
+        return max(self._files[0].queued_at + self.config.window_s, unthrottled)
+
+    def next_deadline(self) -> float | None:
+        """When the next batch is due (None when nothing waits)."""
+        due = [t for t in (self._live_deadline(), self._file_ready_at()) if t is not None]
+        return min(due) if due else None
+
     def take(self, now: float, force: bool = False) -> list[Job[T]]:
         """Cut the next batch if one is due at `now` (or at once with `force`); empty list otherwise."""
-        if not len(self):
-            return []
-        full = len(self) >= self.config.max_batch
-        deadline = self.next_deadline()
-        if not (full or force) and deadline is not None and now < deadline:
+        live = len(self._finals) + len(self._partials)
+        if not live:
+            ready = self._file_ready_at()
+            if ready is None or (now < ready and not force):
+                return []
+            return [self._files.pop(0)]  # file work: one job per batch, only when no live job waits
+        deadline = self._live_deadline()
+        if not (live >= self.config.max_batch or force) and deadline is not None and now < deadline:
             return []
         pool = self._finals if self._finals else list(self._partials.values())
         engine = min(pool, key=lambda j: j.queued_at).engine

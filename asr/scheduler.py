@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import structlog
 
@@ -27,7 +28,10 @@ from asr.types import DecodeRequest, DecodeResult, Transcriber
 
 log = structlog.get_logger("asr.scheduler")
 
-Pending = tuple[DecodeRequest, "asyncio.Future[DecodeResult | None]"]
+R = TypeVar("R")
+FileWork = Callable[[Transcriber], Any]
+"""A piece of file work (one decoding window of a recording) run on the worker thread with the engine."""
+Pending = tuple[DecodeRequest | FileWork, "asyncio.Future[Any]"]
 
 
 @dataclass(slots=True)
@@ -41,6 +45,8 @@ class SchedulerStats:
     replaced: int = 0
     partials_shed: int = 0  # partials not submitted because finals were waiting (counted by callers)
     failed: int = 0
+    files: int = 0
+    file_seconds: float = 0.0
     multi_call_batches: int = 0
     max_calls_in_batch: int = 0
     max_batch_size: int = 0
@@ -101,6 +107,17 @@ class Scheduler:
         self._wake.set()
         return future
 
+    def submit_file(self, engine: str, call_id: str, work: Callable[[Transcriber], R]) -> asyncio.Future[R]:
+        """Queue file work at the lowest priority: it runs alone, only while no live request waits."""
+        if engine not in self.engines:
+            raise KeyError(f"no engine {engine!r}")
+        if self._closing or (self._task is not None and self._task.done()):
+            raise RuntimeError("the scheduler is closed")
+        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._queue.submit(Job(engine, "file", (call_id, "file"), call_id, (work, future), self._clock()))
+        self._wake.set()
+        return future
+
     async def aclose(self) -> None:
         """Finish every queued request (finals are never dropped), then stop the worker."""
         self._closing = True
@@ -143,7 +160,10 @@ class Scheduler:
         self._wake.set()
 
     async def _execute(self, loop: asyncio.AbstractEventLoop, batch: list[Job[Pending]]) -> None:
-        requests = [job.payload[0] for job in batch]
+        if batch[0].kind == "file":
+            await self._execute_file(loop, batch[0])
+            return
+        requests = [job.payload[0] for job in batch if isinstance(job.payload[0], DecodeRequest)]
         engine = self.engines[batch[0].engine]
         started = time.perf_counter()
         try:
@@ -159,6 +179,23 @@ class Scheduler:
         for job, result in zip(batch, results, strict=True):
             if not job.payload[1].done():
                 job.payload[1].set_result(result)
+
+    async def _execute_file(self, loop: asyncio.AbstractEventLoop, job: Job[Pending]) -> None:
+        work, future = job.payload
+        assert not isinstance(work, DecodeRequest)
+        engine = self.engines[job.engine]
+        started, began = time.perf_counter(), self._clock()
+        try:
+            result = await loop.run_in_executor(self._executor, work, engine)
+        except Exception as exc:  # handed to the file's owner, which fails that file only
+            if not future.done():
+                future.set_exception(exc)
+        else:
+            if not future.done():
+                future.set_result(result)
+        self._queue.file_done(began, self._clock())
+        self.stats.files += 1
+        self.stats.file_seconds += time.perf_counter() - started
 
     def _count(self, batch: list[Job[Pending]], requests: list[DecodeRequest], busy: float) -> None:
         s = self.stats

@@ -67,6 +67,11 @@ class WhisperEngine:
     def languages(self) -> tuple[str, ...]:
         return tuple(self._fw.supported_languages) if self.multilingual else ("en",)
 
+    @property
+    def faster_whisper(self) -> WhisperModel:
+        """The loaded faster-whisper model, for long-form file decoding (`asr.longform`)."""
+        return self._fw
+
     def tokenizer(self, language: str) -> Tokenizer:
         if language not in self._tokenizers:
             lang = language if self.multilingual else None

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from files import http as files_http
 from gateway import transports
 from gateway.cluster.bridge import RedisBridge
 from gateway.consent_metrics import ConsentOutcomes
@@ -87,6 +88,7 @@ def create_app(runtime: Runtime) -> Starlette:
             await bridge.aclose()
         if audiosocket is not None:
             await audiosocket.aclose()
+        await files_http.shutdown(runtime)  # recording jobs still running end before the scheduler does
         await admin.close_store(app, runtime)
         await runtime.scheduler.aclose()
 
@@ -99,6 +101,7 @@ def create_app(runtime: Runtime) -> Starlette:
         *insights_http.routes(),
         *consent.routes(),
         *transcription_request.routes(),
+        *files_http.routes(runtime),
     ], lifespan=lifespan)
     app.state.runtime = runtime
     ConsentOutcomes.attach(runtime)  # consent outcome counters for /metrics (tenant, announcement, state)

@@ -189,9 +189,23 @@ def build_config(argv: list[str] | None = None, environ: Mapping[str, str] | Non
     return start_config(load_settings(argv, env)[0], env)
 
 
+SUBCOMMANDS = ("transcribe", "compliance")
+"""`callscribe transcribe FILE...` (files/cli.py) and `callscribe compliance` (compliance/); anything else
+starts the gateway."""
+
+
 def main(argv: list[str] | None = None) -> int:
     import asyncio
 
+    args_in = sys.argv[1:] if argv is None else argv
+    if args_in and args_in[0] == "transcribe":
+        from files.cli import main as transcribe
+
+        return transcribe(args_in[1:])
+    if args_in and args_in[0] == "compliance":
+        from compliance.__main__ import main as compliance
+
+        return compliance(args_in[1:])
     try:
         settings, args = load_settings(argv, os.environ)
         if getattr(args, "print_config", False):

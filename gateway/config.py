@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from asr.batching import BatcherConfig
 from asr.config import EngineConfig
 from asr.remote import RemoteConfig
+from files.config import FilesConfig
 from gateway.cluster.config import ClusterConfig
 from gateway.core.caption_viewer import HubConfig
 from gateway.core.session_config import SessionConfig
@@ -36,6 +37,8 @@ class ServerConfig:
     """Device, compute type, threads and decoding options shared by both models (`model` is ignored)."""
     remote: RemoteConfig = field(default_factory=RemoteConfig)
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
+    files: FilesConfig = field(default_factory=FilesConfig)
+    """Voicemail and recorded calls: accepted consent bases and upload limits (docs/files.md)."""
     insights: InsightsOptions = field(default_factory=InsightsOptions)
     """Post-call insights (summary, agreements, contacts, sentiment) and their CRM webhook (docs/insights.md)."""
     """Other gateway nodes: caption streams shared through Redis Streams (off by default; docs/scale-out.md)."""

@@ -74,6 +74,8 @@ tokens_per_second = 10.0
 [batcher]
 max_batch = 4
 max_inflight = 2
+file_share = 0.5
+live_quiet_s = 2.0
 window_s = 0.02
 max_pending = 32
 [remote]
@@ -91,6 +93,14 @@ node_id = "node-7"
 stream = "cs:events"
 max_len = 5000
 outbox = 100
+
+[files]
+consent_bases = ["voicemail", "recording announced"]
+compat_consent_basis = "voicemail"
+max_upload_bytes = 4096
+max_audio_seconds = 60.0
+max_jobs = 2
+job_ttl_s = 5.0
 
 [insights]
 enabled = false

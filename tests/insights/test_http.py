@@ -104,8 +104,10 @@ async def test_subject_export_includes_insights_and_erasure_removes_them(gw: Gat
     await _analysed(gw, tmp_path)
     auth = {"Authorization": f"Bearer {ADMIN_A}"}
     async with httpx.AsyncClient(base_url=gw.http) as client:
-        export = (await client.get("/v1/admin/subjects/+31612345678/export", headers=auth)).json()
-        assert await client.delete("/v1/admin/subjects/+31612345678", headers=auth)
+        export = (await client.post("/v1/admin/subjects/export", json={"caller": "+31612345678"},
+                                    headers=auth)).json()
+        erased = await client.post("/v1/admin/subjects/erase", json={"caller": "+31612345678"}, headers=auth)
+        assert erased.status_code == 200
         after = await client.get("/v1/calls/call-nl/insights", params={"purpose": "quality"}, headers=auth)
     contacts = export["calls"][0]["insights"]["contacts"]
     assert {"kind": "phone", "value": "+31612345678", "utterance": 3, "role": "caller"} in contacts
@@ -152,7 +154,7 @@ async def test_admin_erasure_sends_the_erasure_notice(gw: Gateway, tmp_path: Pat
 
 
 async def test_subject_erasure_sends_a_notice_per_call(gw: Gateway, tmp_path: Path) -> None:
-    """DELETE /v1/admin/subjects/{subject} erases the subject's calls and sends one call.erased per call."""
+    """POST /v1/admin/subjects/erase erases the subject's calls and sends one call.erased per call."""
     store = _store(gw)
     for call_id in ("call-1", "call-2"):
         await open_call(store, "tenant-a", call_id)
@@ -165,9 +167,8 @@ async def test_subject_erasure_sends_a_notice_per_call(gw: Gateway, tmp_path: Pa
         worker.start()
         try:
             async with httpx.AsyncClient(base_url=gw.http) as client:
-                r = await client.delete(
-                    "/v1/admin/subjects/+31612345678", headers={"Authorization": f"Bearer {ADMIN_A}"}
-                )
+                r = await client.post("/v1/admin/subjects/erase", json={"caller": "+31612345678"},
+                                      headers={"Authorization": f"Bearer {ADMIN_A}"})
             assert r.json() == {"erased": 2}
             await crm.wait_for(2)
         finally:
