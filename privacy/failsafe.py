@@ -116,7 +116,12 @@ class _Group:
 def find_unvalidated_numbers(
     norm: Normalised, kept: Sequence[Finding], language: str, rule: NumberRule
 ) -> Iterator[Finding]:
-    """Findings for the digit stretches the rule masks that no finding in ``kept`` covers yet."""
+    """Findings for the digit stretches the rule masks that no finding in ``kept`` covers yet.
+
+    Each stretch also yields a ``number`` finding over its digits alone: it loses to the typed finding
+    when both are kept, and still masks the digits when the typed one (an IBAN taking in the words
+    before it) overlaps a finding of higher priority and is dropped.
+    """
     if rule.min_digits == 0:
         return
     text = norm.text
@@ -131,6 +136,8 @@ def find_unvalidated_numbers(
             digits = "".join(g.digits for g in stretch)
             if len(digits) >= rule.min_digits:
                 yield _finding(norm, stretch, digits, language)
+                begin, end = norm.original(stretch[0].start, stretch[-1].end)
+                yield Finding(Span("number", begin, end), digits)
 
 
 def promote_ibans(norm: Normalised, kept: Sequence[Finding]) -> list[Finding]:

@@ -6,16 +6,19 @@ The hash chain (:mod:`store.audit`) shows any edit or deletion *inside* the trai
 of its newest rows: what is left is still a valid chain.  So the chain head (row count, id and hash of
 the newest row) is appended, as one JSON line, to an *anchor file* that lives outside the database
 (another disk, a write-once bucket mount, a log shipper's input).  The gateway does it every
-``StoreConfig.anchor_interval_s`` when ``StoreConfig.anchor_file`` is set, and ``python -m store anchor``
-does it on demand.  ``python -m store verify --anchor-file FILE`` then also checks that the newest
-anchored row is still in the chain with the same hash: a chain shorter than the anchor, or one whose
-anchored row changed, is reported broken.  The file holds no transcript text and no subject ids.
+``StoreConfig.anchor_interval_s`` when ``StoreConfig.anchor_file`` is set (and also POSTs the head as
+JSON to ``StoreConfig.anchor_webhook`` when that is set: a witness outside this host; a failed POST is
+logged and retried next interval), and ``python -m store anchor`` does it on demand.
+``python -m store verify --anchor-file FILE`` then also checks that the newest anchored row is still
+in the chain with the same hash: a chain shorter than the anchor, or one whose anchored row changed,
+is reported broken.  The file holds no transcript text and no subject ids.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import urllib.request
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -23,7 +26,7 @@ from pathlib import Path
 from store.audit import AuditRow, ChainReport
 from store.errors import StoreError
 
-__all__ = ["Anchor", "append_anchor", "check_anchor", "head_of", "latest_anchor"]
+__all__ = ["Anchor", "append_anchor", "check_anchor", "head_of", "latest_anchor", "post_anchor"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +56,15 @@ def append_anchor(path: Path, anchor: Anchor) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def post_anchor(url: str, anchor: Anchor, timeout_s: float = 5.0) -> None:
+    """POST ``anchor`` as JSON to ``url`` (a second, independent witness); OSError when it fails."""
+    body = json.dumps(asdict(anchor), sort_keys=True).encode()
+    request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout_s) as response:  # the operator-configured URL
+        if not 200 <= response.status < 300:
+            raise OSError(f"anchor webhook answered {response.status}")
 
 
 def latest_anchor(path: Path) -> Anchor | None:

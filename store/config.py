@@ -40,6 +40,8 @@ class StoreConfig:
     """File outside the database the audit chain head is appended to (see `store.anchor`); put it where
     whoever can delete database rows cannot rewrite it. None: no anchoring (deleting the newest audit
     rows then goes unnoticed by `python -m store verify`)."""
+    anchor_webhook: str | None = None
+    """URL the anchored chain head is also POSTed to as JSON (another host's log, a timestamping service)."""
     anchor_interval_s: float = 300.0
     """How often the chain head is anchored (also at start-up and at shutdown)."""
 
@@ -51,6 +53,8 @@ class StoreConfig:
             raise StoreConfigError("default_retention_days must be positive")
         if self.purge_interval_s <= 0 or self.rotate_batch < 1 or self.anchor_interval_s <= 0:
             raise StoreConfigError("purge_interval_s, anchor_interval_s, rotate_batch: must be positive")
+        if self.anchor_webhook is not None and not self.anchor_webhook.startswith(("http://", "https://")):
+            raise StoreConfigError("anchor_webhook must be an http:// or https:// URL")
         if self.anchor_file is not None and not self.anchor_file.strip():
             raise StoreConfigError("anchor_file must name a file (None turns anchoring off)")
         object.__setattr__(self, "retention_days", MappingProxyType(dict(self.retention_days)))

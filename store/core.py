@@ -17,7 +17,7 @@ from typing import Any
 import structlog
 
 from store import records
-from store.anchor import Anchor, append_anchor, check_anchor, latest_anchor
+from store.anchor import Anchor, append_anchor, check_anchor, latest_anchor, post_anchor
 from store.audit import AuditRow, ChainReport, verify_chain
 from store.config import StoreConfig
 from store.db import Database, Tx
@@ -236,6 +236,11 @@ class StoreCore:
             return None
         anchor = Anchor(self.clock(), *head)
         append_anchor(path, anchor)
+        if self.config.anchor_webhook is not None:
+            try:
+                post_anchor(self.config.anchor_webhook, anchor)
+            except OSError as exc:  # the file holds the anchor; the webhook gets the next one
+                log.warning("anchor_webhook_failed", error=type(exc).__name__, rows=anchor.rows)
         return anchor
 
     # -- erasure, retention, rotation ----------------------------------------------------------------

@@ -192,6 +192,7 @@ old_master_key_files = ["/run/secrets/old.key"]
 rotate_batch = 50
 anchor_file = "/srv/anchor.log"
 anchor_interval_s = 60.0
+anchor_webhook = "https://anchor.example/head"
 
 [store.retention_days]
 quality = 14.0

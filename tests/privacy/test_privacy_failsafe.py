@@ -115,3 +115,8 @@ def test_mail_provider_after_an_email_cue() -> None:
         "My email address is usually a not can set an [EMAIL]."
     )
     assert masked("My email is fine. Check your Outlook calendar.") == "My email is fine. Check your Outlook calendar."
+
+
+def test_digits_stay_masked_when_the_typed_finding_loses_an_overlap() -> None:
+    """An IBAN-shaped run whose lead words overlap an e-mail address (which wins) still masks its digits."""
+    assert masked("NL jan at voorbeeld dot nl 12345678") == "NL [EMAIL] [NUMBER]"

@@ -6,8 +6,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import http.server
 import json
+import threading
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -94,3 +97,43 @@ async def test_special_stop_is_audited_and_final_special_stored(store: SqlTransc
     assert [json.loads(d) for (d,) in rows] == [{"at": 3.5, "category": "health"}]
     transcript = await store.read_transcript(TENANT, "s", "quality", "admin:alice")
     assert [f.special for f in transcript.finals] == [("health",)]
+
+
+class _Witness(http.server.BaseHTTPRequestHandler):
+    received: ClassVar[list[dict[str, object]]] = []
+
+    def do_POST(self) -> None:
+        self.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:  # keep the test output clean
+        return
+
+
+async def test_anchor_is_posted_to_the_webhook_and_survives_its_failure(
+    backend: Backend, tmp_path: Path, clock: Clock, ring: KeyRing
+) -> None:
+    """With `anchor_webhook`, each anchor is also POSTed as JSON to a real loopback HTTP server; a webhook
+    that is down does not lose the anchor in the file nor raise."""
+    server = http.server.HTTPServer(("127.0.0.1", 0), _Witness)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    anchors = tmp_path / "anchors.jsonl"
+    up = StoreConfig(anchor_webhook=f"http://127.0.0.1:{server.server_port}/anchor")
+    store = await SqlTranscriptStore.open(backend.dsn, up, ring, clock)
+    try:
+        call(StoreListener(store), "w", ("quality",), ["een"])
+        await store.flush()
+        anchor = await store.anchor(anchors)
+        assert anchor is not None and _Witness.received[-1]["head_hash"] == anchor.head_hash
+    finally:
+        await store.aclose()
+        server.shutdown()
+        server.server_close()
+    down = StoreConfig(anchor_webhook=f"http://127.0.0.1:{server.server_port}/anchor")
+    store = await SqlTranscriptStore.open(backend.dsn, down, ring, clock)
+    try:
+        again = await store.anchor(anchors)
+        assert again is not None and latest_anchor(anchors) == again
+    finally:
+        await store.aclose()
