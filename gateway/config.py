@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from asr.batching import BatcherConfig
 from asr.config import EngineConfig
 from gateway.core.session_config import SessionConfig
+from gateway.limits import LimitsConfig
 from store.config import StoreConfig
 from vad.config import VadConfig
 
@@ -41,6 +42,8 @@ class ServerConfig:
     call, `off` does not look. `mask` or `stop` where transcripts are stored and art. 9 data is not needed."""
     max_calls: int = 64
     """Concurrent calls per process; the next one gets `overloaded` (1013). Size it with bench/."""
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
+    """Edge limits (header size and deadline, offer size, allowed Origins) and per-tenant call quotas."""
     max_frame_bytes: int = 192_000
     """Largest WebSocket message accepted (`too_large`, 1009): 1 s of 48 kHz stereo PCM16."""
     max_outbound_frames: int = 4096

@@ -26,6 +26,7 @@ from gateway.core.redaction import CallRedaction
 from gateway.core.registry import CallEndedError, CallRecord
 from gateway.core.session import CallSession, Decode, Effect, Send, Ticket
 from gateway.runtime import Runtime
+from gateway.takeover import stored_seq, take_over
 from privacy import Policy
 from protocol.errors import BadMessage, InternalError, Overloaded, ProtocolError
 from protocol.messages import (
@@ -62,6 +63,9 @@ class CallDriver:
         self.engine = ""
         self.session_id = uuid.uuid4().hex
         self._pending: set[asyncio.Future[DecodeResult | None]] = set()
+        self.on_takeover: Callable[[], None] | None = None
+        """Set by a transport that can be taken over: called when a `resume_from` reconnect of the same
+        tenant wants this call (see `gateway.takeover`); the transport flushes and closes (4001)."""
 
     @property
     def started(self) -> bool:
@@ -72,7 +76,8 @@ class CallDriver:
         if self.session is None:
             if not isinstance(msg, Start):
                 raise BadMessage(f"{type(msg).__name__.lower()}: the first message must be start")
-            self._begin(msg)
+            await take_over(self.rt, self.tenant, msg)
+            self._begin(msg, await stored_seq(self.rt, self.tenant, msg))
             return False
         self._apply(self.session.receive(msg))
         if self.session.stopping:
@@ -80,10 +85,14 @@ class CallDriver:
             return True
         return False
 
-    def _begin(self, start: Start) -> None:
+    def _begin(self, start: Start, stored_seq: int | None = None) -> None:
         rt = self.rt
         if rt.draining or rt.registry.live >= rt.config.max_calls or rt.scheduler.would_overload():
             raise Overloaded("the gateway cannot take another call now; retry later")
+        quota = rt.config.limits.tenant_limit(self.tenant)
+        if quota is not None and rt.registry.live_of(self.tenant) >= quota:
+            rt.refusals["tenant_quota"] = rt.refusals.get("tenant_quota", 0) + 1
+            raise Overloaded("this tenant holds all the calls its quota allows; retry later")
         self.engine = rt.engine_for(start.language)
         rt.sweep()  # a dropped call whose resume window ran out is closed before its id is looked up
         try:
@@ -93,10 +102,13 @@ class CallDriver:
         if record is None:
             raise BadMessage("start.call_id: this call is already streaming on another connection")
         self.record = record
+        record.takeover = self.on_takeover
+        if stored_seq is not None and record.connections == 1 and not record.finals:
+            record.first_seq = max(record.first_seq, stored_seq + 1)  # after a restart: number on from the store
         if record.start is None:
             record.start = start
         replay = [f for f in record.finals if start.resume_from is not None and f.seq > start.resume_from]
-        prefix = f"r{record.connections - 1}-" if record.connections > 1 else ""
+        prefix = f"r{record.connections - 1}-" if record.connections > 1 else ("s-" if stored_seq else "")
         policy = Policy(start.redaction or rt.config.redaction)
         special = cast(SpecialPolicy, start.special_categories or rt.config.special_categories)
         self.session = CallSession(start, rt.config.session, rt.new_endpointer,
@@ -132,6 +144,11 @@ class CallDriver:
         self._send(ErrorMessage(exc.code, str(exc)))
         return exc.close_code, exc.code
 
+    async def flush_open(self) -> None:
+        """Finalise the open utterances and wait for their finals (the call stays open and resumable)."""
+        if self.session is not None and not self.session.stopping:
+            await self._flush_quietly()
+
     async def _flush_quietly(self) -> None:
         assert self.session is not None
         if not self.session.declined:
@@ -153,6 +170,7 @@ class CallDriver:
                  consent=session.consent.state, audio_s=round(session.now, 2),
                  dropped_s=round(c.dropped_samples / rate, 2))
         record.counters = c
+        record.takeover = None
         record.halted = record.halted or session.halted
         over = session.stopping or session.declined
         self.rt.publish(ConnectionClosed(self.tenant, record.call_id, c.finals_sent, resumable=not over))

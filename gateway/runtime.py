@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Protocol
 
 import structlog
@@ -52,6 +52,10 @@ class Runtime:
         self.bus = EventBus(_listener_failed)
         self.draining = False
         self.connections: set[Connection] = set()
+        self.seq_source: Callable[[str, str], Awaitable[int | None]] | None = None
+        """(tenant, call_id) -> the highest stored final seq; set when a store is open (resume after restart)."""
+        self.refusals: dict[str, int] = {}
+        """Calls refused at admission, by reason (metrics)."""
 
     @classmethod
     def load(cls, config: ServerConfig) -> Runtime:

@@ -106,6 +106,7 @@ async def open_store(app: Starlette, runtime: Runtime) -> None:
     listener = StoreListener(store)
     runtime.bus.subscribe(listener)
     app.state.store, app.state.store_listener = store, listener
+    runtime.seq_source = store.last_seq  # a call resumed after a restart numbers on from its stored finals
     app.state.store_task = asyncio.create_task(
         maintain(store, config.store.purge_interval_s, rotate=bool(ring.previous)), name="store-maintenance")
 
@@ -120,6 +121,7 @@ async def close_store(app: Starlette, runtime: Runtime) -> None:
     with contextlib.suppress(asyncio.CancelledError):
         await task
     runtime.bus.unsubscribe(app.state.store_listener)
+    runtime.seq_source = None
     await store.aclose()
 
 

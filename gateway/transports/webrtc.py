@@ -80,7 +80,7 @@ class WebRtcCall:
         """Apply the offer, start the call (admission), and return the answer; raises ProtocolError."""
         try:
             await self.pc.setRemoteDescription(offer)
-        except (ValueError, KeyError, IndexError) as exc:  # aiortc's SDP parser
+        except Exception as exc:  # aiortc's SDP parser: ValueError, KeyError, AssertionError... on junk
             raise BadMessage(f"sdp: not a usable offer ({type(exc).__name__})") from None
         self._tracks = self._audio_tracks()
         start = _start(fields, len(self._tracks))
@@ -95,6 +95,8 @@ class WebRtcCall:
 
     def _audio_tracks(self) -> list[MediaStreamTrack]:
         tracks: list[MediaStreamTrack] = []
+        if not self.pc.getTransceivers():
+            raise BadMessage("sdp: the offer has no media lines")
         for transceiver in self.pc.getTransceivers():
             track = transceiver.receiver.track
             if transceiver.kind != "audio":
@@ -245,10 +247,24 @@ def _error(exc: ProtocolError) -> JSONResponse:
     return JSONResponse({"code": exc.code, "message": str(exc)}, status_code=status)
 
 
+async def _bounded_body(request: Request, max_bytes: int) -> bytes:
+    """The request body, refused (`too_large`) from its Content-Length or as soon as more than `max_bytes`
+    arrived: never buffered beyond the limit."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise TooLarge(f"offer of {declared} bytes exceeds the limit of {max_bytes}")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise TooLarge(f"offer of more than {max_bytes} bytes exceeds the limit")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def _offer_body(request: Request, max_bytes: int) -> tuple[RTCSessionDescription, dict[str, object]]:
-    body = await request.body()
-    if len(body) > max_bytes:
-        raise TooLarge(f"offer of {len(body)} bytes exceeds the limit of {max_bytes}")
+    body = await _bounded_body(request, max_bytes)
     try:
         fields = json.loads(body)
     except (ValueError, RecursionError):
@@ -269,7 +285,7 @@ async def offer_endpoint(request: Request) -> Response:
         return denial(401)
     call = WebRtcCall(rt, tenant)
     try:
-        offer, fields = await _offer_body(request, rt.config.max_frame_bytes)
+        offer, fields = await _offer_body(request, rt.config.limits.max_offer_bytes)
         answer = await call.accept(offer, fields)
     except ProtocolError as exc:
         await call.pc.close()
