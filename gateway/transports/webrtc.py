@@ -34,6 +34,7 @@ from starlette.routing import BaseRoute, Route
 
 from gateway.auth import bearer_token, denial, tenant_for
 from gateway.driver import CallDriver
+from gateway.origin import origin_allowed
 from gateway.runtime import Runtime
 from gateway.transports.shell import guarded, next_input
 from gateway.transports.webrtc_audio import RATE, FramePcm, LegInterleaver
@@ -283,6 +284,8 @@ async def offer_endpoint(request: Request) -> Response:
     tenant = tenant_for(bearer_token(request.headers, request.query_params), rt.config.tokens)
     if tenant is None:
         return denial(401)
+    if not origin_allowed(request.headers, rt.config.limits.allowed_origins):
+        return denial(403, "this Origin may not place calls")
     call = WebRtcCall(rt, tenant)
     try:
         offer, fields = await _offer_body(request, rt.config.limits.max_offer_bytes)
@@ -298,13 +301,29 @@ async def offer_endpoint(request: Request) -> Response:
     return JSONResponse({"sdp": answer.sdp, "type": answer.type})
 
 
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+                               "media-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",  # the token may be in the URL until the script removes it
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+"""Headers of the softphone page and its assets: no framing, no inline code, nothing cached or referred."""
+
+
 async def softphone_page(request: Request) -> Response:
-    """The softphone test page (token and call_id come from its query string)."""
-    return FileResponse(STATIC / "softphone.html", media_type="text/html")
+    """The softphone test page (token and call_id come from its query string; the script then removes the
+    token from the address bar and keeps it in sessionStorage)."""
+    return FileResponse(STATIC / "softphone.html", media_type="text/html", headers=PAGE_HEADERS)
 
 
 async def softphone_script(request: Request) -> Response:
-    return FileResponse(STATIC / "softphone.js", media_type="text/javascript")
+    return FileResponse(STATIC / "softphone.js", media_type="text/javascript", headers=PAGE_HEADERS)
+
+
+async def softphone_style(request: Request) -> Response:
+    return FileResponse(STATIC / "softphone.css", media_type="text/css", headers=PAGE_HEADERS)
 
 
 def routes() -> list[BaseRoute]:
@@ -313,4 +332,5 @@ def routes() -> list[BaseRoute]:
         Route("/v1/webrtc/offer", offer_endpoint, methods=["POST"]),
         Route("/softphone", softphone_page),
         Route("/softphone.js", softphone_script),
+        Route("/softphone.css", softphone_style),
     ]
