@@ -78,7 +78,7 @@ async def test_softphone_removes_the_token_from_its_url(gw: Gateway) -> None:
         try:
             page = await browser.new_page()
             await page.goto(f"{gw.http}/softphone?token={TOKEN}&call_id=kept-id")
-            await page.wait_for_function("!location.search.includes('token')")
+            await page.wait_for_function("() => !location.search.includes('token')")
             assert TOKEN not in page.url and "call_id=kept-id" in page.url
             assert await page.evaluate("sessionStorage.getItem('callscribe-token')") == TOKEN
             assert await page.inner_text("#call-id") == "kept-id"
