@@ -30,6 +30,12 @@ class LimitsConfig:
     """Concurrent calls one tenant may hold (`overloaded` beyond); None: only `max_calls` applies."""
     tenant_calls: Mapping[str, int] = field(default_factory=dict)
     """Per-tenant overrides of `max_calls_per_tenant` (tenant -> concurrent calls)."""
+    audio_burst_s: float = 30.0
+    """Audio a WebSocket call may send ahead of real time before it is paced (see `max_audio_speed`)."""
+    max_audio_speed: float | None = 4.0
+    """Beyond the burst, a call's audio is read at most this many times real time: the gateway stops
+    reading the socket (TCP back-pressure) rather than queueing one connection's backlog in front of
+    every other call. None: unpaced (offline bulk transcription on a dedicated gateway)."""
     takeover_wait_s: float = 5.0
     """How long a `resume_from` reconnect waits for the connection it takes over to flush and close."""
 
@@ -42,6 +48,8 @@ class LimitsConfig:
             raise ValueError("limits.max_calls_per_tenant must be >= 1 (or None)")
         if any(n < 0 for n in self.tenant_calls.values()):
             raise ValueError("limits.tenant_calls values must be >= 0")
+        if self.audio_burst_s < 0 or (self.max_audio_speed is not None and self.max_audio_speed < 1):
+            raise ValueError("limits.audio_burst_s must be >= 0 and limits.max_audio_speed >= 1 (or None)")
         if self.takeover_wait_s <= 0:
             raise ValueError("limits.takeover_wait_s must be positive")
 

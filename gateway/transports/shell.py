@@ -30,6 +30,7 @@ from typing import Any, Literal, TypeVar
 import structlog
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from gateway.core.pacing import AudioPacer
 from gateway.driver import CallDriver
 from gateway.runtime import Runtime
 from gateway.takeover import TAKEOVER_CLOSE
@@ -140,6 +141,9 @@ class WebSocketShell:
         self._drain = asyncio.Event()
         self.driver = CallDriver(runtime, tenant, self._emit, self.transport)
         self._taken_over = False
+        limits = runtime.config.limits
+        self.pacer = None if limits.max_audio_speed is None else AudioPacer(limits.audio_burst_s,
+                                                                            limits.max_audio_speed)
         self.driver.on_takeover = self._take_over
 
     def frames_for(self, msg: ServerMessage) -> list[str | bytes]:
@@ -238,3 +242,14 @@ class WebSocketShell:
                 raise TooLarge(f"frame of {size} bytes exceeds the limit of {limit}")
             if await self.on_frame(text, data):
                 return "stop"
+            await self._pace()
+
+    async def _pace(self) -> None:
+        """Stop reading a peer that runs ahead of real time beyond its burst (`gateway.core.pacing`)."""
+        session = self.driver.session
+        if self.pacer is None or session is None:
+            return
+        delay = self.pacer.delay(session.now, asyncio.get_running_loop().time())
+        if delay > 0:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._drain.wait(), delay)  # a drain or takeover ends the pause
