@@ -89,6 +89,9 @@ class CallDriver:
         rt = self.rt
         if rt.draining or rt.registry.live >= rt.config.max_calls or rt.scheduler.would_overload():
             raise Overloaded("the gateway cannot take another call now; retry later")
+        if rt.store_degraded():
+            rt.refusals["store_degraded"] = rt.refusals.get("store_degraded", 0) + 1
+            raise Overloaded("the transcript store cannot record a call's consent now; retry later")
         quota = rt.config.limits.tenant_limit(self.tenant)
         if quota is not None and rt.registry.live_of(self.tenant) >= quota:
             rt.refusals["tenant_quota"] = rt.refusals.get("tenant_quota", 0) + 1

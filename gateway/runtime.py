@@ -55,6 +55,8 @@ class Runtime:
         self.seq_source: Callable[[str, str], Awaitable[int | None]] | None = None
         """(tenant, call_id) -> the highest stored final seq; set when a store is open (resume after restart)."""
         self.refusals: dict[str, int] = {}
+        self.store_degraded: Callable[[], bool] = lambda: False
+        """True while the store cannot record writes (disk full...): new calls are refused, health degraded."""
         """Calls refused at admission, by reason (metrics)."""
 
     @classmethod

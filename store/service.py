@@ -17,6 +17,7 @@ from typing import Protocol, TypeVar
 import structlog
 
 from store.audit import ChainReport
+from store.backlog import WriteBacklog
 from store.config import StoreConfig
 from store.core import StoreCore
 from store.db import connect
@@ -62,6 +63,8 @@ class SqlTranscriptStore:
         self._executor = executor
         self._core = core
         self._closed = False
+        self.backlog: WriteBacklog[WriteCommand] = WriteBacklog(core.apply)
+        """Posted writes not applied yet (disk full...): `degraded`, `failures`, `lost` (see `store.backlog`)."""
 
     @classmethod
     async def open(cls, dsn: str, config: StoreConfig, ring: KeyRing,
@@ -88,13 +91,22 @@ class SqlTranscriptStore:
         if self._closed:
             log.warning("store_write_dropped", reason="closed", command=type(cmd).__name__)
             return
-        self._executor.submit(self._core.apply, cmd).add_done_callback(_log_failure)
+        self._executor.submit(self.backlog.post, cmd).add_done_callback(_log_failure)
+
+    @property
+    def degraded(self) -> bool:
+        """Posted writes are waiting for the database (disk full, connection lost)."""
+        return self.backlog.degraded
+
+    async def retry(self) -> None:
+        """Try the waiting writes again (the maintenance task calls this every few seconds)."""
+        await self._run(self.backlog.retry)
 
     async def apply(self, cmd: WriteCommand) -> None:
         await self._run(partial(self._core.apply, cmd))
 
     async def flush(self) -> None:
-        await self._run(lambda: None)
+        await self._run(self.backlog.retry)
 
     async def link_subject(self, tenant: str, call_id: str, subject: str, actor: str) -> None:
         await self._run(partial(self._core.link_subject, tenant, call_id, subject, actor))
@@ -141,13 +153,23 @@ def _log_failure(future: Future[None]) -> None:
         log.error("store_write_failed", exc_info=exc)
 
 
+RETRY_EVERY_S = 1.0
+"""How often the maintenance task retries writes that wait for the database (disk full...)."""
+
+
 async def maintain(store: TranscriptStore, interval_s: float, rotate: bool) -> None:
     """Background task: rewrap old data keys once (when the ring has old keys), purge now and every interval."""
     if rotate:
         await _guarded(store.rotate, "rotate")
+    loop = asyncio.get_running_loop()
+    next_purge = loop.time()
     while True:
-        await _guarded(store.purge, "purge")
-        await asyncio.sleep(interval_s)
+        if loop.time() >= next_purge:
+            await _guarded(store.purge, "purge")
+            next_purge = loop.time() + interval_s
+        await asyncio.sleep(min(RETRY_EVERY_S, interval_s))
+        if isinstance(store, SqlTranscriptStore) and store.degraded:
+            await store.retry()
 
 
 async def _guarded(job: Callable[[], Awaitable[int]], name: str) -> None:

@@ -46,6 +46,7 @@ from store import (
     load_keyring,
     maintain,
 )
+from store.backlog import is_transient
 from store.keys import MasterKey, write_key_file
 
 log = structlog.get_logger("gateway.http.admin")
@@ -107,6 +108,7 @@ async def open_store(app: Starlette, runtime: Runtime) -> None:
     runtime.bus.subscribe(listener)
     app.state.store, app.state.store_listener = store, listener
     runtime.seq_source = store.last_seq  # a call resumed after a restart numbers on from its stored finals
+    runtime.store_degraded = lambda: store.degraded  # writes wait for the database: refuse new calls
     app.state.store_task = asyncio.create_task(
         maintain(store, config.store.purge_interval_s, rotate=bool(ring.previous)), name="store-maintenance")
 
@@ -122,6 +124,7 @@ async def close_store(app: Starlette, runtime: Runtime) -> None:
         await task
     runtime.bus.unsubscribe(app.state.store_listener)
     runtime.seq_source = None
+    runtime.store_degraded = lambda: False
     await store.aclose()
 
 
@@ -153,6 +156,12 @@ def _admin(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         except StoreError as exc:
             log.error("admin_request_failed", path=request.url.path, exc_info=exc)
             return _error(500, "internal", "the store could not complete the request")
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            log.error("admin_request_failed", path=request.url.path, error=type(exc).__name__)
+            return _error(503, "unavailable", "the store cannot complete the request now (disk full or "
+                                              "database unreachable); retry later")
 
     return endpoint
 
