@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 import structlog
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway import transports
@@ -33,8 +33,7 @@ async def healthz(request: Request) -> Response:
 
 
 async def metrics_endpoint(request: Request) -> Response:
-    return PlainTextResponse(metrics.render(request.app.state.runtime),
-                             media_type="text/plain; version=0.0.4")
+    return Response(metrics.render(request.app.state.runtime), media_type=metrics.CONTENT_TYPE)
 
 
 async def drain(rt: Runtime) -> None:

@@ -28,7 +28,7 @@ from gateway.core.session import CallSession, Decode, Effect, Send, Ticket
 from gateway.runtime import Runtime
 from gateway.takeover import stored_seq, take_over
 from privacy import Policy
-from protocol.errors import BadMessage, InternalError, Overloaded, ProtocolError
+from protocol.errors import BadMessage, InternalError, ProtocolError
 from protocol.messages import (
     ClientMessage,
     ConsentState,
@@ -87,15 +87,12 @@ class CallDriver:
 
     def _begin(self, start: Start, stored_seq: int | None = None) -> None:
         rt = self.rt
-        if rt.draining or rt.registry.live >= rt.config.max_calls or rt.scheduler.would_overload():
-            raise Overloaded("the gateway cannot take another call now; retry later")
-        if rt.store_degraded():
-            rt.refusals["store_degraded"] = rt.refusals.get("store_degraded", 0) + 1
-            raise Overloaded("the transcript store cannot record a call's consent now; retry later")
+        refusal = rt.admission_refusal()
+        if refusal is not None:
+            raise refusal
         quota = rt.config.limits.tenant_limit(self.tenant)
         if quota is not None and rt.registry.live_of(self.tenant) >= quota:
-            rt.refusals["tenant_quota"] = rt.refusals.get("tenant_quota", 0) + 1
-            raise Overloaded("this tenant holds all the calls its quota allows; retry later")
+            raise rt.refuse("tenant_quota", "this tenant holds all the calls its quota allows; retry later")
         self.engine = rt.engine_for(start.language)
         rt.sweep()  # a dropped call whose resume window ran out is closed before its id is looked up
         try:
@@ -201,12 +198,16 @@ class CallDriver:
                     continue
                 future = self.rt.scheduler.submit(self.engine, effect.request)
                 self._pending.add(future)
-                future.add_done_callback(partial(self._decoded, effect.ticket))
+                future.add_done_callback(partial(self._decoded, effect.ticket, self.rt.telemetry.clock()))
 
-    def _decoded(self, ticket: Ticket, future: asyncio.Future[DecodeResult | None]) -> None:
+    def _decoded(self, ticket: Ticket, submitted: float, future: asyncio.Future[DecodeResult | None]) -> None:
         self._pending.discard(future)
         if self.session is None:
             return
+        if not future.cancelled() and future.exception() is None and future.result() is not None:
+            telemetry = self.rt.telemetry
+            histogram = telemetry.final_latency if ticket.kind == "final" else telemetry.partial_lag
+            histogram.observe(telemetry.clock() - submitted)
         if future.cancelled() or future.exception() is not None:
             if ticket.kind == "final":
                 self._send(ErrorMessage("internal", "an utterance could not be transcribed"))

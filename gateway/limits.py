@@ -36,6 +36,9 @@ class LimitsConfig:
     """Beyond the burst, a call's audio is read at most this many times real time: the gateway stops
     reading the socket (TCP back-pressure) rather than queueing one connection's backlog in front of
     every other call. None: unpaced (offline bulk transcription on a dedicated gateway)."""
+    max_final_wait_s: float | None = 3.0
+    """Admission by measured load: while finals decoded in the last 10 s waited longer than this for the
+    engine, new calls are refused (`overloaded`, reason `engine_load`). None: only `max_calls` applies."""
     takeover_wait_s: float = 5.0
     """How long a `resume_from` reconnect waits for the connection it takes over to flush and close."""
 
@@ -50,6 +53,8 @@ class LimitsConfig:
             raise ValueError("limits.tenant_calls values must be >= 0")
         if self.audio_burst_s < 0 or (self.max_audio_speed is not None and self.max_audio_speed < 1):
             raise ValueError("limits.audio_burst_s must be >= 0 and limits.max_audio_speed >= 1 (or None)")
+        if self.max_final_wait_s is not None and self.max_final_wait_s <= 0:
+            raise ValueError("limits.max_final_wait_s must be positive (or None)")
         if self.takeover_wait_s <= 0:
             raise ValueError("limits.takeover_wait_s must be positive")
 
