@@ -21,6 +21,7 @@ from typing import cast
 import structlog
 
 from asr.types import DecodeResult
+from gateway.core.format_check import FormatCheck, first_channel
 from gateway.core.events import CallOpened, CloseReason, ConnectionClosed, ConsentChanged, EraseReason, Sent
 from gateway.core.redaction import CallRedaction
 from gateway.core.registry import CallEndedError, CallRecord
@@ -30,6 +31,7 @@ from gateway.takeover import stored_seq, take_over
 from privacy import Policy
 from protocol.errors import BadMessage, InternalError, ProtocolError
 from protocol.messages import (
+    AudioChunk,
     ClientMessage,
     ConsentState,
     ConsentStateName,
@@ -38,6 +40,7 @@ from protocol.messages import (
     Finalize,
     Ready,
     ServerMessage,
+    ServerWarning,
     SpecialPolicy,
     Start,
     Stop,
@@ -63,6 +66,7 @@ class CallDriver:
         self.engine = ""
         self.session_id = uuid.uuid4().hex
         self._pending: set[asyncio.Future[DecodeResult | None]] = set()
+        self._format: FormatCheck | None = None
         self.on_takeover: Callable[[], None] | None = None
         """Set by a transport that can be taken over: called when a `resume_from` reconnect of the same
         tenant wants this call (see `gateway.takeover`); the transport flushes and closes (4001)."""
@@ -80,6 +84,8 @@ class CallDriver:
             self._begin(msg, await stored_seq(self.rt, self.tenant, msg))
             return False
         self._apply(self.session.receive(msg))
+        if isinstance(msg, AudioChunk) and self._format is not None:
+            self._check_format(msg.data)
         if self.session.stopping:
             await self.finish()
             return True
@@ -115,6 +121,8 @@ class CallDriver:
                                    CallRedaction(start.language, policy, special), first_seq=record.next_seq,
                                    uid_prefix=prefix)
         rt.publish(CallOpened(self.tenant, start.call_id, start, record.connections - 1, self.transport))
+        if rt.config.limits.format_check:
+            self._format = FormatCheck(start.audio.sample_rate, start.audio.encoding)
         if record.halted:
             self.session.halted = True  # stopped on a special-category mention earlier in this call
         structlog.contextvars.bind_contextvars(session_id=self.session_id)
@@ -125,6 +133,15 @@ class CallDriver:
                          rt.languages()))
         for final in replay:
             self._send(final)
+
+    def _check_format(self, data: bytes) -> None:
+        """Warn the client (once per symptom) when its audio does not fit the declared format."""
+        assert self.session is not None and self._format is not None
+        fmt = self.session.fmt
+        samples = first_channel(fmt.encoding, fmt.channels, data)
+        for text in self._format.feed(samples, len(samples) / fmt.sample_rate, self.rt.telemetry.clock()):
+            log.info("format_warning", code="format_mismatch", encoding=fmt.encoding, rate=fmt.sample_rate)
+            self._send(ServerWarning("format_mismatch", text, round(self.session.now, 3)))
 
     async def finish(self) -> None:
         """Flush every open utterance, wait for all finals, then send `closed` (no-op before start)."""

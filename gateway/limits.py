@@ -39,6 +39,9 @@ class LimitsConfig:
     max_final_wait_s: float | None = 3.0
     """Admission by measured load: while finals decoded in the last 10 s waited longer than this for the
     engine, new calls are refused (`overloaded`, reason `engine_load`). None: only `max_calls` applies."""
+    format_check: bool = True
+    """Send a `warning` (`format_mismatch`) when a call's audio does not fit its declared format (arrives
+    at a fraction of real time, or decodes to noise); see `gateway.core.format_check`."""
     takeover_wait_s: float = 5.0
     """How long a `resume_from` reconnect waits for the connection it takes over to flush and close."""
 
