@@ -5,8 +5,9 @@ waiting job has waited `window_s`, or at once when a full batch is waiting or an
 while the engine is idle past the window. Finals always go ahead of partials, and a batch holds jobs of
 one engine and one kind. Within a batch the calls take turns (round-robin, each call's jobs in their own
 order, calls in the order of their oldest waiting job): a call that floods the queue with hundreds of
-jobs gets one slot per turn, so it cannot push another call's final back by more than one batch. A newer partial for a leg replaces the older one still waiting (the old one is
-returned to the caller as `replaced`). Finals are never dropped; the queue bound applies to partials
+jobs gets one slot per turn, so it cannot push another call's final back by more than one batch. A newer
+partial for a leg replaces the older one still waiting (the old one is returned to the caller as
+`replaced`). Finals are never dropped; the queue bound applies to partials
 (the oldest partial is shed) and to admission of new calls (`would_overload`).
 """
 

@@ -47,19 +47,21 @@ async def _scenario(name: str, flooders: int, paced: bool, engines: dict[str, An
     from gateway.server import GatewayServer
 
     limits = LimitsConfig() if paced else LimitsConfig(max_audio_speed=None)
-    config = ServerConfig(port=0, tokens={TOKEN: "bench"}, multilingual_model=None, limits=limits,
-                          idle_timeout_s=60.0)
+    config = ServerConfig(port=0, tokens={TOKEN: "bench"}, multilingual_model=None, limits=limits, idle_timeout_s=60.0)
     runtime = Runtime(config, engines, vad)
     server = GatewayServer(runtime)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     serving = asyncio.create_task(server.serve())
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110 (uvicorn offers no event for it)
         await asyncio.sleep(0.01)
     url = f"ws://127.0.0.1:{server.port}/v1/stream"
     flood = _flood_clip()
-    floods = [asyncio.create_task(stream_call(url, TOKEN, flood, StreamOptions(call_id=f"flood-{i}", pace=0,
-                                                                              interim_results=False)))
-              for i in range(flooders)]
+    floods = [
+        asyncio.create_task(
+            stream_call(url, TOKEN, flood, StreamOptions(call_id=f"flood-{i}", pace=0, interim_results=False))
+        )
+        for i in range(flooders)
+    ]
     await asyncio.sleep(1.0 if flooders else 0.0)
     rt = await stream_call(url, TOKEN, read_wav(AUDIO / "real" / "jfk.wav"), StreamOptions(call_id="realtime"))
     peak_queue = runtime.scheduler.queued
@@ -71,9 +73,15 @@ async def _scenario(name: str, flooders: int, paced: bool, engines: dict[str, An
     server.should_exit = True
     await serving
     lat = _latencies(rt)
-    return {"scenario": name, "flooders": flooders, "paced": paced, "finals": len(lat),
-            "latency_p50_s": round(statistics.median(lat), 3) if lat else None,
-            "latency_max_s": round(max(lat), 3) if lat else None, "queue_after_call": peak_queue}
+    return {
+        "scenario": name,
+        "flooders": flooders,
+        "paced": paced,
+        "finals": len(lat),
+        "latency_p50_s": round(statistics.median(lat), 3) if lat else None,
+        "latency_max_s": round(max(lat), 3) if lat else None,
+        "queue_after_call": peak_queue,
+    }
 
 
 async def _main(flooders: int) -> list[dict[str, Any]]:
@@ -83,9 +91,11 @@ async def _main(flooders: int) -> list[dict[str, Any]]:
 
     engines = {"tiny.en": WhisperEngine(EngineConfig(model="tiny.en", cpu_threads=2))}
     vad = SileroModel.load()
-    return [await _scenario("alone", 0, True, engines, vad),
-            await _scenario("flood_unpaced", flooders, False, engines, vad),
-            await _scenario("flood_paced", flooders, True, engines, vad)]
+    return [
+        await _scenario("alone", 0, True, engines, vad),
+        await _scenario("flood_unpaced", flooders, False, engines, vad),
+        await _scenario("flood_paced", flooders, True, engines, vad),
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,8 +21,8 @@ from typing import cast
 import structlog
 
 from asr.types import DecodeResult
-from gateway.core.format_check import FormatCheck, first_channel
 from gateway.core.events import CallOpened, CloseReason, ConnectionClosed, ConsentChanged, EraseReason, Sent
+from gateway.core.format_check import FormatCheck, first_channel
 from gateway.core.redaction import CallRedaction
 from gateway.core.registry import CallEndedError, CallRecord
 from gateway.core.session import CallSession, Decode, Effect, Send, Ticket

@@ -16,8 +16,8 @@ from gateway.core.bus import EventBus
 from gateway.core.events import CallClosed, CallErased, CallEvent, CloseReason, EraseReason
 from gateway.core.registry import CallRecord, CallRegistry
 from gateway.telemetry import Telemetry
-from store.backlog import WriteBacklog
 from protocol.errors import Overloaded, Unsupported
+from store.backlog import WriteBacklog
 from vad.endpointer import LegEndpointer
 from vad.silero import SileroModel
 

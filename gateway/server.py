@@ -22,8 +22,8 @@ class GatewayServer(uvicorn.Server):
             create_app(runtime), host=cfg.host, port=cfg.port, lifespan="on", access_log=False,
             log_config=None, ws="websockets-sansio", ws_max_size=cfg.max_frame_bytes * 4,
             ws_per_message_deflate=False, timeout_graceful_shutdown=int(cfg.drain_timeout_s) + 5,
-            http=header_protocol(cfg.limits.header_timeout_s), h11_max_incomplete_event_size=cfg.limits.max_header_bytes,
-            server_header=False)
+            http=header_protocol(cfg.limits.header_timeout_s),
+            h11_max_incomplete_event_size=cfg.limits.max_header_bytes, server_header=False)
         super().__init__(config)
         install_scrubber()  # no uvicorn line may carry a query string (`?token=`)
         self.runtime = runtime

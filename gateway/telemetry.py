@@ -28,19 +28,33 @@ class Telemetry:
         self.clock = clock
         self.registry = CollectorRegistry(auto_describe=True)
         self.final_latency = Histogram(
-            "callscribe_final_latency_seconds", "From an utterance's endpoint to its final being sent.",
-            buckets=_LATENCY_BUCKETS, registry=self.registry)
+            "callscribe_final_latency_seconds",
+            "From an utterance's endpoint to its final being sent.",
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
         self.partial_lag = Histogram(
-            "callscribe_partial_lag_seconds", "From a partial's request to the partial being sent.",
-            buckets=_LATENCY_BUCKETS, registry=self.registry)
+            "callscribe_partial_lag_seconds",
+            "From a partial's request to the partial being sent.",
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
         self.queue_wait = Histogram(
-            "callscribe_queue_wait_seconds", "Time a decode request waited for the engine, by kind.",
-            ["kind"], buckets=_LATENCY_BUCKETS, registry=self.registry)
+            "callscribe_queue_wait_seconds",
+            "Time a decode request waited for the engine, by kind.",
+            ["kind"],
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
         self.batch_size = Histogram(
-            "callscribe_batch_size", "Requests per engine call.", buckets=_BATCH_BUCKETS, registry=self.registry)
+            "callscribe_batch_size", "Requests per engine call.", buckets=_BATCH_BUCKETS, registry=self.registry
+        )
         self.refusals = Counter(
-            "callscribe_admission_refusals", "Calls refused at admission, by reason.", ["reason"],
-            registry=self.registry)
+            "callscribe_admission_refusals",
+            "Calls refused at admission, by reason.",
+            ["reason"],
+            registry=self.registry,
+        )
         self.load = LoadWindow()
         self.collector_attached = False
 

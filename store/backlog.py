@@ -84,8 +84,13 @@ class WriteBacklog(Generic[C]):
                     self.failures += 1
                 if is_transient(exc):
                     if not self._failing:  # once per outage, not once per write
-                        log.error("store_write_failed", command=type(cmd).__name__, transient=True,
-                                  error=type(exc).__name__, pending=len(self._pending))
+                        log.error(
+                            "store_write_failed",
+                            command=type(cmd).__name__,
+                            transient=True,
+                            error=type(exc).__name__,
+                            pending=len(self._pending),
+                        )
                     self._failing = True
                     return
                 log.error("store_write_failed", command=type(cmd).__name__, transient=False, exc_info=exc)

@@ -73,8 +73,10 @@ class FormatCheck:
         if not self._continuous or ratio >= SLOW_RATIO:
             return None
         likely = min(_RATES, key=lambda r: abs(r - self.sample_rate * ratio))
-        return (f"audio arrives at {ratio:.2f}x real time: start.audio.sample_rate is {self.sample_rate}, "
-                f"the audio is more likely {likely} Hz")
+        return (
+            f"audio arrives at {ratio:.2f}x real time: start.audio.sample_rate is {self.sample_rate}, "
+            f"the audio is more likely {likely} Hz"
+        )
 
     def _spectrum(self, samples: npt.NDArray[np.float32]) -> str | None:
         if self._encoding_done:
@@ -93,8 +95,10 @@ class FormatCheck:
         self._encoding_done = True
         if float(np.median(self._flatness)) <= NOISE_FLATNESS:
             return None
-        return (f"the audio sounds like noise when decoded as {self.encoding}: check start.audio.encoding "
-                "(pcm_s16le, mulaw or alaw)")
+        return (
+            f"the audio sounds like noise when decoded as {self.encoding}: check start.audio.encoding "
+            "(pcm_s16le, mulaw or alaw)"
+        )
 
 
 def first_channel(encoding: str, channels: int, data: bytes) -> npt.NDArray[np.float32]:

@@ -30,10 +30,10 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from gateway.auth import bearer_token, denial, tenant_for
-from gateway.origin import origin_allowed
 from gateway.core.caption_hub import CaptionHub
 from gateway.core.caption_viewer import CaptionError, HubConfig, Viewer
 from gateway.core.events import CallEvent
+from gateway.origin import origin_allowed
 from gateway.runtime import Runtime
 
 log = structlog.get_logger("gateway.http.captions")

@@ -47,15 +47,44 @@ def _frames() -> dict[str, tuple[Callable[[], WebSocketAdapter], list[str | byte
     freeswitch = json.dumps({"call_id": "c", "mix_type": "mono", "sample_rate": "8k"} | OPTIONS)
     jambonz = json.dumps({"callSid": "c", "sampleRate": 8000, "mixType": "mono"} | OPTIONS)
     return {
-        "twilio": (TwilioAdapter, [f for _, f in twilio_timeline(clip, "CA1", channels={"inbound": 0, "outbound": 0},
-                                                                  params=OPTIONS, dtmf_at=0.05)]),
+        "twilio": (
+            TwilioAdapter,
+            [
+                f
+                for _, f in twilio_timeline(
+                    clip, "CA1", channels={"inbound": 0, "outbound": 0}, params=OPTIONS, dtmf_at=0.05
+                )
+            ],
+        ),
         "telnyx": (TelnyxAdapter, [f for _, f in telnyx_timeline(clip, "v3:c", params=OPTIONS, dtmf_at=0.05)]),
-        "freeswitch": (FreeswitchAdapter, [f for _, f in l16_timeline(
-            freeswitch, clip, order=(0,), sizes_ms=(20,), dtmf=json.dumps({"event": "dtmf", "digit": "9"}),
-            dtmf_at=0.05)]),
-        "jambonz": (JambonzAdapter, [f for _, f in l16_timeline(
-            jambonz, clip, order=(0,), sizes_ms=(20,), dtmf=json.dumps({"event": "dtmf", "dtmf": "9"}),
-            dtmf_at=0.05)]),
+        "freeswitch": (
+            FreeswitchAdapter,
+            [
+                f
+                for _, f in l16_timeline(
+                    freeswitch,
+                    clip,
+                    order=(0,),
+                    sizes_ms=(20,),
+                    dtmf=json.dumps({"event": "dtmf", "digit": "9"}),
+                    dtmf_at=0.05,
+                )
+            ],
+        ),
+        "jambonz": (
+            JambonzAdapter,
+            [
+                f
+                for _, f in l16_timeline(
+                    jambonz,
+                    clip,
+                    order=(0,),
+                    sizes_ms=(20,),
+                    dtmf=json.dumps({"event": "dtmf", "dtmf": "9"}),
+                    dtmf_at=0.05,
+                )
+            ],
+        ),
         "asterisk": (AsteriskWsAdapter, [f for _, f in asterisk_timeline(clip, "c", variables={}, dtmf_at=0.05)]),
     }
 
@@ -105,8 +134,7 @@ def test_adapters_raise_only_typed_errors_on_mutated_events(name: str, at: int, 
 
 
 @FUZZ
-@given(name=st.sampled_from(sorted(FRAMES)), at=st.integers(0, 12),
-       junk=st.binary(max_size=64) | st.text(max_size=64))
+@given(name=st.sampled_from(sorted(FRAMES)), at=st.integers(0, 12), junk=st.binary(max_size=64) | st.text(max_size=64))
 def test_adapters_raise_only_typed_errors_on_junk_frames(name: str, at: int, junk: str | bytes) -> None:
     """Any text or binary frame anywhere in the stream gives the adapter's ProtocolError or goes on."""
     factory, frames = FRAMES[name]
@@ -150,8 +178,7 @@ ILL_TYPED: tuple[object, ...] = ([], ["inbound"], {}, {"x": 1}, None, True, 1.5,
 def _leaf_paths(obj: object, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     if not isinstance(obj, dict):
         return [prefix] if prefix else []
-    return [p for key, value in obj.items() for p in _leaf_paths(value, (*prefix, key))] + (
-        [prefix] if prefix else [])
+    return [p for key, value in obj.items() for p in _leaf_paths(value, (*prefix, key))] + ([prefix] if prefix else [])
 
 
 def _replaced(obj: Any, path: tuple[str, ...], value: object) -> str:

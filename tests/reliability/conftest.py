@@ -28,8 +28,13 @@ SHORT = AUDIO / "real" / "cmu_arctic_us_aew_a0001.wav"
 def store_config(tmp_path: Path, **overrides: object) -> Any:
     key_file = tmp_path / "master.key"
     write_key_file(key_file, MasterKey.generate())
-    return make_config(store_dsn=f"sqlite:///{tmp_path}/store.db", store=StoreConfig(master_key_file=str(key_file)),
-                       admin_tokens={ADMIN: "tenant-a"}, resume_ttl_s=60.0, **overrides)
+    return make_config(
+        store_dsn=f"sqlite:///{tmp_path}/store.db",
+        store=StoreConfig(master_key_file=str(key_file)),
+        admin_tokens={ADMIN: "tenant-a"},
+        resume_ttl_s=60.0,
+        **overrides,
+    )
 
 
 @pytest.fixture
@@ -58,12 +63,12 @@ class Client:
         except websockets.ConnectionClosed:
             pass
 
-    async def until(self, kind: str, count: int = 1, timeout: float = 60.0) -> None:
-        for _ in range(int(timeout / 0.05)):
+    async def until(self, kind: str, count: int = 1, within_s: float = 60.0) -> None:
+        for _ in range(int(within_s / 0.05)):
             if len(self.of_type(kind)) >= count:
                 return
             await asyncio.sleep(0.05)
-        raise AssertionError(f"no {count} {kind} frames within {timeout} s: {[f['type'] for f in self.frames]}")
+        raise AssertionError(f"no {count} {kind} frames within {within_s} s: {[f['type'] for f in self.frames]}")
 
     async def send_clip(self, path: Path, seconds: float | None = None) -> None:
         clip = read_wav(path)
@@ -77,22 +82,40 @@ class Client:
         await asyncio.wait_for(self.reader, 60)
 
 
-async def connect(gw: Gateway, call_id: str, resume_from: int | None = None, token: str = TOKEN,
-                  purposes: tuple[str, ...] = ("quality",)) -> Client:
+async def connect(
+    gw: Gateway,
+    call_id: str,
+    resume_from: int | None = None,
+    token: str = TOKEN,
+    purposes: tuple[str, ...] = ("quality",),
+) -> Client:
     """Open a native stream and send `start` (16 kHz mono PCM, consent granted)."""
     ws = await websockets.connect(gw.url, additional_headers={"Authorization": f"Bearer {token}"}, max_size=None)
     client = Client(ws)
     client.reader = asyncio.create_task(client._read())
-    await ws.send(json.dumps({"type": "start", "call_id": call_id, "consent": "granted", "language": "en",
-                              "purposes": list(purposes), "resume_from": resume_from,
-                              "audio": {"encoding": "pcm_s16le", "sample_rate": 16000, "channels": 1}}))
+    await ws.send(
+        json.dumps(
+            {
+                "type": "start",
+                "call_id": call_id,
+                "consent": "granted",
+                "language": "en",
+                "purposes": list(purposes),
+                "resume_from": resume_from,
+                "audio": {"encoding": "pcm_s16le", "sample_rate": 16000, "channels": 1},
+            }
+        )
+    )
     return client
 
 
 async def stored(gw: Gateway, call_id: str) -> httpx.Response:
     async with httpx.AsyncClient(base_url=gw.http) as http:
-        return await http.get(f"/v1/admin/calls/{call_id}/transcript", params={"purpose": "quality"},
-                              headers={"Authorization": f"Bearer {ADMIN}"})
+        return await http.get(
+            f"/v1/admin/calls/{call_id}/transcript",
+            params={"purpose": "quality"},
+            headers={"Authorization": f"Bearer {ADMIN}"},
+        )
 
 
 async def until_dropped(gw: Gateway, tenant: str, call_id: str) -> None:

@@ -63,9 +63,24 @@ def start_process(data_dir: Path, log_name: str = "gateway.log", *extra: str) ->
     port = free_port()
     log_path = data_dir / log_name
     env = {**os.environ, "PYTHONPATH": str(ROOT), "CALLSCRIBE_TOKENS": "", "CALLSCRIBE_ADMIN_TOKENS": ""}
-    args = [sys.executable, "-m", "gateway", "--port", str(port), "--token", f"{TOKEN}:tenant-a",
-            "--multilingual-model", "none", "--threads", "2", "--data-dir", str(data_dir),
-            "--admin-token", f"{ADMIN}:tenant-a", *extra]
+    args = [
+        sys.executable,
+        "-m",
+        "gateway",
+        "--port",
+        str(port),
+        "--token",
+        f"{TOKEN}:tenant-a",
+        "--multilingual-model",
+        "none",
+        "--threads",
+        "2",
+        "--data-dir",
+        str(data_dir),
+        "--admin-token",
+        f"{ADMIN}:tenant-a",
+        *extra,
+    ]
     with log_path.open("wb") as err:
         proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err)
     gw = GatewayProcess(proc, port, log_path)

@@ -24,8 +24,9 @@ from vad.silero import SileroModel
 
 @pytest.fixture
 async def tel(engines: dict[str, Transcriber], vad_model: SileroModel) -> AsyncIterator[Telephony]:
-    async with telephony_gateway(engines, vad_model, idle_timeout_s=300.0,
-                                 limits=LimitsConfig(header_timeout_s=1.0)) as telephony:
+    async with telephony_gateway(
+        engines, vad_model, idle_timeout_s=300.0, limits=LimitsConfig(header_timeout_s=1.0)
+    ) as telephony:
         yield telephony
 
 
@@ -87,8 +88,10 @@ async def test_an_oversized_offer_is_refused_before_its_body_is_read(tel: Teleph
     """A declared 100 MB offer is answered 413 with only 10 bytes of its body sent (nothing is buffered),
     and a chunked offer is cut off with 413 as soon as it passes the limit."""
     port = tel.gw.server.port
-    head = (f"POST /v1/webrtc/offer HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n"
-            "Content-Type: application/json\r\n").encode()
+    head = (
+        f"POST /v1/webrtc/offer HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n"
+        "Content-Type: application/json\r\n"
+    ).encode()
     answer = await _raw(port, head + b"Content-Length: 100000000\r\n\r\n0123456789")
     assert answer.startswith(b"HTTP/1.1 413")
     chunked = head + b"Transfer-Encoding: chunked\r\n\r\n" + b"400\r\n" + b"x" * 1024 + b"\r\n"

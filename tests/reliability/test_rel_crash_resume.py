@@ -19,15 +19,26 @@ CALL = "crash-call"
 
 
 def _start(clip_rate: int, resume_from: int | None = None) -> str:
-    return json.dumps({"type": "start", "call_id": CALL, "consent": "granted", "language": "en",
-                       "purposes": ["quality"], "resume_from": resume_from,
-                       "audio": {"encoding": "pcm_s16le", "sample_rate": clip_rate, "channels": 1}})
+    return json.dumps(
+        {
+            "type": "start",
+            "call_id": CALL,
+            "consent": "granted",
+            "language": "en",
+            "purposes": ["quality"],
+            "resume_from": resume_from,
+            "audio": {"encoding": "pcm_s16le", "sample_rate": clip_rate, "channels": 1},
+        }
+    )
 
 
 async def _stored(gw: GatewayProcess) -> list[dict[str, Any]]:
     async with httpx.AsyncClient(base_url=gw.http) as http:
-        r = await http.get(f"/v1/admin/calls/{CALL}/transcript", params={"purpose": "quality"},
-                           headers={"Authorization": f"Bearer {ADMIN}"})
+        r = await http.get(
+            f"/v1/admin/calls/{CALL}/transcript",
+            params={"purpose": "quality"},
+            headers={"Authorization": f"Bearer {ADMIN}"},
+        )
     return list(r.json()["transcript"]) if r.status_code == 200 else []
 
 

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from asr.batching import BatchQueue, BatcherConfig, Job
+from asr.batching import BatcherConfig, BatchQueue, Job
 from asr.types import Transcriber
 from bench.audio import read_wav
 from bench.client import StreamOptions, stream_call

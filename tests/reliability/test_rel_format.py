@@ -17,13 +17,15 @@ from tests.reliability.conftest import JFK
 JFK8K = AUDIO / "real" / "jfk_tel8k.wav"
 
 
-async def _warnings(gw: Gateway, audio: dict[str, object], data: bytes, frame: int,
-                    pace_s: float) -> list[dict[str, object]]:
+async def _warnings(
+    gw: Gateway, audio: dict[str, object], data: bytes, frame: int, pace_s: float
+) -> list[dict[str, object]]:
     """Stream `data` in frames of `frame` bytes, one every `pace_s` seconds; the call's warnings."""
     got: list[dict[str, object]] = []
     async with websockets.connect(gw.url, additional_headers={"Authorization": f"Bearer {TOKEN}"}) as ws:
-        await ws.send(json.dumps({"type": "start", "call_id": "fmt", "language": "en", "consent": "granted",
-                                  "audio": audio}))
+        await ws.send(
+            json.dumps({"type": "start", "call_id": "fmt", "language": "en", "consent": "granted", "audio": audio})
+        )
         for i in range(0, len(data), frame):
             await ws.send(data[i : i + frame])
             if pace_s:
@@ -41,8 +43,7 @@ async def test_8khz_audio_declared_as_16khz_is_reported(gateway: Gateway) -> Non
     `format_mismatch` names 8000 Hz as the likely rate."""
     clip = read_wav(JFK8K)
     data = clip.samples.tobytes()[: 8000 * 2 * 7]  # 7 s of audio, 20 ms frames sent every 20 ms
-    warnings = await _warnings(gateway, {"encoding": "pcm_s16le", "sample_rate": 16000, "channels": 1},
-                               data, 320, 0.02)
+    warnings = await _warnings(gateway, {"encoding": "pcm_s16le", "sample_rate": 16000, "channels": 1}, data, 320, 0.02)
     assert [w["code"] for w in warnings] == ["format_mismatch"]
     assert "8000 Hz" in str(warnings[0]["message"])
 

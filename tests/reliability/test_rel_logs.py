@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import httpx
+import pytest
 import websockets
 
 from bench.audio import read_wav
@@ -21,8 +22,13 @@ async def _stream_with_query_token(url: str, call_id: str) -> int:
     """One call authenticated with `?token=` (as browsers, Asterisk and Twilio do); returns its finals."""
     clip = read_wav(CLIP)
     pcm = clip.samples.tobytes()
-    start = {"type": "start", "call_id": call_id, "consent": "granted", "language": "en",
-             "audio": {"encoding": "pcm_s16le", "sample_rate": clip.rate, "channels": clip.channels}}
+    start = {
+        "type": "start",
+        "call_id": call_id,
+        "consent": "granted",
+        "language": "en",
+        "audio": {"encoding": "pcm_s16le", "sample_rate": clip.rate, "channels": clip.channels},
+    }
     finals = 0
     async with websockets.connect(f"{url}/v1/stream?token={TOKEN}&x=1") as ws:
         await ws.send(json.dumps(start))
@@ -49,11 +55,10 @@ async def test_query_string_tokens_never_reach_the_log(tmp_path: Path) -> None:
         async with httpx.AsyncClient(base_url=gw.http) as http:
             assert (await http.get(f"/v1/calls?token={TOKEN}")).status_code == 200
             assert (await http.get("/v1/calls?token=wrong-token-value")).status_code == 401
-        try:
+        with pytest.raises(websockets.InvalidStatus) as refused:
             async with websockets.connect(f"{gw.url}/v1/stream?token=wrong-token-value"):
                 pass
-        except websockets.InvalidStatus as exc:
-            assert exc.response.status_code == 401
+        assert refused.value.response.status_code == 401
     finally:
         await asyncio.to_thread(gw.stop)
     log = gw.log()

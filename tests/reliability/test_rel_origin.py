@@ -22,8 +22,9 @@ PARTNER = "https://pbx.example.com"
 
 @pytest.fixture
 async def gw(engines: dict[str, Transcriber], vad_model: SileroModel) -> AsyncIterator[Gateway]:
-    gateway, task = await start_gateway(make_config(limits=LimitsConfig(allowed_origins=(PARTNER,))),
-                                        engines, vad_model)
+    gateway, task = await start_gateway(
+        make_config(limits=LimitsConfig(allowed_origins=(PARTNER,))), engines, vad_model
+    )
     yield gateway
     gateway.server.should_exit = True
     await task
@@ -32,8 +33,11 @@ async def gw(engines: dict[str, Transcriber], vad_model: SileroModel) -> AsyncIt
 async def _captions_status(gw: Gateway, origin: str | None) -> int:
     url = gw.http.replace("http://", "ws://") + "/v1/calls/origin-call/captions?wait=1"
     try:
-        async with websockets.connect(url, origin=origin,  # type: ignore[arg-type]
-                                      additional_headers={"Authorization": f"Bearer {TOKEN}"}):
+        async with websockets.connect(
+            url,
+            origin=origin,  # type: ignore[arg-type]
+            additional_headers={"Authorization": f"Bearer {TOKEN}"},
+        ):
             return 101
     except websockets.InvalidStatus as exc:
         return exc.response.status_code
@@ -48,11 +52,11 @@ async def test_captions_and_offers_refuse_foreign_origins(gw: Gateway) -> None:
     assert await _captions_status(gw, own) == 101
     assert await _captions_status(gw, PARTNER) == 101
     async with httpx.AsyncClient(base_url=gw.http, headers={"Authorization": f"Bearer {TOKEN}"}) as http:
-        foreign = await http.post("/v1/webrtc/offer", json={"sdp": "v=0", "type": "offer"},
-                                  headers={"Origin": "https://evil.example"})
+        foreign = await http.post(
+            "/v1/webrtc/offer", json={"sdp": "v=0", "type": "offer"}, headers={"Origin": "https://evil.example"}
+        )
         assert foreign.status_code == 403 and foreign.json()["code"] == "forbidden"
-        own_origin = await http.post("/v1/webrtc/offer", json={"sdp": "junk", "type": "offer"},
-                                     headers={"Origin": own})
+        own_origin = await http.post("/v1/webrtc/offer", json={"sdp": "junk", "type": "offer"}, headers={"Origin": own})
         assert own_origin.status_code == 400  # past the Origin check: the junk SDP is what is refused
 
 

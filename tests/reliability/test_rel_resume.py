@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 
-from tests.reliability.conftest import JFK, SHORT, connect, stored, until_dropped
 from tests.conftest import Gateway
+from tests.reliability.conftest import JFK, SHORT, connect, stored, until_dropped
 
 
 async def test_a_drop_mid_utterance_finalises_it(stored_gw: Gateway) -> None:
@@ -41,7 +41,7 @@ async def test_resume_takes_over_a_frozen_connection(stored_gw: Gateway) -> None
     await old.send_clip(JFK, seconds=2.0)
     await asyncio.sleep(0.3)  # the audio is in; the client now sends nothing more
     new = await connect(gw, "frozen", resume_from=0)
-    await new.until("ready", timeout=15)
+    await new.until("ready", within_s=15)
     await old.closed()
     assert (old.ws.close_code, old.ws.close_reason) == (4001, "taken over")
     assert new.of_type("error") == []

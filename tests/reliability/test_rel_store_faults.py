@@ -51,16 +51,13 @@ def _fill(disk: Path) -> Path:
         while True:
             f.write(b"\0" * 65536)
             f.flush()
-    with contextlib.suppress(OSError):  # leave no byte: SQLite must hit ENOSPC on its next page
-        with filler.open("ab") as f:
-            while True:
-                f.write(b"\0")
-                f.flush()
-    probe = disk / "probe"
-    try:
-        probe.write_bytes(b"x" * 4096)
-    except OSError as exc:
-        assert exc.errno == errno.ENOSPC
+    with contextlib.suppress(OSError), filler.open("ab") as f:  # leave no byte: SQLite must hit ENOSPC
+        while True:
+            f.write(b"\0")
+            f.flush()
+    with pytest.raises(OSError, match="No space left") as full:
+        (disk / "probe").write_bytes(b"x" * 4096)
+    assert full.value.errno == errno.ENOSPC
     return filler
 
 
