@@ -50,7 +50,6 @@ async def _scenario(name: str, flooders: int, paced: bool, engines: dict[str, An
     config = ServerConfig(port=0, tokens={TOKEN: "bench"}, multilingual_model=None, limits=limits, idle_timeout_s=60.0)
     runtime = Runtime(config, engines, vad)
     server = GatewayServer(runtime)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     serving = asyncio.create_task(server.serve())
     while not server.started:  # noqa: ASYNC110 (uvicorn offers no event for it)
         await asyncio.sleep(0.01)

@@ -86,7 +86,6 @@ async def _soak(minutes: float, calls: int, every: float) -> dict[str, Any]:
         SileroModel.load(),
     )
     server = GatewayServer(runtime)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     serving = asyncio.create_task(server.serve())
     while not server.started:  # noqa: ASYNC110 (uvicorn offers no event for it)
         await asyncio.sleep(0.01)

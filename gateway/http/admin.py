@@ -109,7 +109,7 @@ async def open_store(app: Starlette, runtime: Runtime) -> None:
     app.state.store, app.state.store_listener = store, listener
     runtime.seq_source = store.last_seq  # a call resumed after a restart numbers on from its stored finals
     runtime.store_degraded = lambda: store.degraded  # writes wait for the database: refuse new calls
-    runtime.store_backlog = store.backlog  # type: ignore[assignment]
+    runtime.store_backlog = store.backlog
     app.state.store_task = asyncio.create_task(
         maintain(store, config.store.purge_interval_s, rotate=bool(ring.previous)), name="store-maintenance")
 

@@ -14,6 +14,7 @@ import websockets
 
 from asr.types import Transcriber
 from bench.audio import read_wav
+from bench.client import StreamOptions, stream_call
 from gateway.limits import LimitsConfig
 from protocol.adapters.audiosocket import MAX_HELD_DIGITS
 from tests.conftest import TOKEN
@@ -138,3 +139,11 @@ async def test_dtmf_before_audio_is_bounded_on_audiosocket(tel: Telephony) -> No
     writer.close()
     assert answer == b"\x00\x00\x00"
     assert tel.gw.runtime.registry.live == 0
+
+
+async def test_the_header_deadline_never_cuts_an_upgraded_call(tel: Telephony) -> None:
+    """With a 1 s header deadline, a real-time WebSocket call of 3.9 s (upgraded long before) runs to its
+    end: `closed`, close 1000 and its finals."""
+    clip = read_wav(JFK.parent / "cmu_arctic_us_aew_a0001.wav")
+    run = await stream_call(tel.gw.url, TOKEN, clip, StreamOptions(call_id="long-after-headers", pace=1.0))
+    assert run.close_code == 1000 and run.of_type("closed") and run.finals
