@@ -86,6 +86,24 @@ async def guarded(driver: CallDriver, body: Awaitable[T], event: str) -> T | tup
         return await driver.fail(InternalError("internal error"))
 
 
+def new_pacer(runtime: Runtime) -> AudioPacer | None:
+    """The connection's pacer (`limits.audio_burst_s`, `limits.max_audio_speed`); None when pacing is off."""
+    limits = runtime.config.limits
+    return None if limits.max_audio_speed is None else AudioPacer(limits.audio_burst_s, limits.max_audio_speed)
+
+
+async def pace(pacer: AudioPacer | None, driver: CallDriver, wake: asyncio.Event) -> None:
+    """Stop reading a peer that runs ahead of real time beyond its burst (`gateway.core.pacing`): not reading
+    lets TCP flow control hold the sender back. `wake` (drain, takeover) ends the pause early."""
+    session = driver.session
+    if pacer is None or session is None:
+        return
+    delay = pacer.delay(session.now, asyncio.get_running_loop().time())
+    if delay > 0:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(wake.wait(), delay)
+
+
 class OrderedSender:
     """One task sends queued frames in order; more than `max_frames` waiting marks the peer too slow."""
 
@@ -141,9 +159,7 @@ class WebSocketShell:
         self._drain = asyncio.Event()
         self.driver = CallDriver(runtime, tenant, self._emit, self.transport)
         self._taken_over = False
-        limits = runtime.config.limits
-        self.pacer = None if limits.max_audio_speed is None else AudioPacer(limits.audio_burst_s,
-                                                                            limits.max_audio_speed)
+        self.pacer = new_pacer(runtime)
         self.driver.on_takeover = self._take_over
 
     def frames_for(self, msg: ServerMessage) -> list[str | bytes]:
@@ -245,11 +261,4 @@ class WebSocketShell:
             await self._pace()
 
     async def _pace(self) -> None:
-        """Stop reading a peer that runs ahead of real time beyond its burst (`gateway.core.pacing`)."""
-        session = self.driver.session
-        if self.pacer is None or session is None:
-            return
-        delay = self.pacer.delay(session.now, asyncio.get_running_loop().time())
-        if delay > 0:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._drain.wait(), delay)  # a drain or takeover ends the pause
+        await pace(self.pacer, self.driver, self._drain)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from collections.abc import AsyncIterator
 
 import pytest
@@ -11,9 +13,14 @@ from asr.types import Transcriber
 from bench.audio import read_wav
 from bench.client import StreamOptions, stream_call
 from gateway.limits import LimitsConfig
+from gateway.transports.audiosocket import AudioSocketConnection
 from gateway.transports.shell import WebSocketShell
+from protocol.messages import Final
 from tests.conftest import TOKEN, Gateway, make_config, start_gateway
 from tests.reliability.conftest import JFK
+from tests.telephony.conftest import JFK as TEL_JFK
+from tests.telephony.conftest import Telephony, telephony_gateway
+from tests.telephony.media_servers import audiosocket_timeline, play_tcp
 from vad.silero import SileroModel
 
 
@@ -54,3 +61,33 @@ async def test_unpaced_audio_is_throttled_by_not_reading(paced_gw: Gateway) -> N
     real = await stream_call(paced_gw.url, TOKEN, short, StreamOptions(call_id="real", pace=1.0), on_message=watch)
     assert throttled["fast"] > 1.0 and fast.finals and fast.close_code == 1000
     assert throttled.get("real", 0.0) == 0.0 and real.finals
+
+
+@pytest.fixture
+async def paced_tel(engines: dict[str, Transcriber], vad_model: SileroModel) -> AsyncIterator[Telephony]:
+    limits = LimitsConfig(audio_burst_s=2.0, max_audio_speed=2.0)
+    async with telephony_gateway(engines, vad_model, limits=limits) as telephony:
+        yield telephony
+
+
+async def test_audiosocket_floods_are_paced_too(paced_tel: Telephony) -> None:
+    """An AudioSocket peer (no authentication) that writes 11 s of audio at once is not read for a while
+    past its 2 s burst, and its call still gets its finals."""
+    throttled = [0.0]
+
+    async def sample() -> None:
+        while True:
+            for conn in list(paced_tel.gw.runtime.connections):
+                if isinstance(conn, AudioSocketConnection) and conn.pacer is not None:
+                    throttled[0] = max(throttled[0], conn.pacer.throttled_s)
+            await asyncio.sleep(0.05)
+
+    sampler = asyncio.create_task(sample())
+    call = uuid.uuid4()
+    try:
+        await play_tcp(paced_tel.audiosocket_port, audiosocket_timeline(read_wav(TEL_JFK), call))
+        messages = await paced_tel.log.ended(str(call))
+    finally:
+        sampler.cancel()
+    assert throttled[0] > 1.0
+    assert any(isinstance(m, Final) for m in messages)
