@@ -4,12 +4,14 @@ Theory of operation: jobs from every call wait in one queue per engine. A batch 
 waiting job has waited `window_s`, or at once when a full batch is waiting or any final waits
 while the engine is idle past the window. Finals always go ahead of partials, partials ahead of file
 work (kind "file": one window of a recorded file, always a batch of its own), and a batch holds jobs of
-one engine and one kind. So a live final waits behind at most one file job; and while live jobs keep
-coming (one within `live_quiet_s`), file work is paused after each job so that it takes at most
-`file_share` of the engine's time, which bounds how many finals meet a running file job. A newer partial for a leg
-replaces the older one still waiting (the old one is returned to the caller as `replaced`). Finals are
-never dropped; the queue bound applies to partials (the oldest partial is shed) and to admission of new
-calls (`would_overload`, which counts live jobs only).
+one engine and one kind. Within a batch the calls take turns (round-robin, each call's jobs in their own
+order, calls in the order of their oldest waiting job): a call that floods the queue with hundreds of
+jobs gets one slot per turn, so it cannot push another call's final back by more than one batch. A live
+final waits behind at most one file job; and while live jobs keep coming (one within `live_quiet_s`),
+file work is paused after each job so that it takes at most `file_share` of the engine's time. A newer
+partial for a leg replaces the older one still waiting (the old one is returned to the caller as
+`replaced`). Finals are never dropped; the queue bound applies to partials (the oldest partial is shed)
+and to admission of new calls (`would_overload`, which counts live jobs only).
 """
 
 from __future__ import annotations
@@ -138,8 +140,8 @@ class BatchQueue(Generic[T]):
             return []
         pool = self._finals if self._finals else list(self._partials.values())
         engine = min(pool, key=lambda j: j.queued_at).engine
-        batch = [j for j in sorted(pool, key=lambda j: j.queued_at) if j.engine == engine]
-        batch = batch[: self.config.max_batch]
+        batch = round_robin([j for j in sorted(pool, key=lambda j: j.queued_at) if j.engine == engine],
+                            self.config.max_batch)
         taken = {id(j) for j in batch}
         if pool is self._finals:
             self._finals = [j for j in self._finals if id(j) not in taken]
@@ -147,3 +149,21 @@ class BatchQueue(Generic[T]):
             for j in batch:
                 del self._partials[j.leg_key]
         return batch
+
+
+def round_robin(jobs: list[Job[T]], limit: int) -> list[Job[T]]:
+    """Up to `limit` of `jobs` (oldest first), taking one job per call per turn (see the module doc)."""
+    by_call: dict[str, list[Job[T]]] = {}
+    for job in jobs:
+        by_call.setdefault(job.call_id, []).append(job)
+    queues = list(by_call.values())  # in the order of each call's oldest job
+    picked: list[Job[T]] = []
+    turn = 0
+    while len(picked) < limit and queues:
+        queues = [q for q in queues if len(q) > turn]
+        for queue in queues:
+            if len(picked) == limit:
+                break
+            picked.append(queue[turn])
+        turn += 1
+    return picked

@@ -55,6 +55,18 @@ class SchedulerStats:
     batch_sizes: dict[int, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class BatchReport:
+    """One engine call, for observers (metrics, admission by load): no text, no call ids."""
+
+    kind: str
+    size: int
+    waits_s: tuple[float, ...]
+    """How long each request waited in the queue before its batch was taken."""
+    busy_s: float
+    ended_at: float
+
+
 class Scheduler:
     """Batches decode requests from all calls onto the engines; `submit` returns a future per request.
 
@@ -73,6 +85,8 @@ class Scheduler:
         self._task: asyncio.Task[None] | None = None
         self._inflight: set[asyncio.Task[None]] = set()
         self._closing = False
+        self.observers: list[Callable[[BatchReport], None]] = []
+        """Called after every decoded batch (on the event loop); must not raise."""
 
     @property
     def queued(self) -> int:
@@ -165,6 +179,7 @@ class Scheduler:
             return
         requests = [job.payload[0] for job in batch if isinstance(job.payload[0], DecodeRequest)]
         engine = self.engines[batch[0].engine]
+        taken = self._clock()
         started = time.perf_counter()
         try:
             results = await loop.run_in_executor(self._executor, engine.transcribe_batch, requests)
@@ -175,7 +190,12 @@ class Scheduler:
                 if not job.payload[1].done():
                     job.payload[1].set_exception(exc)
             return
-        self._count(batch, requests, time.perf_counter() - started)
+        busy = time.perf_counter() - started
+        self._count(batch, requests, busy)
+        report = BatchReport(batch[0].kind, len(batch), tuple(taken - job.queued_at for job in batch), busy,
+                             self._clock())
+        for observe in self.observers:
+            observe(report)
         for job, result in zip(batch, results, strict=True):
             if not job.payload[1].done():
                 job.payload[1].set_result(result)

@@ -10,7 +10,7 @@ from functools import partial
 import structlog
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from files import http as files_http
@@ -26,14 +26,19 @@ log = structlog.get_logger("gateway.app")
 
 async def healthz(request: Request) -> Response:
     rt: Runtime = request.app.state.runtime
-    status = 503 if rt.draining else 200
-    return JSONResponse({"status": "draining" if rt.draining else "ok", "calls": rt.registry.live,
-                         "queued": rt.scheduler.queued, "models": sorted(rt.engines)}, status_code=status)
+    state = "draining" if rt.draining else "degraded" if rt.store_degraded() else "ok"
+    body: dict[str, object] = {"status": state, "calls": rt.registry.live, "queued": rt.scheduler.queued,
+                               "models": sorted(rt.engines)}
+    store = getattr(request.app.state, "store", None)
+    if store is not None:
+        backlog = store.backlog
+        body["store"] = {"pending_writes": backlog.pending, "write_failures": backlog.failures,
+                         "writes_lost": backlog.lost}
+    return JSONResponse(body, status_code=200 if state == "ok" else 503)
 
 
 async def metrics_endpoint(request: Request) -> Response:
-    return PlainTextResponse(metrics.render(request.app.state.runtime),
-                             media_type="text/plain; version=0.0.4")
+    return Response(metrics.render(request.app.state.runtime), media_type=metrics.CONTENT_TYPE)
 
 
 async def drain(rt: Runtime) -> None:

@@ -13,6 +13,7 @@ from gateway.cluster.config import ClusterConfig
 from gateway.core.caption_viewer import HubConfig
 from gateway.core.session_config import SessionConfig
 from gateway.core.telephony_config import TelephonyConfig
+from gateway.limits import LimitsConfig
 from insights.config import InsightsOptions
 from privacy import NumberRule, PrivacyError
 from protocol.vocab import RedactionPolicy, SpecialPolicy
@@ -64,6 +65,8 @@ class ServerConfig:
     """What the fail-safe leaves readable (comma-separated subset; see `privacy.failsafe`)."""
     max_calls: int = 64
     """Concurrent calls per process; the next one gets `overloaded` (1013). Size it with bench/."""
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
+    """Edge limits (header size and deadline, offer size, allowed Origins) and per-tenant call quotas."""
     max_frame_bytes: int = 192_000
     """Largest WebSocket message accepted (`too_large`, 1009): 1 s of 48 kHz stereo PCM16."""
     max_outbound_frames: int = 4096

@@ -4,7 +4,7 @@ A bus listener (like the caption service and the store listener): every consent 
 (`ConsentChanged`, the initial state excluded) is counted by (tenant, announcement version, state).
 Only those three labels exist: never a caller, a call id or any text. The opt-out rate of an announcement is
 `declined / (active + declined)` of its counters (the customer article reports about 8 %).
-`ConsentOutcomes.attach(runtime)` subscribes it; `families(listeners)` gives its /metrics samples.
+`ConsentOutcomes.attach(runtime)` subscribes it; `gateway.http.metrics` exports its counts.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from gateway.core.events import CallEvent, ConsentChanged
 if TYPE_CHECKING:
     from gateway.runtime import Runtime
 
-__all__ = ["ConsentOutcomes", "families"]
+__all__ = ["ConsentOutcomes"]
 
 _NONE = "none"
 
@@ -38,26 +38,3 @@ class ConsentOutcomes:
     def __call__(self, event: CallEvent) -> None:
         if isinstance(event, ConsentChanged) and not event.initial:
             self.counts[(event.tenant, event.announcement or _NONE, str(event.state))] += 1
-
-
-def _label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
-
-
-def families(listeners: list[object]) -> list[tuple[str, str, str, list[tuple[str, float]]]]:
-    """The `callscribe_consent_outcomes_total` family (empty when no ConsentOutcomes is attached)."""
-    outcomes = next((fn for fn in listeners if isinstance(fn, ConsentOutcomes)), None)
-    if outcomes is None:
-        return []
-    samples = [
-        (f'tenant="{_label(t)}",announcement="{_label(a)}",state="{_label(s)}"', float(n))
-        for (t, a, s), n in sorted(outcomes.counts.items())
-    ]
-    return [
-        (
-            "callscribe_consent_outcomes_total",
-            "counter",
-            "Consent state changes by tenant, announcement version and state (never by caller).",
-            samples,
-        )
-    ]

@@ -22,13 +22,16 @@ import structlog
 
 from asr.types import DecodeResult
 from gateway.core.events import CallOpened, CloseReason, ConnectionClosed, ConsentChanged, EraseReason, Sent
+from gateway.core.format_check import FormatCheck, first_channel
 from gateway.core.redaction import CallRedaction
 from gateway.core.registry import CallEndedError, CallRecord
 from gateway.core.session import CallSession, Decode, Effect, Send, Ticket
 from gateway.runtime import Runtime
+from gateway.takeover import stored_seq, take_over
 from privacy import Policy
-from protocol.errors import BadMessage, InternalError, Overloaded, ProtocolError
+from protocol.errors import BadMessage, InternalError, ProtocolError
 from protocol.messages import (
+    AudioChunk,
     ClientMessage,
     ConsentState,
     ErrorMessage,
@@ -36,6 +39,7 @@ from protocol.messages import (
     Finalize,
     Ready,
     ServerMessage,
+    ServerWarning,
     Start,
     Stop,
 )
@@ -60,6 +64,10 @@ class CallDriver:
         self.engine = ""
         self.session_id = uuid.uuid4().hex
         self._pending: set[asyncio.Future[DecodeResult | None]] = set()
+        self._format: FormatCheck | None = None
+        self.on_takeover: Callable[[], None] | None = None
+        """Set by a transport that can be taken over: called when a `resume_from` reconnect of the same
+        tenant wants this call (see `gateway.takeover`); the transport flushes and closes (4001)."""
 
     @property
     def started(self) -> bool:
@@ -70,18 +78,25 @@ class CallDriver:
         if self.session is None:
             if not isinstance(msg, Start):
                 raise BadMessage(f"{type(msg).__name__.lower()}: the first message must be start")
-            self._begin(msg)
+            await take_over(self.rt, self.tenant, msg)
+            self._begin(msg, await stored_seq(self.rt, self.tenant, msg))
             return False
         self._apply(self.session.receive(msg))
+        if isinstance(msg, AudioChunk) and self._format is not None:
+            self._check_format(msg.data)
         if self.session.stopping:
             await self.finish()
             return True
         return False
 
-    def _begin(self, start: Start) -> None:
+    def _begin(self, start: Start, stored_seq: int | None = None) -> None:
         rt = self.rt
-        if rt.draining or rt.registry.live >= rt.config.max_calls or rt.scheduler.would_overload():
-            raise Overloaded("the gateway cannot take another call now; retry later")
+        refusal = rt.admission_refusal()
+        if refusal is not None:
+            raise refusal
+        quota = rt.config.limits.tenant_limit(self.tenant)
+        if quota is not None and rt.registry.live_of(self.tenant) >= quota:
+            raise rt.refuse("tenant_quota", "this tenant holds all the calls its quota allows; retry later")
         self.engine = rt.engine_for(start.language)
         rt.sweep()  # a dropped call whose resume window ran out is closed before its id is looked up
         known = rt.registry.get(self.tenant, start.call_id)
@@ -94,16 +109,21 @@ class CallDriver:
         if record is None:
             raise BadMessage("start.call_id: this call is already streaming on another connection")
         self.record = record
+        record.takeover = self.on_takeover
+        if stored_seq is not None and record.connections == 1 and not record.finals:
+            record.first_seq = max(record.first_seq, stored_seq + 1)  # after a restart: number on from the store
         if record.start is None:
             record.start, record.started_at = start, time.time()
         replay = [f for f in record.finals if start.resume_from is not None and f.seq > start.resume_from]
-        prefix = f"r{record.connections - 1}-" if record.connections > 1 else ""
+        prefix = f"r{record.connections - 1}-" if record.connections > 1 else ("s-" if stored_seq else "")
         policy = Policy(start.redaction or rt.config.redaction)
         special = start.special_categories or rt.config.special_categories
         self.session = CallSession(start, rt.config.session, rt.new_endpointer,
                                    CallRedaction(start.language, policy, special, rt.config.number_rule()),
                                    first_seq=record.next_seq, uid_prefix=prefix)
         rt.publish(CallOpened(self.tenant, start.call_id, start, record.connections - 1, self.transport))
+        if rt.config.limits.format_check:
+            self._format = FormatCheck(start.audio.sample_rate, start.audio.encoding)
         if record.halted:
             self.session.halt_for_good()  # stopped on a special-category mention earlier in this call
         structlog.contextvars.bind_contextvars(session_id=self.session_id)
@@ -114,6 +134,15 @@ class CallDriver:
                          rt.languages()))
         for final in replay:
             self._send(final)
+
+    def _check_format(self, data: bytes) -> None:
+        """Warn the client (once per symptom) when its audio does not fit the declared format."""
+        assert self.session is not None and self._format is not None
+        fmt = self.session.fmt
+        samples = first_channel(fmt.encoding, fmt.channels, data)
+        for text in self._format.feed(samples, len(samples) / fmt.sample_rate, self.rt.telemetry.clock()):
+            log.info("format_warning", code="format_mismatch", encoding=fmt.encoding, rate=fmt.sample_rate)
+            self._send(ServerWarning("format_mismatch", text, round(self.session.now, 3)))
 
     async def finish(self) -> None:
         """Flush every open utterance, wait for all finals, then send `closed` (no-op before start)."""
@@ -132,6 +161,11 @@ class CallDriver:
                 await asyncio.wait_for(self._flush_quietly(), timeout=self.rt.config.drain_timeout_s)
         self._send(ErrorMessage(exc.code, str(exc)))
         return exc.close_code, exc.code
+
+    async def flush_open(self) -> None:
+        """Finalise the open utterances and wait for their finals (the call stays open and resumable)."""
+        if self.session is not None and not self.session.stopping:
+            await self._flush_quietly()
 
     async def _flush_quietly(self) -> None:
         assert self.session is not None
@@ -154,6 +188,7 @@ class CallDriver:
                  consent=session.consent.state, audio_s=round(session.now, 2),
                  dropped_s=round(c.dropped_samples / rate, 2))
         record.counters = c
+        record.takeover = None
         record.halted = record.halted or session.halted
         over = session.stopping or session.declined
         self.rt.publish(ConnectionClosed(self.tenant, record.call_id, c.finals_sent, resumable=not over))
@@ -181,12 +216,16 @@ class CallDriver:
                     continue
                 future = self.rt.scheduler.submit(self.engine, effect.request)
                 self._pending.add(future)
-                future.add_done_callback(partial(self._decoded, effect.ticket))
+                future.add_done_callback(partial(self._decoded, effect.ticket, self.rt.telemetry.clock()))
 
-    def _decoded(self, ticket: Ticket, future: asyncio.Future[DecodeResult | None]) -> None:
+    def _decoded(self, ticket: Ticket, submitted: float, future: asyncio.Future[DecodeResult | None]) -> None:
         self._pending.discard(future)
         if self.session is None:
             return
+        if not future.cancelled() and future.exception() is None and future.result() is not None:
+            telemetry = self.rt.telemetry
+            histogram = telemetry.final_latency if ticket.kind == "final" else telemetry.partial_lag
+            histogram.observe(telemetry.clock() - submitted)
         if future.cancelled() or future.exception() is not None:
             if ticket.kind == "final":
                 self._send(ErrorMessage("internal", "an utterance could not be transcribed"))

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol
 
 import structlog
 
@@ -15,7 +15,9 @@ from gateway.config import ServerConfig
 from gateway.core.bus import EventBus
 from gateway.core.events import CallClosed, CallErased, CallEvent, CloseReason, EraseReason
 from gateway.core.registry import CallRecord, CallRegistry
-from protocol.errors import Unsupported
+from gateway.telemetry import Telemetry
+from protocol.errors import Overloaded, Unsupported
+from store.backlog import WriteBacklog
 from vad.endpointer import LegEndpointer
 from vad.silero import SileroModel
 
@@ -48,10 +50,19 @@ class Runtime:
         self.engines = dict(engines)
         self.vad_model = vad_model
         self.scheduler = Scheduler(self.engines, config.batcher)
+        self.telemetry = Telemetry()
+        self.scheduler.observers.append(self.telemetry.on_batch)
         self.registry = CallRegistry(config.resume_ttl_s, clock)
         self.bus = EventBus(_listener_failed)
         self.draining = False
         self.connections: set[Connection] = set()
+        self.seq_source: Callable[[str, str], Awaitable[int | None]] | None = None
+        """(tenant, call_id) -> the highest stored final seq; set when a store is open (resume after restart)."""
+        self.refusals: dict[str, int] = {}
+        self.store_degraded: Callable[[], bool] = lambda: False
+        self.store_backlog: WriteBacklog[Any] | None = None  # the store's, for metrics (None: no store)
+        """True while the store cannot record writes (disk full...): new calls are refused, health degraded."""
+        """Calls refused at admission, by reason (metrics)."""
 
     @classmethod
     def load(cls, config: ServerConfig) -> Runtime:
@@ -75,6 +86,27 @@ class Runtime:
         for engine in self.engines.values():
             langs.update(engine.languages)
         return tuple(sorted(langs))
+
+    def refuse(self, reason: str, message: str) -> Overloaded:
+        """Count a refused call by reason (metrics) and return the `overloaded` error to raise."""
+        self.refusals[reason] = self.refusals.get(reason, 0) + 1
+        self.telemetry.refusals.labels(reason=reason).inc()
+        return Overloaded(message)
+
+    def admission_refusal(self) -> Overloaded | None:
+        """Why a new call cannot be taken now (draining, capacity, measured engine load), or None."""
+        limits = self.config.limits
+        if self.draining:
+            return self.refuse("draining", "the gateway is shutting down; retry on another instance")
+        if self.registry.live >= self.config.max_calls or self.scheduler.would_overload():
+            return self.refuse("capacity", "the gateway cannot take another call now; retry later")
+        if limits.max_final_wait_s is not None and self.telemetry.load.overloaded(
+                self.telemetry.clock(), limits.max_final_wait_s):
+            return self.refuse("engine_load", "the engine is behind (finals are waiting); retry later")
+        if self.store_degraded():
+            return self.refuse("store_degraded", "the transcript store cannot record a call's consent now; "
+                                                 "retry later")
+        return None
 
     def publish(self, event: CallEvent) -> None:
         """Hand a call event to every subscriber (captions, store, post-call work); never raises."""

@@ -415,4 +415,27 @@ class PrivacyEvent:
         server_time(self.at, "privacy.at")
 
 
-ServerMessage = Ready | ConsentState | Partial | Final | ErrorMessage | Closed | CallEnded | PrivacyEvent
+WARNING_CODES: tuple[str, ...] = ("format_mismatch",)
+"""Codes of the `warning` message (compatible extension)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServerWarning:
+    """Compatible extension (``type: "warning"``): something about the call looks wrong; the call goes on.
+
+    ``format_mismatch``: the audio does not fit the declared ``start.audio`` (it arrives at a fraction of
+    real time, or sounds like noise): zero finals are the likely result. ``at`` is in audio seconds.
+    """
+
+    code: str
+    message: str
+    at: float
+
+    def __post_init__(self) -> None:
+        server_check(self.code in WARNING_CODES, "warning.code: not a warning code")
+        server_text(self.message, "warning.message", allow_empty=False)
+        server_time(self.at, "warning.at")
+
+
+ServerMessage = (Ready | ConsentState | Partial | Final | ErrorMessage | Closed | CallEnded | PrivacyEvent
+                 | ServerWarning)

@@ -26,6 +26,7 @@ from protocol.messages import (
     PrivacyEvent,
     Ready,
     ServerMessage,
+    ServerWarning,
     Start,
     Stop,
     Word,
@@ -107,6 +108,8 @@ def server_to_dict(msg: ServerMessage) -> dict[str, object]:
             return {"type": "call_ended", "call_id": msg.call_id, "finals": _int(msg.finals)}
         case PrivacyEvent():
             return {"type": "privacy", "event": msg.event, "category": msg.category, "at": _ms(msg.at)}
+        case ServerWarning():
+            return {"type": "warning", "code": msg.code, "message": msg.message, "at": _ms(msg.at)}
     raise InternalError(f"not a server message: {type(msg).__name__}")
 
 

@@ -154,6 +154,12 @@ class StoreCore:
 
     # -- reads ---------------------------------------------------------------------------------------
 
+    def last_seq(self, tenant: str, call_id: str) -> int | None:
+        """The highest stored final seq of the call (None: nothing stored); a resumed call numbers on from it."""
+        with self.db.transaction() as tx:
+            rows = tx.execute("SELECT MAX(seq) FROM finals WHERE tenant = ? AND call_id = ?", (tenant, call_id))
+        return None if not rows or rows[0][0] is None else int(rows[0][0])
+
     def list_calls(self, tenant: str) -> list[CallSummary]:
         with self.db.transaction() as tx:
             rows = tx.execute(f"SELECT {records.CALL_COLUMNS} FROM calls c WHERE tenant = ? "

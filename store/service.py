@@ -19,6 +19,7 @@ import structlog
 
 from store.anchor import Anchor
 from store.audit import ChainReport
+from store.backlog import WriteBacklog
 from store.config import StoreConfig
 from store.core import StoreCore
 from store.db import connect
@@ -45,6 +46,7 @@ class TranscriptStore(Protocol):
         ...
 
     async def link_subject(self, tenant: str, call_id: str, subject: str, actor: str) -> None: ...
+    async def last_seq(self, tenant: str, call_id: str) -> int | None: ...
     async def list_calls(self, tenant: str) -> list[CallSummary]: ...
     async def read_transcript(self, tenant: str, call_id: str, purpose: str, actor: str) -> Transcript: ...
     async def export_subject(self, tenant: str, subject: str, actor: str) -> SubjectExport: ...
@@ -67,6 +69,8 @@ class SqlTranscriptStore:
         self._executor = executor
         self._core = core
         self._closed = False
+        self.backlog: WriteBacklog[WriteCommand] = WriteBacklog(core.apply)
+        """Posted writes not applied yet (disk full...): `degraded`, `failures`, `lost` (see `store.backlog`)."""
 
     @classmethod
     async def open(cls, dsn: str, config: StoreConfig, ring: KeyRing,
@@ -93,16 +97,28 @@ class SqlTranscriptStore:
         if self._closed:
             log.warning("store_write_dropped", reason="closed", command=type(cmd).__name__)
             return
-        self._executor.submit(self._core.apply, cmd).add_done_callback(_log_failure)
+        self._executor.submit(self.backlog.post, cmd).add_done_callback(_log_failure)
+
+    @property
+    def degraded(self) -> bool:
+        """Posted writes are waiting for the database (disk full, connection lost)."""
+        return self.backlog.degraded
+
+    async def retry(self) -> None:
+        """Try the waiting writes again (the maintenance task calls this every few seconds)."""
+        await self._run(self.backlog.retry)
 
     async def apply(self, cmd: WriteCommand) -> None:
         await self._run(partial(self._core.apply, cmd))
 
     async def flush(self) -> None:
-        await self._run(lambda: None)
+        await self._run(self.backlog.retry)
 
     async def link_subject(self, tenant: str, call_id: str, subject: str, actor: str) -> None:
         await self._run(partial(self._core.link_subject, tenant, call_id, subject, actor))
+
+    async def last_seq(self, tenant: str, call_id: str) -> int | None:
+        return await self._run(partial(self._core.last_seq, tenant, call_id))
 
     async def list_calls(self, tenant: str) -> list[CallSummary]:
         return await self._run(partial(self._core.list_calls, tenant))
@@ -155,17 +171,29 @@ def _log_failure(future: Future[None]) -> None:
         log.error("store_write_failed", exc_info=exc)
 
 
+RETRY_EVERY_S = 1.0
+"""How often the maintenance task retries writes that wait for the database (disk full...)."""
+
+
 async def maintain(store: TranscriptStore, interval_s: float, rotate: bool, anchor_file: str | None = None,
                    anchor_interval_s: float = 300.0) -> None:
-    """Background task: rewrap old data keys once (when the ring has old keys), purge now and every interval;
-    with `anchor_file`, also append the audit chain head to it now and every `anchor_interval_s`."""
+    """Background task: rewrap old data keys once (when the ring has old keys), purge now and every interval,
+    retry writes that wait for the database; with `anchor_file`, also append the audit chain head to it now
+    and every `anchor_interval_s`."""
     if rotate:
         await _guarded(store.rotate, "rotate")
-    jobs = [_every(interval_s, store.purge, "purge")]
+    jobs = [_every(interval_s, store.purge, "purge"), _retry_writes(store)]
     if anchor_file is not None:
         path = Path(anchor_file)
         jobs.append(_every(anchor_interval_s, lambda: _anchor_count(store, path), "anchor"))
     await asyncio.gather(*jobs)
+
+
+async def _retry_writes(store: TranscriptStore) -> None:
+    while True:
+        await asyncio.sleep(RETRY_EVERY_S)
+        if isinstance(store, SqlTranscriptStore) and store.degraded:
+            await store.retry()
 
 
 async def _anchor_count(store: TranscriptStore, path: Path) -> int:

@@ -37,7 +37,8 @@ class CallRecord:
     start: Start | None = None  # the first connection's start (purposes, legs, language)
     started_at: float = 0.0  # wall-clock Unix seconds of the first connection
     consent: ConsentStateName = ConsentStateName.PENDING
-    first_seq: int = 1  # the seq the next connection starts at when the finals were erased
+    first_seq: int = 1  # the seq the next connection starts at when the finals were erased (or stored)
+    takeover: Callable[[], None] | None = field(default=None, repr=False)  # asks the live connection to yield
 
     @property
     def live(self) -> bool:
@@ -63,6 +64,10 @@ class CallRegistry:
     @property
     def live(self) -> int:
         return sum(1 for r in self._calls.values() if r.live)
+
+    def live_of(self, tenant: str) -> int:
+        """Live calls of one tenant (per-tenant quotas)."""
+        return sum(1 for r in self._calls.values() if r.live and r.tenant == tenant)
 
     def open(self, tenant: str, call_id: str) -> CallRecord | None:
         """Mark a call live; None when it is already streaming on another connection.

@@ -49,6 +49,7 @@ from store import (
     load_keyring,
     maintain,
 )
+from store.backlog import is_transient
 
 log = structlog.get_logger("gateway.http.admin")
 Handler = Callable[[Request, TranscriptStore, str, str], Awaitable[Response]]
@@ -69,6 +70,9 @@ async def open_store(app: Starlette, runtime: Runtime) -> None:
     runtime.bus.subscribe(listener)
     app.state.store, app.state.store_listener = store, listener
     app.state.insights_listener = await _attach_insights(app, runtime, store)
+    runtime.seq_source = store.last_seq  # a call resumed after a restart numbers on from its stored finals
+    runtime.store_degraded = lambda: store.degraded  # writes wait for the database: refuse new calls
+    runtime.store_backlog = store.backlog
     app.state.store_task = asyncio.create_task(
         maintain(store, config.store.purge_interval_s, rotate=bool(ring.previous), anchor_file=config.store.anchor_file,
                  anchor_interval_s=config.store.anchor_interval_s), name="store-maintenance")
@@ -92,6 +96,9 @@ async def close_store(app: Starlette, runtime: Runtime) -> None:
     if runtime.config.store.anchor_file is not None:
         await store.flush()
         await store.anchor(Path(runtime.config.store.anchor_file))  # the head as the gateway leaves it
+    runtime.seq_source = None
+    runtime.store_degraded = lambda: False
+    runtime.store_backlog = None
     await store.aclose()
 
 
@@ -139,6 +146,12 @@ def _admin(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         except StoreError as exc:
             log.error("admin_request_failed", path=request.url.path, exc_info=exc)
             return _error(500, "internal", "the store could not complete the request")
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            log.error("admin_request_failed", path=request.url.path, error=type(exc).__name__)
+            return _error(503, "unavailable", "the store cannot complete the request now (disk full or "
+                                              "database unreachable); retry later")
 
     return endpoint
 

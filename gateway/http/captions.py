@@ -33,6 +33,7 @@ from gateway.auth import bearer_token, denial, tenant_for
 from gateway.core.caption_hub import CaptionHub
 from gateway.core.caption_viewer import CaptionError, HubConfig, Viewer
 from gateway.core.events import CallEvent
+from gateway.origin import origin_allowed
 from gateway.runtime import Runtime
 
 log = structlog.get_logger("gateway.http.captions")
@@ -87,6 +88,9 @@ class CaptionService:
         tenant = self._tenant(ws.headers, ws.query_params)
         if tenant is None:
             await ws.send_denial_response(denial(401))
+            return
+        if not origin_allowed(ws.headers, self.runtime.config.limits.allowed_origins):
+            await ws.send_denial_response(denial(403, "this Origin may not open captions"))
             return
         wake = asyncio.Event()
         wait = ws.query_params.get("wait", "") in ("1", "true")

@@ -1,77 +1,131 @@
-"""Prometheus text exposition of the gateway's counters (no transcript content, ever)."""
+"""`/metrics`: the runtime's Prometheus registry (prometheus-client), no transcript content, ever.
+
+`gateway.telemetry` holds the histograms observed during calls; `RuntimeCollector` reads, at scrape
+time, the gauges and counters that live in the runtime: scheduler stats, engine busy ratio, connections
+per transport, the caption hub, admission refusals by reason and the store's write backlog.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 
-from gateway.consent_metrics import families as consent_families
+from prometheus_client import generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from gateway.consent_metrics import ConsentOutcomes
 from gateway.http.captions import service_for
 from gateway.runtime import Runtime
 from gateway.transports import TRANSPORTS
 
-_Sample = tuple[str, float]
-"""(label set as written between braces, or "" for none; value)."""
-_Family = tuple[str, str, str, list[_Sample]]
-"""(metric name, type, help text, samples)."""
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+_REFUSAL_REASONS = ("capacity", "draining", "engine_load", "store_degraded", "tenant_quota")
 
 
-def render(rt: Runtime) -> str:
+def render(rt: Runtime) -> bytes:
     """The /metrics body in Prometheus text format 0.0.4."""
-    out: list[str] = []
-    for name, kind, help_text, samples in [*_scheduler(rt), _connections(rt), *_captions(rt),
-                                             *consent_families(list(rt.bus.listeners))]:
-        out += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
-        out += [f"{name}{{{labels}}} {value:g}" if labels else f"{name} {value:g}" for labels, value in samples]
-    return "\n".join(out) + "\n"
+    telemetry = rt.telemetry
+    if not telemetry.collector_attached:
+        telemetry.registry.register(RuntimeCollector(rt))
+        telemetry.collector_attached = True
+        for reason in _REFUSAL_REASONS:  # every reason is exported from the start, at 0
+            telemetry.refusals.labels(reason=reason)
+    return generate_latest(telemetry.registry)
 
 
-def _scheduler(rt: Runtime) -> list[_Family]:
-    s = rt.scheduler.stats
-    rows: list[tuple[str, str, str, float]] = [
-        ("callscribe_calls_live", "gauge", "Calls streaming now.", rt.registry.live),
-        ("callscribe_scheduler_queued", "gauge", "Decode requests waiting.", rt.scheduler.queued),
-        ("callscribe_batches_total", "counter", "Engine calls.", s.batches),
-        ("callscribe_decode_requests_total", "counter", "Requests decoded.", s.requests),
-        ("callscribe_finals_decoded_total", "counter", "Final requests decoded.", s.finals),
-        ("callscribe_partials_decoded_total", "counter", "Partial requests decoded.", s.partials),
-        ("callscribe_partials_replaced_total", "counter", "Partials replaced by newer ones.", s.replaced),
-        ("callscribe_partials_shed_total", "counter", "Partials not decoded because finals were waiting.",
-         s.partials_shed),
-        ("callscribe_decode_failures_total", "counter", "Requests whose engine call failed.", s.failed),
-        ("callscribe_multi_call_batches_total", "counter", "Batches holding more than one call.",
-         s.multi_call_batches),
-        ("callscribe_engine_busy_seconds_total", "counter", "Wall seconds the engine worked.",
-         s.busy_seconds),
-        ("callscribe_engine_audio_seconds_total", "counter", "Audio seconds decoded.", s.audio_seconds),
-    ]
-    return [(name, kind, help_text, [("", value)]) for name, kind, help_text, value in rows]
+def _gauge(name: str, help_text: str, value: float) -> GaugeMetricFamily:
+    return GaugeMetricFamily(name, help_text, value=value)
 
 
-def _connections(rt: Runtime) -> _Family:
-    """Open connections by transport (every connection class names its `transport`)."""
-    counts = Counter(conn.transport for conn in list(rt.connections))
-    names = [*TRANSPORTS, *sorted(set(counts) - set(TRANSPORTS))]
-    return ("callscribe_connections_open", "gauge", "Connections open now, by transport.",
-            [(f'transport="{name}"', counts[name]) for name in names])
+def _counter(name: str, help_text: str, value: float) -> CounterMetricFamily:
+    return CounterMetricFamily(name, help_text, value=value)
 
 
-def _captions(rt: Runtime) -> list[_Family]:
-    """The caption hub's viewer gauge and counters; none when the captions feature is not wired."""
-    service = service_for(rt)
-    if service is None:
-        return []
-    c = service.hub.counters
-    rows: list[tuple[str, str, str, float]] = [
-        ("callscribe_caption_viewers", "gauge", "Caption viewers connected now.", service.hub.viewers_live),
-        ("callscribe_caption_viewers_subscribed_total", "counter", "Caption viewers accepted.",
-         c.viewers_subscribed),
-        ("callscribe_caption_viewers_evicted_total", "counter", "Caption viewers closed as too slow (1013).",
-         c.viewers_evicted),
-        ("callscribe_caption_partials_dropped_total", "counter", "Partials dropped from full viewer queues.",
-         c.partials_dropped),
-        ("callscribe_caption_partials_coalesced_total", "counter",
-         "Queued partials replaced by a newer one of the same utterance.", c.partials_coalesced),
-        ("callscribe_caption_frames_queued_total", "counter", "Frames queued for caption viewers.",
-         c.frames_queued),
-    ]
-    return [(name, kind, help_text, [("", value)]) for name, kind, help_text, value in rows]
+def _consent_outcomes(rt: Runtime) -> Iterator[Metric]:
+    """`callscribe_consent_outcomes_total{tenant,announcement,state}` (gateway.consent_metrics)."""
+    outcomes = next((fn for fn in rt.bus.listeners if isinstance(fn, ConsentOutcomes)), None)
+    if outcomes is None:
+        return
+    family = CounterMetricFamily("callscribe_consent_outcomes", "Consent state changes by tenant, announcement "
+                                 "version and state (never by caller).", labels=["tenant", "announcement", "state"])
+    for (tenant, announcement, state), count in sorted(outcomes.counts.items()):
+        family.add_metric([tenant, announcement, state], count)
+    yield family
+
+
+class RuntimeCollector(Collector):
+    """Reads the runtime's own counters at scrape time (see the module doc)."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+
+    def _consent(self) -> Iterator[Metric]:
+        yield from _consent_outcomes(self.rt)
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self._scheduler()
+        yield self._connections()
+        yield from self._captions()
+        yield from self._store()
+        yield from self._consent()
+
+    def _scheduler(self) -> Iterator[Metric]:
+        rt, s = self.rt, self.rt.scheduler.stats
+        yield _gauge("callscribe_calls_live", "Calls streaming now.", rt.registry.live)
+        yield _gauge("callscribe_scheduler_queued", "Decode requests waiting.", rt.scheduler.queued)
+        yield _gauge("callscribe_engine_busy_ratio", "Share of the last 10 s the engine spent decoding.",
+                     rt.telemetry.load.busy_ratio(rt.telemetry.clock()))
+        for name, help_text, value in (
+            ("callscribe_batches_total", "Engine calls.", s.batches),
+            ("callscribe_decode_requests_total", "Requests decoded.", s.requests),
+            ("callscribe_finals_decoded_total", "Final requests decoded.", s.finals),
+            ("callscribe_partials_decoded_total", "Partial requests decoded.", s.partials),
+            ("callscribe_partials_replaced_total", "Partials replaced by newer ones.", s.replaced),
+            ("callscribe_partials_shed_total", "Partials not decoded because finals were waiting.", s.partials_shed),
+            ("callscribe_decode_failures_total", "Requests whose engine call failed.", s.failed),
+            ("callscribe_multi_call_batches_total", "Batches holding more than one call.", s.multi_call_batches),
+            ("callscribe_engine_busy_seconds_total", "Wall seconds the engine worked.", s.busy_seconds),
+            ("callscribe_engine_audio_seconds_total", "Audio seconds decoded.", s.audio_seconds),
+        ):
+            yield _counter(name, help_text, value)
+
+    def _connections(self) -> Metric:
+        """Open connections by transport (every connection class names its `transport`)."""
+        counts = Counter(conn.transport for conn in list(self.rt.connections))
+        family = GaugeMetricFamily("callscribe_connections_open", "Connections open now, by transport.",
+                                   labels=["transport"])
+        for name in [*TRANSPORTS, *sorted(set(counts) - set(TRANSPORTS))]:
+            family.add_metric([name], counts[name])
+        return family
+
+    def _captions(self) -> Iterator[Metric]:
+        """The caption hub's viewer gauge and counters; none when the captions feature is not wired."""
+        service = service_for(self.rt)
+        if service is None:
+            return
+        c = service.hub.counters
+        yield _gauge("callscribe_caption_viewers", "Caption viewers connected now.", service.hub.viewers_live)
+        for name, help_text, value in (
+            ("callscribe_caption_viewers_subscribed_total", "Caption viewers accepted.", c.viewers_subscribed),
+            ("callscribe_caption_viewers_evicted_total", "Caption viewers closed as too slow (1013).",
+             c.viewers_evicted),
+            ("callscribe_caption_partials_dropped_total", "Partials dropped from full viewer queues.",
+             c.partials_dropped),
+            ("callscribe_caption_partials_coalesced_total",
+             "Queued partials replaced by a newer one of the same utterance.", c.partials_coalesced),
+            ("callscribe_caption_frames_queued_total", "Frames queued for caption viewers.", c.frames_queued),
+        ):
+            yield _counter(name, help_text, value)
+
+    def _store(self) -> Iterator[Metric]:
+        """The store's write backlog (none when storage is off)."""
+        backlog = self.rt.store_backlog
+        if backlog is None:
+            return
+        yield _gauge("callscribe_store_pending_writes", "Writes waiting for the database (disk full...).",
+                     backlog.pending)
+        yield _counter("callscribe_store_write_failures_total", "Store write attempts that failed.",
+                       backlog.failures)
+        yield _counter("callscribe_store_writes_lost_total", "Store writes given up (bounded backlog full, or "
+                                                            "a non-transient failure).", backlog.dropped)

@@ -4,7 +4,15 @@
 "use strict";
 
 const params = new URLSearchParams(location.search);
-const token = params.get("token") || "";
+// The token must not stay in the address bar (history, screenshots, shoulder surfing): keep it in this
+// tab's sessionStorage and rewrite the URL without it.
+if (params.has("token")) {
+  sessionStorage.setItem("callscribe-token", params.get("token") || "");
+  params.delete("token");
+  const rest = params.toString();
+  history.replaceState(null, "", location.pathname + (rest ? "?" + rest : "") + location.hash);
+}
+const token = sessionStorage.getItem("callscribe-token") || "";
 const callId = params.get("call_id") || "softphone-" + Math.random().toString(36).slice(2, 10);
 const $ = (id) => document.getElementById(id);
 let pc = null;

@@ -26,7 +26,7 @@ import structlog
 from gateway.driver import CallDriver
 from gateway.runtime import Runtime
 from gateway.transports.pump import deliver, frames_for
-from gateway.transports.shell import guarded, next_input
+from gateway.transports.shell import guarded, new_pacer, next_input, pace
 from protocol.adapters import AudioSocketAdapter
 from protocol.errors import ProtocolError
 from protocol.messages import ServerMessage
@@ -56,6 +56,7 @@ class AudioSocketConnection:
         _keepalive(writer)
         self.driver = CallDriver(runtime, cfg.audiosocket_tenant, self._emit, self.transport)
         self._drain = asyncio.Event()
+        self.pacer = new_pacer(runtime)  # an unauthenticated peer cannot flood the engine faster than this
 
     def request_drain(self) -> None:
         """Shutdown: flush the call's finals, send the terminate frame, close."""
@@ -93,6 +94,7 @@ class AudioSocketConnection:
                 return
             if await self._feed(data):
                 return
+            await pace(self.pacer, self.driver, self._drain)
 
     async def _read(self) -> bytes:
         try:

@@ -30,8 +30,10 @@ from typing import Any, Literal, TypeVar
 import structlog
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from gateway.core.pacing import AudioPacer
 from gateway.driver import CallDriver
 from gateway.runtime import Runtime
+from gateway.takeover import TAKEOVER_CLOSE
 from protocol.errors import InternalError, ProtocolError, TooLarge
 from protocol.messages import ServerMessage
 
@@ -39,13 +41,15 @@ log = structlog.get_logger("gateway.transports")
 
 T = TypeVar("T")
 _Frame = MutableMapping[str, Any]
-EndReason = Literal["stop", "peer_closed", "idle", "drain"]
+EndReason = Literal["stop", "peer_closed", "idle", "drain", "takeover"]
 """Why a connection's receive loop ended (the argument of `WebSocketShell.on_end`)."""
 Interrupt = Literal["idle", "drain", "gone"]
 """What `next_input` returns instead of an input."""
 
 _CLOSES: dict[EndReason, tuple[int, str]] = {
-    "stop": (1000, ""), "idle": (1000, "idle timeout"), "drain": (1001, "shutting down")}
+    "stop": (1000, ""), "idle": (1000, "idle timeout"), "drain": (1001, "shutting down"),
+    "takeover": TAKEOVER_CLOSE}
+_SETTLE_S = 2.0  # a taken-over peer (frozen network) gets this long to take its last frames
 SLOW_PEER = (1013, "client too slow")
 """Close code and reason for a peer that stopped reading its outbound frames."""
 
@@ -80,6 +84,24 @@ async def guarded(driver: CallDriver, body: Awaitable[T], event: str) -> T | tup
     except Exception as exc:  # our bug: tell the peer 'internal', log once with the traceback
         log.error(event, exc_info=exc)
         return await driver.fail(InternalError("internal error"))
+
+
+def new_pacer(runtime: Runtime) -> AudioPacer | None:
+    """The connection's pacer (`limits.audio_burst_s`, `limits.max_audio_speed`); None when pacing is off."""
+    limits = runtime.config.limits
+    return None if limits.max_audio_speed is None else AudioPacer(limits.audio_burst_s, limits.max_audio_speed)
+
+
+async def pace(pacer: AudioPacer | None, driver: CallDriver, wake: asyncio.Event) -> None:
+    """Stop reading a peer that runs ahead of real time beyond its burst (`gateway.core.pacing`): not reading
+    lets TCP flow control hold the sender back. `wake` (drain, takeover) ends the pause early."""
+    session = driver.session
+    if pacer is None or session is None:
+        return
+    delay = pacer.delay(session.now, asyncio.get_running_loop().time())
+    if delay > 0:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(wake.wait(), delay)
 
 
 class OrderedSender:
@@ -138,6 +160,9 @@ class WebSocketShell:
         self.driver = CallDriver(runtime, tenant, self._emit, self.transport)
         self.idle_timeout_s = runtime.config.idle_timeout_s
         """Seconds of no input at all after which the connection is flushed and closed (per entry point)."""
+        self._taken_over = False
+        self.pacer = new_pacer(runtime)
+        self.driver.on_takeover = self._take_over
 
     def frames_for(self, msg: ServerMessage) -> list[str | bytes]:
         raise NotImplementedError
@@ -150,11 +175,20 @@ class WebSocketShell:
         """The receive loop ended for `reason`; runs before the socket closes (errors take `fail` instead).
 
         Default: on "idle" and "drain" flush the open utterances and send `closed` (the socket is still
-        open). After "stop" the driver has finished already; after "peer_closed" nothing is flushed, so a
-        native client that dropped can resume the call (`resume_from`).
+        open). After "stop" the driver has finished already; after "peer_closed" and "takeover" the open
+        utterance is finalised (its final reaches the store, captions and a resume's replay) without
+        `closed`, so the call stays resumable (`resume_from`).
         """
         if reason in ("idle", "drain"):
             await self.driver.finish()
+        elif reason in ("peer_closed", "takeover"):
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.driver.flush_open(), self.rt.config.drain_timeout_s)
+
+    def _take_over(self) -> None:
+        """A `resume_from` reconnect takes this call: end the receive loop, flush, close 4001."""
+        self._taken_over = True
+        self._drain.set()
 
     def _emit(self, msg: ServerMessage) -> None:
         self.queue_frames(self.frames_for(msg))
@@ -182,14 +216,22 @@ class WebSocketShell:
         finally:
             self.rt.connections.discard(self)
             self._out.close()
-            await sender
+            await self._settle(sender)
             self.driver.end()
             if self._out.overflowed.is_set():
                 log.info("slow_peer_closed", transport=self.transport)
                 close = SLOW_PEER
             if close is not None:
                 with contextlib.suppress(Exception):
-                    await self.ws.close(*close)
+                    await asyncio.wait_for(self.ws.close(*close), _SETTLE_S if self._taken_over else None)
+
+    async def _settle(self, sender: asyncio.Task[None]) -> None:
+        """Wait for the sender; a taken-over peer may not read any more, so it gets `_SETTLE_S` at most."""
+        if not self._taken_over:
+            await sender
+            return
+        with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+            await asyncio.wait_for(sender, _SETTLE_S)
 
     async def _serve(self) -> tuple[int, str] | None:
         """Receive until the call ends, run `on_end`; the close code and reason (None: the peer is gone)."""
@@ -209,7 +251,7 @@ class WebSocketShell:
             if frame == "gone":  # the peer stopped reading: end the call as if it had hung up
                 raise WebSocketDisconnect(1013)
             if isinstance(frame, str):
-                return "drain" if frame == "drain" else "idle"
+                return ("takeover" if self._taken_over else "drain") if frame == "drain" else "idle"
             if frame["type"] == "websocket.disconnect":
                 raise WebSocketDisconnect(frame.get("code", 1000))
             text, data = frame.get("text"), frame.get("bytes")
@@ -218,3 +260,7 @@ class WebSocketShell:
                 raise TooLarge(f"frame of {size} bytes exceeds the limit of {limit}")
             if await self.on_frame(text, data):
                 return "stop"
+            await self._pace()
+
+    async def _pace(self) -> None:
+        await pace(self.pacer, self.driver, self._drain)

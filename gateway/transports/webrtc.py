@@ -34,6 +34,7 @@ from starlette.routing import BaseRoute, Route
 
 from gateway.auth import bearer_token, denial, tenant_for
 from gateway.driver import CallDriver
+from gateway.origin import origin_allowed
 from gateway.runtime import Runtime
 from gateway.transports.shell import guarded, next_input
 from gateway.transports.webrtc_audio import RATE, FramePcm, LegInterleaver
@@ -80,7 +81,7 @@ class WebRtcCall:
         """Apply the offer, start the call (admission), and return the answer; raises ProtocolError."""
         try:
             await self.pc.setRemoteDescription(offer)
-        except (ValueError, KeyError, IndexError) as exc:  # aiortc's SDP parser
+        except Exception as exc:  # aiortc's SDP parser: ValueError, KeyError, AssertionError... on junk
             raise BadMessage(f"sdp: not a usable offer ({type(exc).__name__})") from None
         self._tracks = self._audio_tracks()
         start = _start(fields, len(self._tracks))
@@ -95,6 +96,8 @@ class WebRtcCall:
 
     def _audio_tracks(self) -> list[MediaStreamTrack]:
         tracks: list[MediaStreamTrack] = []
+        if not self.pc.getTransceivers():
+            raise BadMessage("sdp: the offer has no media lines")
         for transceiver in self.pc.getTransceivers():
             track = transceiver.receiver.track
             if transceiver.kind != "audio":
@@ -245,10 +248,24 @@ def _error(exc: ProtocolError) -> JSONResponse:
     return JSONResponse({"code": exc.code, "message": str(exc)}, status_code=status)
 
 
+async def _bounded_body(request: Request, max_bytes: int) -> bytes:
+    """The request body, refused (`too_large`) from its Content-Length or as soon as more than `max_bytes`
+    arrived: never buffered beyond the limit."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise TooLarge(f"offer of {declared} bytes exceeds the limit of {max_bytes}")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise TooLarge(f"offer of more than {max_bytes} bytes exceeds the limit")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def _offer_body(request: Request, max_bytes: int) -> tuple[RTCSessionDescription, dict[str, object]]:
-    body = await request.body()
-    if len(body) > max_bytes:
-        raise TooLarge(f"offer of {len(body)} bytes exceeds the limit of {max_bytes}")
+    body = await _bounded_body(request, max_bytes)
     try:
         fields = json.loads(body)
     except (ValueError, RecursionError):
@@ -267,9 +284,11 @@ async def offer_endpoint(request: Request) -> Response:
     tenant = tenant_for(bearer_token(request.headers, request.query_params), rt.config.tokens)
     if tenant is None:
         return denial(401)
+    if not origin_allowed(request.headers, rt.config.limits.allowed_origins):
+        return denial(403, "this Origin may not place calls")
     call = WebRtcCall(rt, tenant)
     try:
-        offer, fields = await _offer_body(request, rt.config.max_frame_bytes)
+        offer, fields = await _offer_body(request, rt.config.limits.max_offer_bytes)
         answer = await call.accept(offer, fields)
     except ProtocolError as exc:
         await call.pc.close()
@@ -282,13 +301,29 @@ async def offer_endpoint(request: Request) -> Response:
     return JSONResponse({"sdp": answer.sdp, "type": answer.type})
 
 
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+                               "media-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",  # the token may be in the URL until the script removes it
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+"""Headers of the softphone page and its assets: no framing, no inline code, nothing cached or referred."""
+
+
 async def softphone_page(request: Request) -> Response:
-    """The softphone test page (token and call_id come from its query string)."""
-    return FileResponse(STATIC / "softphone.html", media_type="text/html")
+    """The softphone test page (token and call_id come from its query string; the script then removes the
+    token from the address bar and keeps it in sessionStorage)."""
+    return FileResponse(STATIC / "softphone.html", media_type="text/html", headers=PAGE_HEADERS)
 
 
 async def softphone_script(request: Request) -> Response:
-    return FileResponse(STATIC / "softphone.js", media_type="text/javascript")
+    return FileResponse(STATIC / "softphone.js", media_type="text/javascript", headers=PAGE_HEADERS)
+
+
+async def softphone_style(request: Request) -> Response:
+    return FileResponse(STATIC / "softphone.css", media_type="text/css", headers=PAGE_HEADERS)
 
 
 def routes() -> list[BaseRoute]:
@@ -297,4 +332,5 @@ def routes() -> list[BaseRoute]:
         Route("/v1/webrtc/offer", offer_endpoint, methods=["POST"]),
         Route("/softphone", softphone_page),
         Route("/softphone.js", softphone_script),
+        Route("/softphone.css", softphone_style),
     ]

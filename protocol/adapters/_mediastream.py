@@ -141,7 +141,7 @@ class MediaStreamAdapter(WebSocketAdapter):
         if self._format is None or self._audio is None:
             raise self.error("media before start")
         track = media.get("track", "inbound")
-        if track not in self._track_legs:
+        if not isinstance(track, str) or track not in self._track_legs:  # a list or object is not hashable
             raise self.error("media for a track that is not streamed")
         data = decode_base64(media.get("payload"), "media.payload", self.error)
         if self._format.big_endian:
@@ -161,7 +161,8 @@ class MediaStreamAdapter(WebSocketAdapter):
         digit = dtmf.get("digit")
         if not isinstance(digit, str) or len(digit) != 1 or digit.upper() not in DTMF_DIGITS:
             raise self.error("dtmf.digit: expected one of 0-9, *, #, A-D")
-        track = str(dtmf.get("track", "inbound")).removesuffix("_track")
+        raw_track = dtmf.get("track", "inbound")
+        track = raw_track.removesuffix("_track") if isinstance(raw_track, str) else ""
         self._events.append(Dtmf(digit=digit.upper(), leg=self._track_legs.get(track)))
 
     def _on_stop(self) -> None:

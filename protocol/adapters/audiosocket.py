@@ -90,6 +90,8 @@ KIND_AUDIO_RATES: dict[int, int] = {
 }
 _SUPPORTED_RATES = frozenset({8000, 16000, 24000, 48000})
 _HEADER = 3
+MAX_HELD_DIGITS = 32
+"""DTMF frames held before the first audio frame; one more is an `AudioSocketError` (bounded memory)."""
 _TERMINATE = b"\x00\x00\x00"
 
 
@@ -211,6 +213,8 @@ class AudioSocketAdapter(StreamAdapter):
             raise AudioSocketError("DTMF payload is not one of 0-9, *, #, A-D")
         if self._state is _State.STREAMING:
             self._events.append(Dtmf(digit=digit, leg=self._leg()))
+        elif len(self._held_digits) >= MAX_HELD_DIGITS:
+            raise AudioSocketError(f"more than {MAX_HELD_DIGITS} DTMF frames before the first audio frame")
         else:
             self._held_digits.append(Dtmf(digit=digit))
 

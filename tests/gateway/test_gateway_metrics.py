@@ -33,7 +33,7 @@ async def scrape(gw: Gateway) -> dict[str, float]:
         match = _SAMPLE.match(line)
         assert match is not None, line
         samples[match[1]] = float(match[2])
-    for name in {key.split("{")[0] for key in samples}:
+    for name in {re.sub(r"_(bucket|sum|count)$", "", key.split("{")[0]) for key in samples}:
         assert f"# TYPE {name} " in response.text and f"# HELP {name} " in response.text
     return samples
 

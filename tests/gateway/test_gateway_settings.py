@@ -160,6 +160,21 @@ audio_format = "ulaw"
 [telephony.audiosocket.params]
 language = "en"
 
+[limits]
+header_timeout_s = 3.0
+max_header_bytes = 8192
+max_offer_bytes = 32768
+allowed_origins = ["https://agents.example"]
+max_calls_per_tenant = 10
+audio_burst_s = 5.0
+max_audio_speed = 2.0
+max_final_wait_s = 1.5
+format_check = false
+takeover_wait_s = 2.0
+
+[limits.tenant_calls]
+acme = 4
+
 [vad]
 threshold = 0.6
 neg_threshold = 0.4

@@ -64,7 +64,7 @@ async def test_softphone_page_shows_live_finals_from_a_fake_microphone(gateway: 
             await page.wait_for_selector("#consent:not([disabled])")
             await page.click("#consent")
             await page.wait_for_function(
-                "document.getElementById('finals').innerText.toLowerCase().includes('country can do for you')",
+                "() => document.getElementById('finals').innerText.toLowerCase().includes('country can do for you')",
                 timeout=45_000)
             await captions.wait_for_function(
                 "(sel) => [...document.querySelectorAll(sel)].map((el) => el.innerText).join(' ')"
@@ -74,7 +74,7 @@ async def test_softphone_page_shows_live_finals_from_a_fake_microphone(gateway: 
             caller_column = words(" ".join(await captions.locator(CALLER_FINALS).all_inner_texts()))
             other_columns = await captions.locator('#log .line.final:not([data-leg="caller"])').count()
             await page.click("#hangup")
-            await page.wait_for_function("document.getElementById('status').innerText.startsWith('closed')")
+            await page.wait_for_function("() => document.getElementById('status').innerText.startsWith('closed')")
             await page.screenshot(path=str(ARTIFACTS / "softphone.png"), full_page=True)
             shown = words(await page.inner_text("#finals"))
             state = await page.inner_text("#consent-state")

@@ -1,0 +1,41 @@
+"""Measured engine load over a sliding window (pure): busy ratio and how long finals wait.
+
+Admission uses it instead of a fixed call count: a new call is refused while the finals decoded in
+the last `window_s` waited longer than the configured bound in the queue (the engine is behind), or
+while the engine was busy nearly all of that window with finals still waiting. With no batches in the
+window (idle) nothing is refused.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+
+class LoadWindow:
+    """Batches of the last `window_s` seconds: (end time, busy seconds, longest final wait)."""
+
+    def __init__(self, window_s: float = 10.0) -> None:
+        self.window_s = window_s
+        self._batches: deque[tuple[float, float, float]] = deque()
+
+    def observe(self, ended_at: float, busy_s: float, final_wait_s: float) -> None:
+        """Record one batch (`final_wait_s`: its longest queue wait among finals, 0 for partials)."""
+        self._batches.append((ended_at, busy_s, final_wait_s))
+
+    def _prune(self, now: float) -> None:
+        while self._batches and self._batches[0][0] < now - self.window_s:
+            self._batches.popleft()
+
+    def busy_ratio(self, now: float) -> float:
+        """Share of the window the engine spent decoding (0..1; more than 1 with several in flight)."""
+        self._prune(now)
+        return sum(b for _, b, _ in self._batches) / self.window_s
+
+    def final_wait(self, now: float) -> float:
+        """The longest queue wait of a final decoded within the window (0 when none)."""
+        self._prune(now)
+        return max((w for _, _, w in self._batches), default=0.0)
+
+    def overloaded(self, now: float, max_final_wait_s: float) -> bool:
+        """Whether finals recently waited longer than `max_final_wait_s`: the engine is behind."""
+        return self.final_wait(now) > max_final_wait_s
