@@ -38,6 +38,10 @@ FLAGS = {
     "audiosocket_host": "audiosocket_host", "audiosocket_format": "telephony.audiosocket.audio_format",
     "audiosocket_consent": "telephony.audiosocket.consent", "request_webhook_url": "telephony.request_webhook_url",
     "remote_backend": "remote.backend", "redis_url": "cluster.redis_url",
+    "allowed_origin": "limits.allowed_origins", "max_calls_per_tenant": "limits.max_calls_per_tenant",
+    "max_audio_speed": "limits.max_audio_speed", "mask_digit_runs": "mask_digit_runs",
+    "readable_numbers": "readable_numbers", "anchor_file": "store.anchor_file",
+    "consent_basis": "files.consent_bases",
 }  # fmt: skip
 
 
@@ -104,6 +108,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--request-webhook-url", help="where agents' 'Start transcription' requests go (PBX webhook)")
     p.add_argument("--remote-backend", help="engines: local (embedded) or ray (a Ray Serve pool)")
     p.add_argument("--redis-url", help="redis://host:6379/0: share caption streams with other gateway nodes")
+    p.add_argument("--allowed-origin", action="append", help="a browser Origin allowed on captions/WebRTC (repeatable)")
+    p.add_argument("--max-calls-per-tenant", help="concurrent calls one tenant may hold ('none': only --max-calls)")
+    p.add_argument("--max-audio-speed", help="audio faster than this many times real time is paced ('none': off)")
+    p.add_argument("--mask-digit-runs", help="fail-safe: mask runs of at least this many digits (0: off)")
+    p.add_argument("--readable-numbers", help="what the fail-safe leaves readable: amounts,quantities,times,...")
+    p.add_argument("--anchor-file", help="append the audit chain head to this file (outside the database)")
+    p.add_argument("--consent-basis", action="append",
+                   help="a consent basis accepted for uploaded recordings (repeatable), e.g. 'recording announced'")
     p.add_argument("--twilio-tenant", help="tenant of calls authenticated by Twilio signature (the account's auth "
                    "token: CALLSCRIBE_TWILIO_AUTH_TOKEN or twilio_auth_token in the config file)")
     p.add_argument("--log-level")
