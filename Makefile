@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: install system-deps run check test lint bench bench-quick bench-latency clean
+.PHONY: install system-deps run check test lint format bench bench-quick bench-latency bench-gpu clean
 
 # Debian packages the tests use: a real browser, a real PostgreSQL server, espeak-ng/sox for synthetic speech.
 DEB_PACKAGES := chromium espeak-ng sox postgresql redis-server python3-venv
@@ -34,7 +34,12 @@ system-deps:
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+## Rewrite the sources in the project's format (what `make lint` checks).
+format: install
+	$(BIN)/ruff format .
 
 test: install
 	$(BIN)/pytest $(ARGS)
@@ -52,6 +57,10 @@ bench-quick: install
 ## Latency/CPU/WER of the gateway alone at 1, 4 and 8 concurrent two-leg calls (add ARGS="--seed N").
 bench-latency: install
 	$(BIN)/python -m bench run --systems gateway --calls 1 4 8 --no-offline $(ARGS)
+
+## The prepared GPU benchmark (docs/scale-out.md): `make bench-gpu ARGS="MODEL_DIR OUT_DIR"`.
+bench-gpu: install
+	bash bench/gpu.sh $(ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info
