@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from asr.batching import BatcherConfig
 from asr.config import EngineConfig
+from gateway.compat_config import CompatConfig
 from gateway.core.session_config import SessionConfig
 from store.config import StoreConfig
 from vad.config import VadConfig
@@ -72,6 +73,8 @@ class ServerConfig:
     """Tenant every AudioSocket call belongs to (the protocol carries no token)."""
     audiosocket_params: Mapping[str, str] = field(default_factory=dict)
     """Call options for AudioSocket calls (`language`, `purposes`, `consent`, `legs`): the protocol has none."""
+    compat: CompatConfig = field(default_factory=CompatConfig)
+    """The Deepgram- and OpenAI-compatible entry points: off by default; each names its calls' consent."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:

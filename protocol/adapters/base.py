@@ -38,7 +38,7 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 from protocol.errors import ProtocolError
-from protocol.messages import AudioChunk, AudioFormat, ClientMessage, Final, Partial, Start, Stop
+from protocol.messages import AudioChunk, AudioFormat, ClientMessage, Final, Partial, ServerMessage, Start, Stop
 
 __all__ = [
     "OPTION_KEYS",
@@ -62,6 +62,8 @@ class Adapter(abc.ABC):
     SUBPROTOCOLS: ClassVar[tuple[str, ...]] = ()
     #: The adapter's error root (a ``ProtocolError`` subclass), set by each adapter.
     error: ClassVar[type[ProtocolError]]
+    #: Close code and reason after an idle timeout, where the protocol has its own (None: the gateway's).
+    IDLE_CLOSE: ClassVar[tuple[int, str] | None] = None
 
     def __init__(self, params: Mapping[str, str] | None = None) -> None:
         self._params: dict[str, str] = dict(params or {})
@@ -95,6 +97,12 @@ class Adapter(abc.ABC):
         """Frames that carry ``message`` back to the media server; ``[]`` where it has no way."""
         del message
         return []
+
+    def server_frames(self, message: ServerMessage) -> list[str | bytes] | None:
+        """Frames for any server message, for protocols that answer more than transcripts (the compatible
+        APIs of ``protocol.compat``); None: the default mapping (``send_transcript``, error frames)."""
+        del message
+        return None
 
     def receive_eof(self) -> None:
         """The media server closed the connection: end the stream (flush, then ``Stop``)."""

@@ -1,0 +1,146 @@
+"""The official deepgram-sdk (7.17.0) live client, pointed at the gateway, gets Deepgram's messages with the
+gateway's transcripts: real speech, real model, real VAD, real WebSocket over loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+
+import pytest
+import websockets
+from deepgram.core.api_error import ApiError
+
+from asr.types import Transcriber
+from bench.audio import encode, read_wav
+from bench.client import StreamOptions, stream_call
+from bench.wer import normalize, wer
+from tests.compat import dg
+from tests.compat.conftest import CALL, DIGIT_RUN, GRANTED, JFK_TEXT, chunks, jfk
+from tests.conftest import TOKEN, Gateway, make_config, start_gateway
+from tests.telephony.conftest import native_finals
+from vad.silero import SileroModel
+
+
+async def test_linear16_mono_results_words_speech_started_and_metadata(compat_gw: Gateway) -> None:
+    """PCM16 16 kHz mono: final Results with channel_index [0, 1], real word confidences and times inside
+    the result, a SpeechStarted before each, UtteranceEnd after, then one Metadata and a clean close."""
+    audio = encode(jfk().samples, "pcm_s16le")
+    run = await dg.stream(compat_gw.http, TOKEN, [*chunks(audio, 6401), "CloseStream"], encoding="linear16",
+                          sample_rate=16000, punctuate="true", vad_events="true", utterance_end_ms=1000,
+                          language="en-US")
+    assert run.closed_ok
+    assert wer([JFK_TEXT], [run.text()]) <= 0.1, run.text()
+    finals = run.finals()
+    assert len(finals) >= 2 and all(r.channel_index == [0, 1] and r.speech_final for r in finals)
+    confidences = set()
+    for r in finals:
+        alt = r.channel.alternatives[0]
+        assert alt.words and 0 < alt.confidence <= 1
+        for w in alt.words:
+            assert r.start - 0.01 <= w.start <= w.end <= r.start + r.duration + 0.01
+            assert w.word == w.word.lower() and w.punctuated_word
+            confidences.add(w.confidence)
+    assert len(confidences) > 3  # the decoder's word probabilities, not a constant
+    kinds = [m.type for m in run.messages]
+    assert kinds.count("SpeechStarted") == len(finals) and kinds[0] == "SpeechStarted"
+    assert "UtteranceEnd" in kinds and kinds[-1] == "Metadata"
+    meta = run.of("Metadata")[0]
+    assert meta.channels == 1 and meta.duration == pytest.approx(11.0, abs=0.01)
+    assert meta.sha256 == hashlib.sha256(audio).hexdigest()
+
+
+async def test_two_channel_mulaw_multichannel_gives_each_leg_on_its_channel(compat_gw: Gateway) -> None:
+    """8 kHz mu-law, two channels with multichannel=true: each channel's finals carry channel_index
+    [c, 2] and the native protocol's words for that leg; unpunctuated, lowercase as Deepgram's default
+    (bar redaction tokens such as `[NAME]`)."""
+    clip = read_wav(CALL)
+    audio = encode(clip.samples, "mulaw")
+    native, run = await asyncio.gather(
+        native_finals(compat_gw, clip, "call", ("agent", "caller"), "mulaw"),
+        dg.stream(compat_gw.http, TOKEN, [*chunks(audio, 3200), "CloseStream"], encoding="mulaw",
+                  sample_rate=8000, channels=2, multichannel="true", language="en"))
+    assert run.closed_ok
+    assert {tuple(r.channel_index) for r in run.finals()} == {(0, 2), (1, 2)}
+    for channel, leg in enumerate(("agent", "caller")):
+        text = run.text(channel)
+        words = re.sub(r"\[[A-Z_0-9]+\]", "", text)  # redaction tokens keep their shape
+        assert words == words.lower() and not re.search(r"[.,?!]", words)
+        assert wer([" ".join(native[leg])], [text]) <= 0.05, (leg, native[leg], text)
+    assert run.of("Metadata")[0].channels == 2
+
+
+async def test_finalize_flushes_the_open_utterance_with_from_finalize(compat_gw: Gateway) -> None:
+    """At real-time pace, interim Results come while JFK speaks; Finalize mid-sentence yields the final
+    with from_finalize true (not speech_final), and CloseStream then gives the rest and Metadata."""
+    clip = jfk()
+    audio = encode(clip.samples, "pcm_s16le")
+    cut = int(1.9 * clip.rate) * 2
+    paced: list[bytes | str] = []
+    for frame in chunks(audio[:cut], 3200):  # 100 ms frames at real time
+        paced += [frame, "sleep:0.1"]
+    run = await dg.stream(compat_gw.http, TOKEN, [*paced, "Finalize", "wait:from_finalize",
+                                                  *chunks(audio[cut:], 32000), "CloseStream"],
+                          encoding="linear16", sample_rate=16000, interim_results="true", language="en")
+    assert run.closed_ok
+    flushed = [r for r in run.of("Results") if r.from_finalize]
+    assert len(flushed) == 1 and flushed[0].is_final and not flushed[0].speech_final
+    assert "fellow" in normalize(flushed[0].channel.alternatives[0].transcript)
+    interim = [r for r in run.of("Results") if not r.is_final]
+    assert interim and run.messages.index(interim[0]) < run.messages.index(flushed[0])
+    assert run.messages[-1].type == "Metadata"
+    assert "country" in normalize(run.text())
+
+
+async def test_phone_number_is_redacted_as_on_the_native_protocol(compat_gw: Gateway, pii_clip: object) -> None:
+    """A spoken phone number is `[PHONE]` in Deepgram finals (transcript and words) and interim results,
+    with the same text as the native protocol's finals for the same audio."""
+    from bench.audio import Clip
+
+    assert isinstance(pii_clip, Clip)
+    audio = encode(pii_clip.samples, "mulaw")
+    native, run = await asyncio.gather(
+        stream_call(compat_gw.url, TOKEN, pii_clip, StreamOptions(call_id="pii-native", encoding="mulaw",
+                                                                  pace=0, language="en", interim_results=False)),
+        dg.stream(compat_gw.http, TOKEN, [*chunks(audio, 1600), "CloseStream"], encoding="mulaw",
+                  sample_rate=8000, redact=["pci", "numbers"], punctuate="true", interim_results="true",
+                  language="en"))
+    assert "[PHONE]" in run.text()
+    assert run.text() == " ".join(f["text"] for f in native.finals)
+    for r in run.of("Results"):
+        alt = r.channel.alternatives[0]
+        assert not DIGIT_RUN.search(alt.transcript)
+        assert all(not re.search(r"\d{3}", w.word) for w in alt.words)
+
+
+async def test_bad_key_and_bad_query_are_refused_before_the_upgrade(compat_gw: Gateway) -> None:
+    """A wrong key is the SDK's 401 ApiError ("invalid credentials"); an unsupported encoding or diarize on
+    one channel is HTTP 400, before any audio is taken."""
+    with pytest.raises(ApiError) as bad_key:
+        await dg.stream(compat_gw.http, "not-a-valid-key", [], encoding="linear16", sample_rate=16000)
+    assert bad_key.value.status_code == 401 and "invalid credentials" in str(bad_key.value.body)
+    for query in ({"encoding": "opus", "sample_rate": 48000}, {"encoding": "linear16", "sample_rate": 16000,
+                                                               "diarize": "true"}):
+        with pytest.raises(ApiError) as bad_query:
+            await dg.stream(compat_gw.http, TOKEN, [], **query)
+        assert bad_query.value.status_code == 400
+
+
+async def test_entry_point_off_by_default_is_403(gateway: Gateway) -> None:
+    """With the default configuration (compat consent `off`) the Deepgram endpoint refuses every upgrade."""
+    with pytest.raises(ApiError) as refused:
+        await dg.stream(gateway.http, TOKEN, [], encoding="linear16", sample_rate=16000)
+    assert refused.value.status_code == 403
+
+
+async def test_idle_stream_closes_1011_net_0001(engines: dict[str, Transcriber], vad_model: SileroModel) -> None:
+    """A stream that sends neither audio nor KeepAlive for the idle timeout is closed 1011 `NET-0001`."""
+    gw, task = await start_gateway(make_config(compat=GRANTED, idle_timeout_s=0.5), engines, vad_model)
+    try:
+        with pytest.raises(websockets.ConnectionClosedError) as closed:
+            await dg.stream(gw.http, TOKEN, [], encoding="linear16", sample_rate=16000)
+        assert closed.value.rcvd is not None
+        assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1011, "NET-0001")
+    finally:
+        gw.server.should_exit = True
+        await task
