@@ -63,15 +63,25 @@ def openai_options(ws: WebSocket, config: ServerConfig) -> Mapping[str, str] | i
         return 403
     beta = "realtime=v1" in ws.headers.get("openai-beta", "")
     vad = config.vad
-    return {"consent": mode, "dialect": "beta" if beta else "ga", "vad_threshold": str(vad.threshold),
-            "vad_prefix_padding_ms": str(vad.pre_roll_ms), "vad_silence_duration_ms": str(vad.min_silence_ms)}
+    return {
+        "consent": mode,
+        "dialect": "beta" if beta else "ga",
+        "vad_threshold": str(vad.threshold),
+        "vad_prefix_padding_ms": str(vad.pre_roll_ms),
+        "vad_silence_duration_ms": str(vad.min_silence_ms),
+    }
 
 
 def deepgram_refusal(status: int, message: str | None) -> Response:
     """Deepgram's shape of a refused upgrade: a JSON body and the `dg-error`/`dg-request-id` headers."""
-    text = message or {401: "Websocket initialized with invalid credentials.",
-                       403: "these credentials do not open this resource"}.get(status, "bad request")
+    text = message or {
+        401: "Websocket initialized with invalid credentials.",
+        403: "these credentials do not open this resource",
+    }.get(status, "bad request")
     request_id = str(uuid.uuid4())
     code = {400: "Bad Request", 401: "INVALID_AUTH", 403: "INSUFFICIENT_PERMISSIONS"}.get(status, "ERROR")
-    return JSONResponse({"err_code": code, "err_msg": text, "request_id": request_id}, status_code=status,
-                        headers={"dg-error": text, "dg-request-id": request_id})
+    return JSONResponse(
+        {"err_code": code, "err_msg": text, "request_id": request_id},
+        status_code=status,
+        headers={"dg-error": text, "dg-request-id": request_id},
+    )

@@ -88,10 +88,18 @@ class DeepgramAdapter(WebSocketAdapter):
         self._finalize_at: dict[int, float] = {}
         self._utterance_end: dict[int, float] = {}
         consent, then = entry_consent(self._params)
-        self._emit_start(Start(call_id=o.call_id or f"dg-{self._request_id}", audio=self._audio, legs=o.legs,
-                               language=o.language, purposes=o.purposes, consent=consent,
-                               interim_results=o.interim_results or o.vad_events,
-                               redaction="mask" if o.redact else None))
+        self._emit_start(
+            Start(
+                call_id=o.call_id or f"dg-{self._request_id}",
+                audio=self._audio,
+                legs=o.legs,
+                language=o.language,
+                purposes=o.purposes,
+                consent=consent,
+                interim_results=o.interim_results or o.vad_events,
+                redaction="mask" if o.redact else None,
+            )
+        )
         self._events.extend(then)
 
     @property
@@ -118,12 +126,24 @@ class DeepgramAdapter(WebSocketAdapter):
         elif kind == "CloseStream":
             self._finish()
         elif kind == "Configure":
-            self._send({"type": "ConfigureFailure", "request_id": self._request_id,
-                        "code": "CONFIGURE_KEYTERMS_NOT_SUPPORTED",
-                        "description": "keyterms cannot be configured on this gateway"})
+            self._send(
+                {
+                    "type": "ConfigureFailure",
+                    "request_id": self._request_id,
+                    "code": "CONFIGURE_KEYTERMS_NOT_SUPPORTED",
+                    "description": "keyterms cannot be configured on this gateway",
+                }
+            )
         else:
-            self._send({"type": "Error", "variant": "SchemaError", "code": None,
-                        "description": "unknown or malformed control message", "message": text[:200]})
+            self._send(
+                {
+                    "type": "Error",
+                    "variant": "SchemaError",
+                    "code": None,
+                    "description": "unknown or malformed control message",
+                    "message": text[:200],
+                }
+            )
 
     def receive_binary(self, data: bytes) -> None:
         """Feed one BINARY message of raw audio (any split); an empty one closes the stream."""
@@ -153,8 +173,17 @@ class DeepgramAdapter(WebSocketAdapter):
         if isinstance(message, Final):
             return self._final(message)
         if isinstance(message, ErrorMessage):
-            return [json.dumps({"type": "Error", "variant": message.code, "code": None,
-                                "description": message.message, "message": ""})]
+            return [
+                json.dumps(
+                    {
+                        "type": "Error",
+                        "variant": message.code,
+                        "code": None,
+                        "description": message.message,
+                        "message": "",
+                    }
+                )
+            ]
         if isinstance(message, Closed):
             return [json.dumps(self._metadata(message))]
         return []
@@ -176,32 +205,59 @@ class DeepgramAdapter(WebSocketAdapter):
         if flushed:
             del self._finalize_at[channel]
         words = [self._word(w) for w in f.words]
-        text = f.text.strip() if self.options.punctuate else (
-            " ".join(str(w["word"]) for w in words) if words else plain_text(f.text))
+        text = (
+            f.text.strip()
+            if self.options.punctuate
+            else (" ".join(str(w["word"]) for w in words) if words else plain_text(f.text))
+        )
         confidence = sum(w.probability for w in f.words) / len(f.words) if f.words else 0.0
-        frames.append(self._results(channel, f.start, f.end, text, confidence, words, is_final=True,
-                                    from_finalize=flushed))
+        frames.append(
+            self._results(channel, f.start, f.end, text, confidence, words, is_final=True, from_finalize=flushed)
+        )
         if self.options.utterance_end_ms is not None:
             self._utterance_end[channel] = f.words[-1].end if f.words else f.end
             frames += self._utterance_end_frames()
         return frames
 
-    def _results(self, channel: int, start: float, end: float, text: str, confidence: float,
-                 words: list[dict[str, object]], *, is_final: bool, from_finalize: bool = False) -> str:
+    def _results(
+        self,
+        channel: int,
+        start: float,
+        end: float,
+        text: str,
+        confidence: float,
+        words: list[dict[str, object]],
+        *,
+        is_final: bool,
+        from_finalize: bool = False,
+    ) -> str:
         speech_final = is_final and not from_finalize and self.options.endpointing_ms is not None
-        return json.dumps({
-            "type": "Results", "channel_index": [channel, self._audio.channels],
-            "duration": round(end - start, 3), "start": round(start, 3), "is_final": is_final,
-            "speech_final": speech_final, "from_finalize": from_finalize,
-            "channel": {"alternatives": [{"transcript": text, "confidence": round(confidence, 4),
-                                          "words": words}]},
-            "metadata": {"request_id": self._request_id, "model_uuid": self._model_uuid(),
-                         "model_info": {"name": self._model, "version": "ctranslate2", "arch": "whisper"}}})
+        return json.dumps(
+            {
+                "type": "Results",
+                "channel_index": [channel, self._audio.channels],
+                "duration": round(end - start, 3),
+                "start": round(start, 3),
+                "is_final": is_final,
+                "speech_final": speech_final,
+                "from_finalize": from_finalize,
+                "channel": {"alternatives": [{"transcript": text, "confidence": round(confidence, 4), "words": words}]},
+                "metadata": {
+                    "request_id": self._request_id,
+                    "model_uuid": self._model_uuid(),
+                    "model_info": {"name": self._model, "version": "ctranslate2", "arch": "whisper"},
+                },
+            }
+        )
 
     def _word(self, w: Word) -> dict[str, object]:
-        word: dict[str, object] = {"word": plain_word(w.word) or w.word.strip(), "start": round(w.start, 3),
-                                   "end": round(w.end, 3), "confidence": round(w.probability, 4),
-                                   "punctuated_word": w.word.strip()}
+        word: dict[str, object] = {
+            "word": plain_word(w.word) or w.word.strip(),
+            "start": round(w.start, 3),
+            "end": round(w.end, 3),
+            "confidence": round(w.probability, 4),
+            "punctuated_word": w.word.strip(),
+        }
         if self.options.diarize:
             word["speaker"] = 0
         return word
@@ -212,8 +268,11 @@ class DeepgramAdapter(WebSocketAdapter):
         self._seen.add(uid)
         if not self.options.vad_events:
             return []
-        return [json.dumps({"type": "SpeechStarted", "channel": [channel, self._audio.channels],
-                            "timestamp": round(start, 3)})]
+        return [
+            json.dumps(
+                {"type": "SpeechStarted", "channel": [channel, self._audio.channels], "timestamp": round(start, 3)}
+            )
+        ]
 
     def _utterance_ends(self) -> None:
         self._outgoing.extend(self._utterance_end_frames())
@@ -223,17 +282,26 @@ class DeepgramAdapter(WebSocketAdapter):
         frames: list[str | bytes] = []
         for channel in due:
             end = self._utterance_end.pop(channel)
-            frames.append(json.dumps({"type": "UtteranceEnd", "channel": [channel, self._audio.channels],
-                                      "last_word_end": round(end, 3)}))
+            frames.append(
+                json.dumps(
+                    {"type": "UtteranceEnd", "channel": [channel, self._audio.channels], "last_word_end": round(end, 3)}
+                )
+            )
         return frames
 
     def _metadata(self, closed: Closed) -> dict[str, object]:
         duration = max(closed.audio_seconds.values(), default=self.now)
-        return {"type": "Metadata", "transaction_key": "deprecated", "request_id": self._request_id,
-                "sha256": self._sha.hexdigest(), "created": self._created, "duration": round(duration, 3),
-                "channels": self._audio.channels, "models": [self._model_uuid()],
-                "model_info": {self._model_uuid(): {"name": self._model, "version": "ctranslate2",
-                                                    "arch": "whisper"}}}
+        return {
+            "type": "Metadata",
+            "transaction_key": "deprecated",
+            "request_id": self._request_id,
+            "sha256": self._sha.hexdigest(),
+            "created": self._created,
+            "duration": round(duration, 3),
+            "channels": self._audio.channels,
+            "models": [self._model_uuid()],
+            "model_info": {self._model_uuid(): {"name": self._model, "version": "ctranslate2", "arch": "whisper"}},
+        }
 
     def _gap(self) -> float:
         return (self.options.utterance_end_ms or 0) / 1000
@@ -246,4 +314,3 @@ class DeepgramAdapter(WebSocketAdapter):
 
     def _send(self, obj: dict[str, object]) -> None:
         self._outgoing.append(json.dumps(obj))
-

@@ -35,11 +35,13 @@ from protocol.messages import SAMPLE_RATES, Encoding, default_legs
 __all__ = ["IGNORED", "REFUSED", "DeepgramBadRequest", "ListenOptions", "parse_listen_options"]
 
 ENCODINGS: dict[str, Encoding] = {"linear16": "pcm_s16le", "mulaw": "mulaw", "alaw": "alaw"}
-IGNORED = frozenset({"model", "version", "tag", "extra", "mip_opt_out", "keywords", "keyterm", "numerals",
-                     "language_hint"})
+IGNORED = frozenset(
+    {"model", "version", "tag", "extra", "mip_opt_out", "keywords", "keyterm", "numerals", "language_hint"}
+)
 """Accepted and without effect (documented in docs/compat.md)."""
-REFUSED = frozenset({"callback", "callback_method", "detect_entities", "dictation", "profanity_filter",
-                     "replace", "search"})
+REFUSED = frozenset(
+    {"callback", "callback_method", "detect_entities", "dictation", "profanity_filter", "replace", "search"}
+)
 """Refused with HTTP 400 (when set to anything but ``false``)."""
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
 _DEFAULT_ENDPOINTING_MS = 10
@@ -84,24 +86,31 @@ def parse_listen_options(params: Mapping[str, str]) -> ListenOptions:
         raise DeepgramBadRequest("channels=2 needs multichannel=true (one leg per channel); no downmix")
     diarize = _flag(params, "diarize") or bool(params.get("diarize_model", "").strip())
     if diarize and channels == 1:
-        raise DeepgramBadRequest("diarize: not supported on one channel; send each speaker on its own "
-                                 "channel with multichannel=true")
+        raise DeepgramBadRequest(
+            "diarize: not supported on one channel; send each speaker on its own channel with multichannel=true"
+        )
     return ListenOptions(
-        encoding=encoding, sample_rate=rate, channels=channels, legs=_legs(params, channels),
-        language=_language(params.get("language", "")), interim_results=_flag(params, "interim_results"),
+        encoding=encoding,
+        sample_rate=rate,
+        channels=channels,
+        legs=_legs(params, channels),
+        language=_language(params.get("language", "")),
+        interim_results=_flag(params, "interim_results"),
         punctuate=_flag(params, "punctuate") or _flag(params, "smart_format"),
         endpointing_ms=_endpointing(params.get("endpointing", "")),
-        utterance_end_ms=_optional_ms(params, "utterance_end_ms"), vad_events=_flag(params, "vad_events"),
+        utterance_end_ms=_optional_ms(params, "utterance_end_ms"),
+        vad_events=_flag(params, "vad_events"),
         redact=any(v.strip().lower() != "false" for v in params.get("redact", "false").split(",")),
-        diarize=diarize, call_id=params.get("call_id") or None,
-        purposes=tuple(p.strip() for p in params.get("purposes", "").split(",") if p.strip()))
+        diarize=diarize,
+        call_id=params.get("call_id") or None,
+        purposes=tuple(p.strip() for p in params.get("purposes", "").split(",") if p.strip()),
+    )
 
 
 def _audio(params: Mapping[str, str]) -> tuple[Encoding, int, int]:
     name = params.get("encoding", "").strip().lower()
     if not name:
-        raise DeepgramBadRequest("encoding is required: linear16, mulaw or alaw (containerised audio "
-                                 "is not taken)")
+        raise DeepgramBadRequest("encoding is required: linear16, mulaw or alaw (containerised audio is not taken)")
     if name not in ENCODINGS:
         raise DeepgramBadRequest("encoding: unsupported, use linear16, mulaw or alaw")
     rate = _int(params, "sample_rate")

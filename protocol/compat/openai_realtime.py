@@ -110,18 +110,20 @@ class OpenAiRealtimeAdapter(WebSocketAdapter):
         if not isinstance(session, dict):
             self._error("invalid_value", "session: expected an object", event_id, "session")
             return
-        beta_shape = event["type"] == "transcription_session.update" or "input_audio_format" in session
+        beta_shape = event.get("type") == "transcription_session.update" or "input_audio_format" in session
         try:
             new = self.session.apply_beta(session) if beta_shape else self.session.apply_ga(session)
         except SessionUpdateError as exc:
             self._error("invalid_value", exc.message, event_id, exc.param)
             return
         if self.started and (new.audio_format, new.language) != (self.session.audio_format, self.session.language):
-            self._error("invalid_value", "the audio format and language cannot change once audio arrived",
-                        event_id, "session")
+            self._error(
+                "invalid_value", "the audio format and language cannot change once audio arrived", event_id, "session"
+            )
             return
         self.session = new
-        prefix = "transcription_session" if self.beta or event["type"].startswith("transcription") else "session"
+        kind = str(event["type"])
+        prefix = "transcription_session" if self.beta or kind.startswith("transcription") else "session"
         self._send({"type": f"{prefix}.updated", "session": self._shape()})
 
     def _append(self, event: dict[str, object], event_id: object) -> None:
@@ -132,9 +134,15 @@ class OpenAiRealtimeAdapter(WebSocketAdapter):
             return
         if not self.started:
             consent, then = entry_consent(self._params)
-            self._emit_start(Start(call_id=self._params.get("call_id") or f"oai-{self.session_id}",
-                                   audio=self.session.audio, legs=("caller",),
-                                   language=self.session.language or "auto", consent=consent))
+            self._emit_start(
+                Start(
+                    call_id=self._params.get("call_id") or f"oai-{self.session_id}",
+                    audio=self.session.audio,
+                    legs=("caller",),
+                    language=self.session.language or "auto",
+                    consent=consent,
+                )
+            )
             self._events.extend(then)
         fmt = self.session.audio
         data = self._carry + data
@@ -148,8 +156,7 @@ class OpenAiRealtimeAdapter(WebSocketAdapter):
     def _commit(self, event: dict[str, object], event_id: object) -> None:
         del event
         if not self._uncommitted:
-            self._error("input_audio_buffer_commit_empty", "the buffer holds no audio since the last commit",
-                        event_id)
+            self._error("input_audio_buffer_commit_empty", "the buffer holds no audio since the last commit", event_id)
             return
         self._uncommitted = False
         self._events.append(Finalize())
@@ -171,8 +178,14 @@ class OpenAiRealtimeAdapter(WebSocketAdapter):
             return self._final(message)
         if isinstance(message, ErrorMessage):
             kind = "server_error" if message.code == "internal" else "invalid_request_error"
-            return [self._event({"type": "error", "error": {"type": kind, "code": message.code,
-                                                            "message": message.message, "param": None}})]
+            return [
+                self._event(
+                    {
+                        "type": "error",
+                        "error": {"type": kind, "code": message.code, "message": message.message, "param": None},
+                    }
+                )
+            ]
         return []
 
     def _hidden(self, uid: str, start: float) -> bool:
@@ -198,20 +211,44 @@ class OpenAiRealtimeAdapter(WebSocketAdapter):
         item = f"item_{f.utterance_id}"
         frames = self._speech_started(f.utterance_id, item, f.start)
         if self.session.server_vad:
-            frames.append(self._event({"type": "input_audio_buffer.speech_stopped",
-                                       "audio_end_ms": round(f.end * 1000), "item_id": item}))
-        frames.append(self._event({"type": "input_audio_buffer.committed", "item_id": item,
-                                   "previous_item_id": self._previous_item}))
+            frames.append(
+                self._event(
+                    {"type": "input_audio_buffer.speech_stopped", "audio_end_ms": round(f.end * 1000), "item_id": item}
+                )
+            )
+        frames.append(
+            self._event(
+                {"type": "input_audio_buffer.committed", "item_id": item, "previous_item_id": self._previous_item}
+            )
+        )
         self._previous_item = item
         sent = self._sent.pop(f.utterance_id, "")
         if f.text.startswith(sent) and len(f.text) > len(sent):
             frames.append(self._delta(item, f.text[len(sent) :]))
-        logprobs = [{"token": w.word, "logprob": round(math.log(max(w.probability, 1e-6)), 4),
-                     "bytes": list(w.word.encode())} for w in f.words] if self.session.logprobs else None
-        frames.append(self._event({
-            "type": "conversation.item.input_audio_transcription.completed", "item_id": item,
-            "content_index": 0, "transcript": f.text, "logprobs": logprobs,
-            "usage": {"type": "duration", "seconds": round(f.end - f.start, 3)}}))
+        logprobs = (
+            [
+                {
+                    "token": w.word,
+                    "logprob": round(math.log(max(w.probability, 1e-6)), 4),
+                    "bytes": list(w.word.encode()),
+                }
+                for w in f.words
+            ]
+            if self.session.logprobs
+            else None
+        )
+        frames.append(
+            self._event(
+                {
+                    "type": "conversation.item.input_audio_transcription.completed",
+                    "item_id": item,
+                    "content_index": 0,
+                    "transcript": f.text,
+                    "logprobs": logprobs,
+                    "usage": {"type": "duration", "seconds": round(f.end - f.start, 3)},
+                }
+            )
+        )
         return frames
 
     def _speech_started(self, uid: str, item: str, start: float) -> list[str | bytes]:
@@ -220,12 +257,22 @@ class OpenAiRealtimeAdapter(WebSocketAdapter):
         self._started.add(uid)
         if not self.session.server_vad:
             return []
-        return [self._event({"type": "input_audio_buffer.speech_started", "audio_start_ms": round(start * 1000),
-                             "item_id": item})]
+        return [
+            self._event(
+                {"type": "input_audio_buffer.speech_started", "audio_start_ms": round(start * 1000), "item_id": item}
+            )
+        ]
 
     def _delta(self, item: str, delta: str) -> str:
-        return self._event({"type": "conversation.item.input_audio_transcription.delta", "item_id": item,
-                            "content_index": 0, "delta": delta, "logprobs": None})
+        return self._event(
+            {
+                "type": "conversation.item.input_audio_transcription.delta",
+                "item_id": item,
+                "content_index": 0,
+                "delta": delta,
+                "logprobs": None,
+            }
+        )
 
     def _shape(self) -> dict[str, object]:
         if self.beta:
@@ -233,9 +280,18 @@ class OpenAiRealtimeAdapter(WebSocketAdapter):
         return self.session.ga_shape(self.session_id, self.vad)
 
     def _error(self, code: str, message: str, event_id: object, param: str | None = None) -> None:
-        self._send({"type": "error", "error": {"type": "invalid_request_error", "code": code, "message": message,
-                                               "param": param,
-                                               "event_id": event_id if isinstance(event_id, str) else None}})
+        self._send(
+            {
+                "type": "error",
+                "error": {
+                    "type": "invalid_request_error",
+                    "code": code,
+                    "message": message,
+                    "param": param,
+                    "event_id": event_id if isinstance(event_id, str) else None,
+                },
+            }
+        )
 
     def _event(self, body: dict[str, object]) -> str:
         self._events_sent += 1

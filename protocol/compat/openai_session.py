@@ -61,12 +61,19 @@ class VadShape:
 
     @classmethod
     def from_params(cls, params: Mapping[str, str]) -> VadShape:
-        return cls(float(params.get("vad_threshold", 0.5)), int(params.get("vad_prefix_padding_ms", 200)),
-                   int(params.get("vad_silence_duration_ms", 400)))
+        return cls(
+            float(params.get("vad_threshold", 0.5)),
+            int(params.get("vad_prefix_padding_ms", 200)),
+            int(params.get("vad_silence_duration_ms", 400)),
+        )
 
     def as_dict(self) -> dict[str, object]:
-        return {"type": "server_vad", "threshold": self.threshold, "prefix_padding_ms": self.prefix_padding_ms,
-                "silence_duration_ms": self.silence_duration_ms}
+        return {
+            "type": "server_vad",
+            "threshold": self.threshold,
+            "prefix_padding_ms": self.prefix_padding_ms,
+            "silence_duration_ms": self.silence_duration_ms,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +95,11 @@ class TranscriptionSession:
     def apply_ga(self, session: Mapping[str, object]) -> TranscriptionSession:
         """This configuration updated by a GA ``session.update``'s ``session``."""
         if session.get("type", "transcription") != "transcription":
-            raise SessionUpdateError("session.type", "only transcription sessions are served here "
-                                     '(connect with ?intent=transcription and session.type "transcription")')
+            raise SessionUpdateError(
+                "session.type",
+                "only transcription sessions are served here "
+                '(connect with ?intent=transcription and session.type "transcription")',
+            )
         audio = _object(session.get("audio", {}), "session.audio")
         given = _object(audio.get("input", {}), "session.audio.input")
         new = self
@@ -109,16 +119,21 @@ class TranscriptionSession:
         new = new._common(session, "session", "input_audio_transcription", "input_audio_noise_reduction")
         return new._include(session)
 
-    def _common(self, obj: Mapping[str, object], where: str, transcription_key: str,
-                noise_key: str) -> TranscriptionSession:
+    def _common(
+        self, obj: Mapping[str, object], where: str, transcription_key: str, noise_key: str
+    ) -> TranscriptionSession:
         new = self
         if transcription_key in obj and obj[transcription_key] is not None:
             t = _object(obj[transcription_key], f"{where}.{transcription_key}")
             language = t.get("language", new.language)
             if language is not None and (not isinstance(language, str) or not _LANGUAGE.fullmatch(language)):
                 raise SessionUpdateError(f"{where}.{transcription_key}.language", "expected an ISO-639-1 code")
-            new = dataclasses.replace(new, language=language or None, model=str(t.get("model", new.model)),
-                                      prompt=str(t.get("prompt", new.prompt)))
+            new = dataclasses.replace(
+                new,
+                language=language or None,
+                model=str(t.get("model", new.model)),
+                prompt=str(t.get("prompt", new.prompt)),
+            )
         if "turn_detection" in obj:
             new = dataclasses.replace(new, server_vad=_turn_detection(obj["turn_detection"], where))
         if noise_key in obj:
@@ -135,18 +150,32 @@ class TranscriptionSession:
         fmt: dict[str, object] = {"type": _GA_NAMES[self.audio_format]}
         if self.audio_format == "pcm16":
             fmt["rate"] = 24000
-        return {"type": "transcription", "id": session_id, "object": "realtime.transcription_session",
-                "audio": {"input": {"format": fmt, "transcription": self._transcription(),
-                                    "turn_detection": vad.as_dict() if self.server_vad else None,
-                                    "noise_reduction": self.noise_reduction}},
-                "include": [_LOGPROBS] if self.logprobs else None}
+        return {
+            "type": "transcription",
+            "id": session_id,
+            "object": "realtime.transcription_session",
+            "audio": {
+                "input": {
+                    "format": fmt,
+                    "transcription": self._transcription(),
+                    "turn_detection": vad.as_dict() if self.server_vad else None,
+                    "noise_reduction": self.noise_reduction,
+                }
+            },
+            "include": [_LOGPROBS] if self.logprobs else None,
+        }
 
     def beta_shape(self, session_id: str, vad: VadShape) -> dict[str, object]:
-        return {"id": session_id, "object": "realtime.transcription_session",
-                "input_audio_format": self.audio_format, "input_audio_transcription": self._transcription(),
-                "turn_detection": vad.as_dict() if self.server_vad else None,
-                "input_audio_noise_reduction": self.noise_reduction,
-                "include": [_LOGPROBS] if self.logprobs else None, "modalities": ["text"]}
+        return {
+            "id": session_id,
+            "object": "realtime.transcription_session",
+            "input_audio_format": self.audio_format,
+            "input_audio_transcription": self._transcription(),
+            "turn_detection": vad.as_dict() if self.server_vad else None,
+            "input_audio_noise_reduction": self.noise_reduction,
+            "include": [_LOGPROBS] if self.logprobs else None,
+            "modalities": ["text"],
+        }
 
     def _transcription(self) -> dict[str, object]:
         return {"model": self.model, "language": self.language, "prompt": self.prompt}

@@ -51,11 +51,9 @@ def pii_clip(tmp_path_factory: pytest.TempPathFactory) -> Clip:
         pytest.fail("espeak-ng and sox are required (installed by .ci/run)")
     out = tmp_path_factory.mktemp("compat-pii")
     subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(out / "raw.wav"), PII_SCRIPT], check=True)
-    subprocess.run(["sox", str(out / "raw.wav"), "-r", "8000", "-c", "1", "-b", "16", str(out / "pii.wav")],
-                   check=True)
+    subprocess.run(["sox", str(out / "raw.wav"), "-r", "8000", "-c", "1", "-b", "16", str(out / "pii.wav")], check=True)
     return read_wav(out / "pii.wav")
 
 
 def chunks(data: bytes, size: int) -> list[bytes]:
     return [data[i : i + size] for i in range(0, len(data), size)]
-

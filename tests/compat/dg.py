@@ -10,6 +10,7 @@ import asyncio
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from deepgram import AsyncDeepgramClient
@@ -48,6 +49,7 @@ async def stream(http_base: str, key: str, frames: Sequence[bytes | str], **opti
     with warnings.catch_warnings():  # the SDK's async client uses websockets.legacy (compat-apis.md 1.5)
         warnings.simplefilter("ignore", DeprecationWarning)
         async with client(http_base, key).listen.v1.connect(model="nova-3", **options) as conn:
+
             async def receive() -> None:
                 async for msg in conn:
                     async with arrived:
@@ -68,9 +70,8 @@ async def stream(http_base: str, key: str, frames: Sequence[bytes | str], **opti
                 elif frame.startswith("sleep:"):
                     await asyncio.sleep(float(frame.removeprefix("sleep:")))
                 elif frame.startswith("wait:"):
-                    kind = frame.removeprefix("wait:")
                     async with arrived:
-                        await asyncio.wait_for(arrived.wait_for(lambda: _has(run, kind)), 60)
+                        await asyncio.wait_for(arrived.wait_for(partial(_has, run, frame.removeprefix("wait:"))), 60)
             await asyncio.wait_for(reader, 90)
     return run
 

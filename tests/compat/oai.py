@@ -44,24 +44,38 @@ def client(http_base: str, key: str) -> AsyncOpenAI:
     return AsyncOpenAI(api_key=key, base_url=f"{http_base}/v1", websocket_base_url=f"{ws}/v1")
 
 
-async def stream(http_base: str, key: str, session: dict[str, Any], audio: bytes, chunk: int, *,
-                 beta: bool = False, pace_s: float = 0.0, until: str = "country", commit: bool = True,
-                 extra: Sequence[dict[str, Any]] = ()) -> OaRun:
+async def stream(
+    http_base: str,
+    key: str,
+    session: dict[str, Any],
+    audio: bytes,
+    chunk: int,
+    *,
+    beta: bool = False,
+    pace_s: float = 0.0,
+    until: str = "country",
+    commit: bool = True,
+    extra: Sequence[dict[str, Any]] = (),
+) -> OaRun:
     """Configure `session`, append `audio` in `chunk`-byte events (base64), commit, and read until a
     completed transcript ends with `until` (a generous bound, not a timing check); then close."""
     run = OaRun()
     api = client(http_base, key)
-    manager = (api.beta.realtime.connect(model="", extra_query=INTENT) if beta
-               else api.realtime.connect(extra_query=INTENT, max_retries=0))
-    async with manager as conn:
+    manager = (
+        api.beta.realtime.connect(model="", extra_query=INTENT)
+        if beta
+        else api.realtime.connect(extra_query=INTENT, max_retries=0)
+    )
+    async with manager as connection:
+        conn: Any = connection  # the GA and beta connections differ in their resources
         first = await conn.recv()
         run.events.append(first)
         if beta:
-            await conn.transcription_session.update(session=session)  # type: ignore[arg-type]
+            await conn.transcription_session.update(session=session)
         else:
-            await conn.session.update(session=session)  # type: ignore[arg-type]
+            await conn.session.update(session=session)
         for event in extra:
-            await conn.send(event)  # type: ignore[arg-type]
+            await conn.send(event)
         for i in range(0, len(audio), chunk):
             await conn.input_audio_buffer.append(audio=base64.b64encode(audio[i : i + chunk]).decode())
             if pace_s:

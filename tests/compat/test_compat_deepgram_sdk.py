@@ -26,9 +26,17 @@ async def test_linear16_mono_results_words_speech_started_and_metadata(compat_gw
     """PCM16 16 kHz mono: final Results with channel_index [0, 1], real word confidences and times inside
     the result, a SpeechStarted before each, UtteranceEnd after, then one Metadata and a clean close."""
     audio = encode(jfk().samples, "pcm_s16le")
-    run = await dg.stream(compat_gw.http, TOKEN, [*chunks(audio, 6401), "CloseStream"], encoding="linear16",
-                          sample_rate=16000, punctuate="true", vad_events="true", utterance_end_ms=1000,
-                          language="en-US")
+    run = await dg.stream(
+        compat_gw.http,
+        TOKEN,
+        [*chunks(audio, 6401), "CloseStream"],
+        encoding="linear16",
+        sample_rate=16000,
+        punctuate="true",
+        vad_events="true",
+        utterance_end_ms=1000,
+        language="en-US",
+    )
     assert run.closed_ok
     assert wer([JFK_TEXT], [run.text()]) <= 0.1, run.text()
     finals = run.finals()
@@ -58,8 +66,17 @@ async def test_two_channel_mulaw_multichannel_gives_each_leg_on_its_channel(comp
     audio = encode(clip.samples, "mulaw")
     native, run = await asyncio.gather(
         native_finals(compat_gw, clip, "call", ("agent", "caller"), "mulaw"),
-        dg.stream(compat_gw.http, TOKEN, [*chunks(audio, 3200), "CloseStream"], encoding="mulaw",
-                  sample_rate=8000, channels=2, multichannel="true", language="en"))
+        dg.stream(
+            compat_gw.http,
+            TOKEN,
+            [*chunks(audio, 3200), "CloseStream"],
+            encoding="mulaw",
+            sample_rate=8000,
+            channels=2,
+            multichannel="true",
+            language="en",
+        ),
+    )
     assert run.closed_ok
     assert {tuple(r.channel_index) for r in run.finals()} == {(0, 2), (1, 2)}
     for channel, leg in enumerate(("agent", "caller")):
@@ -79,9 +96,15 @@ async def test_finalize_flushes_the_open_utterance_with_from_finalize(compat_gw:
     paced: list[bytes | str] = []
     for frame in chunks(audio[:cut], 3200):  # 100 ms frames at real time
         paced += [frame, "sleep:0.1"]
-    run = await dg.stream(compat_gw.http, TOKEN, [*paced, "Finalize", "wait:from_finalize",
-                                                  *chunks(audio[cut:], 32000), "CloseStream"],
-                          encoding="linear16", sample_rate=16000, interim_results="true", language="en")
+    run = await dg.stream(
+        compat_gw.http,
+        TOKEN,
+        [*paced, "Finalize", "wait:from_finalize", *chunks(audio[cut:], 32000), "CloseStream"],
+        encoding="linear16",
+        sample_rate=16000,
+        interim_results="true",
+        language="en",
+    )
     assert run.closed_ok
     flushed = [r for r in run.of("Results") if r.from_finalize]
     assert len(flushed) == 1 and flushed[0].is_final and not flushed[0].speech_final
@@ -100,11 +123,24 @@ async def test_phone_number_is_redacted_as_on_the_native_protocol(compat_gw: Gat
     assert isinstance(pii_clip, Clip)
     audio = encode(pii_clip.samples, "mulaw")
     native, run = await asyncio.gather(
-        stream_call(compat_gw.url, TOKEN, pii_clip, StreamOptions(call_id="pii-native", encoding="mulaw",
-                                                                  pace=0, language="en", interim_results=False)),
-        dg.stream(compat_gw.http, TOKEN, [*chunks(audio, 1600), "CloseStream"], encoding="mulaw",
-                  sample_rate=8000, redact=["pci", "numbers"], punctuate="true", interim_results="true",
-                  language="en"))
+        stream_call(
+            compat_gw.url,
+            TOKEN,
+            pii_clip,
+            StreamOptions(call_id="pii-native", encoding="mulaw", pace=0, language="en", interim_results=False),
+        ),
+        dg.stream(
+            compat_gw.http,
+            TOKEN,
+            [*chunks(audio, 1600), "CloseStream"],
+            encoding="mulaw",
+            sample_rate=8000,
+            redact=["pci", "numbers"],
+            punctuate="true",
+            interim_results="true",
+            language="en",
+        ),
+    )
     assert "[PHONE]" in run.text()
     assert run.text() == " ".join(f["text"] for f in native.finals)
     for r in run.of("Results"):
@@ -119,8 +155,10 @@ async def test_bad_key_and_bad_query_are_refused_before_the_upgrade(compat_gw: G
     with pytest.raises(ApiError) as bad_key:
         await dg.stream(compat_gw.http, "not-a-valid-key", [], encoding="linear16", sample_rate=16000)
     assert bad_key.value.status_code == 401 and "invalid credentials" in str(bad_key.value.body)
-    for query in ({"encoding": "opus", "sample_rate": 48000}, {"encoding": "linear16", "sample_rate": 16000,
-                                                               "diarize": "true"}):
+    for query in (
+        {"encoding": "opus", "sample_rate": 48000},
+        {"encoding": "linear16", "sample_rate": 16000, "diarize": "true"},
+    ):
         with pytest.raises(ApiError) as bad_query:
             await dg.stream(compat_gw.http, TOKEN, [], **query)
         assert bad_query.value.status_code == 400
