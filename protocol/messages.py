@@ -119,6 +119,10 @@ class Start:
     """Compatible extension: the calling party's number, the call's data subject. Personal data: it is
     never logged (hence ``repr=False``), never shown to caption viewers, and stored only as a keyed hash
     (the store links it to the call once consent is active). None = not known."""
+    endpoint_ms: int | None = None
+    """Compatible extension: the silence (ms) that ends an utterance in this call, for clients whose protocol
+    sets it (Deepgram ``endpointing``, OpenAI ``silence_duration_ms``); None = the deployment's VAD setting.
+    The gateway keeps it within its VAD's limits (see ``gateway.runtime.Runtime.new_endpointer``)."""
 
     def __post_init__(self) -> None:
         client_text(self.call_id, "start.call_id", max_len=MAX_ID_LEN)
@@ -140,6 +144,8 @@ class Start:
             client_choice(self.special_categories, "start.special_categories", SPECIAL_POLICIES)
         if self.caller is not None:
             client_text(self.caller, "start.caller", max_len=MAX_CALLER_LEN)
+        if self.endpoint_ms is not None and not 0 < client_int(self.endpoint_ms, "start.endpoint_ms") <= 60_000:
+            raise BadMessage("start.endpoint_ms: must be within 1..60000")
 
 
 @dataclass(frozen=True, slots=True)

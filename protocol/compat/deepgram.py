@@ -36,6 +36,7 @@ from typing import ClassVar
 
 from protocol.adapters.base import WebSocketAdapter, split_audio
 from protocol.compat._consent import entry_consent
+from protocol.compat._endpoint import endpoint_ms
 from protocol.compat._text import plain_text, plain_word
 from protocol.compat.deepgram_options import ListenOptions, parse_listen_options
 from protocol.errors import BadMessage, ProtocolError
@@ -98,6 +99,7 @@ class DeepgramAdapter(WebSocketAdapter):
                 consent=consent,
                 interim_results=o.interim_results or o.vad_events,
                 redaction="mask" if o.redact else None,
+                endpoint_ms=None if o.endpointing_ms is None else endpoint_ms(o.endpointing_ms),
             )
         )
         self._events.extend(then)
@@ -231,7 +233,7 @@ class DeepgramAdapter(WebSocketAdapter):
         is_final: bool,
         from_finalize: bool = False,
     ) -> str:
-        speech_final = is_final and not from_finalize and self.options.endpointing_ms is not None
+        speech_final = is_final and not from_finalize and self.options.speech_final
         return json.dumps(
             {
                 "type": "Results",

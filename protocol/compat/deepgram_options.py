@@ -9,7 +9,8 @@ commas before they reach here). Every parameter the SDK can send falls in exactl
   ``language`` (``en-US`` -> ``en``, ``multi`` -> ``auto``; default ``en`` as on Deepgram),
   ``interim_results``, ``punctuate``/``smart_format`` (Whisper's punctuation and casing kept; without
   either the transcript is lowercase words without punctuation, Deepgram's default shape),
-  ``endpointing`` (``false``: no ``speech_final``), ``utterance_end_ms``, ``vad_events``, ``redact``
+  ``endpointing`` (milliseconds: the call's endpoint silence, kept within 300..5000 ms; ``false``: no
+  ``speech_final``; absent: the deployment's ``vad.min_silence_ms``), ``utterance_end_ms``, ``vad_events``, ``redact``
   (any value but ``false`` turns on the gateway's redaction: ``mask``), ``diarize``/``diarize_model``
   (with ``multichannel`` only: each channel is one speaker, ``speaker: 0``);
 * accepted without effect (docs/compat.md says why): ``model``, ``version``, ``tag``, ``extra``,
@@ -44,7 +45,6 @@ REFUSED = frozenset(
 )
 """Refused with HTTP 400 (when set to anything but ``false``)."""
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
-_DEFAULT_ENDPOINTING_MS = 10
 
 
 class DeepgramBadRequest(BadMessage):
@@ -65,8 +65,10 @@ class ListenOptions:
     language: str = "en"
     interim_results: bool = False
     punctuate: bool = False
-    endpointing_ms: int | None = _DEFAULT_ENDPOINTING_MS
-    """None: ``endpointing=false`` (no result is ``speech_final``)."""
+    endpointing_ms: int | None = None
+    """The endpoint silence asked for (None: not given, or false: the deployment's)."""
+    speech_final: bool = True
+    """False with ``endpointing=false``: no result is ``speech_final``."""
     utterance_end_ms: int | None = None
     vad_events: bool = False
     redact: bool = False
@@ -98,6 +100,7 @@ def parse_listen_options(params: Mapping[str, str]) -> ListenOptions:
         interim_results=_flag(params, "interim_results"),
         punctuate=_flag(params, "punctuate") or _flag(params, "smart_format"),
         endpointing_ms=_endpointing(params.get("endpointing", "")),
+        speech_final=params.get("endpointing", "").strip().lower() != "false",
         utterance_end_ms=_optional_ms(params, "utterance_end_ms"),
         vad_events=_flag(params, "vad_events"),
         redact=any(v.strip().lower() != "false" for v in params.get("redact", "false").split(",")),
@@ -165,9 +168,7 @@ def _optional_ms(params: Mapping[str, str], key: str) -> int | None:
 
 def _endpointing(value: str) -> int | None:
     value = value.strip().lower()
-    if value in ("", "true"):
-        return _DEFAULT_ENDPOINTING_MS
-    if value == "false":
+    if value in ("", "true", "false"):
         return None
     if not (value.isascii() and value.isdigit() and len(value) <= 9):
         raise DeepgramBadRequest("endpointing: expected milliseconds or false")

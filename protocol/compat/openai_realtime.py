@@ -116,7 +116,8 @@ class OpenAiRealtimeAdapter(WebSocketAdapter):
         except SessionUpdateError as exc:
             self._error("invalid_value", exc.message, event_id, exc.param)
             return
-        if self.started and (new.audio_format, new.language) != (self.session.audio_format, self.session.language):
+        fixed = (new.audio_format, new.language, new.silence_ms)
+        if self.started and fixed != (self.session.audio_format, self.session.language, self.session.silence_ms):
             self._error(
                 "invalid_value", "the audio format and language cannot change once audio arrived", event_id, "session"
             )
@@ -141,6 +142,7 @@ class OpenAiRealtimeAdapter(WebSocketAdapter):
                     legs=("caller",),
                     language=self.session.language or "auto",
                     consent=consent,
+                    endpoint_ms=self.session.silence_ms,
                 )
             )
             self._events.extend(then)

@@ -14,8 +14,9 @@ Facts relied on: ``../shared/reference/compat-apis.md`` section 2 (openai 3.57.0
 
 Mapping: the format and language reach ``Start`` (so they cannot change once audio has arrived);
 ``turn_detection`` ``server_vad`` (the default) or ``null`` (commit-driven) chooses which buffer events
-the client gets; its ``threshold``/``prefix_padding_ms``/``silence_duration_ms`` are answered with the
-gateway's effective VAD values (``session.updated`` shows them; the endpointer is the deployment's);
+the client gets; its ``silence_duration_ms`` becomes the call's endpoint silence (kept within 300..5000
+ms, fixed once audio arrived), while ``threshold`` and ``prefix_padding_ms`` are the deployment's VAD
+values; ``session.updated`` always shows the effective values;
 ``semantic_vad`` is refused. ``model``, ``prompt`` and ``noise_reduction`` are accepted and echoed
 without effect (the gateway routes the model by language and does no noise reduction).
 """
@@ -27,6 +28,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from protocol.compat._endpoint import endpoint_ms
 from protocol.messages import AudioFormat
 
 __all__ = ["FORMATS", "SessionUpdateError", "TranscriptionSession", "VadShape"]
@@ -67,12 +69,13 @@ class VadShape:
             int(params.get("vad_silence_duration_ms", 400)),
         )
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self, silence_ms: int | None = None) -> dict[str, object]:
+        """The ``server_vad`` object, with the call's own endpoint silence where it set one."""
         return {
             "type": "server_vad",
             "threshold": self.threshold,
             "prefix_padding_ms": self.prefix_padding_ms,
-            "silence_duration_ms": self.silence_duration_ms,
+            "silence_duration_ms": silence_ms or self.silence_duration_ms,
         }
 
 
@@ -85,6 +88,8 @@ class TranscriptionSession:
     model: str = "whisper-1"
     prompt: str = ""
     server_vad: bool = True
+    silence_ms: int | None = None
+    """``turn_detection.silence_duration_ms`` as the call gets it (None: the deployment's)."""
     noise_reduction: object = None
     logprobs: bool = False
 
@@ -135,7 +140,8 @@ class TranscriptionSession:
                 prompt=str(t.get("prompt", new.prompt)),
             )
         if "turn_detection" in obj:
-            new = dataclasses.replace(new, server_vad=_turn_detection(obj["turn_detection"], where))
+            server_vad, silence = _turn_detection(obj["turn_detection"], where)
+            new = dataclasses.replace(new, server_vad=server_vad, silence_ms=silence or new.silence_ms)
         if noise_key in obj:
             new = dataclasses.replace(new, noise_reduction=obj[noise_key])
         return new
@@ -158,7 +164,7 @@ class TranscriptionSession:
                 "input": {
                     "format": fmt,
                     "transcription": self._transcription(),
-                    "turn_detection": vad.as_dict() if self.server_vad else None,
+                    "turn_detection": vad.as_dict(self.silence_ms) if self.server_vad else None,
                     "noise_reduction": self.noise_reduction,
                 }
             },
@@ -171,7 +177,7 @@ class TranscriptionSession:
             "object": "realtime.transcription_session",
             "input_audio_format": self.audio_format,
             "input_audio_transcription": self._transcription(),
-            "turn_detection": vad.as_dict() if self.server_vad else None,
+            "turn_detection": vad.as_dict(self.silence_ms) if self.server_vad else None,
             "input_audio_noise_reduction": self.noise_reduction,
             "include": [_LOGPROBS] if self.logprobs else None,
             "modalities": ["text"],
@@ -197,10 +203,16 @@ def _ga_format(value: object) -> str:
     return name
 
 
-def _turn_detection(value: object, where: str) -> bool:
+def _turn_detection(value: object, where: str) -> tuple[bool, int | None]:
+    """Whether server VAD is on, and the endpoint silence it asks for."""
     if value is None:
-        return False
-    kind = _object(value, f"{where}.turn_detection").get("type", "server_vad")
-    if kind != "server_vad":
+        return False, None
+    td = _object(value, f"{where}.turn_detection")
+    if td.get("type", "server_vad") != "server_vad":
         raise SessionUpdateError(f"{where}.turn_detection.type", "only server_vad (or null) is supported")
-    return True
+    silence = td.get("silence_duration_ms")
+    if silence is None:
+        return True, None
+    if not isinstance(silence, int) or isinstance(silence, bool) or silence <= 0:
+        raise SessionUpdateError(f"{where}.turn_detection.silence_duration_ms", "expected a positive integer")
+    return True, endpoint_ms(silence)

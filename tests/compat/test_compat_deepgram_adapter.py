@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -34,7 +35,7 @@ def final(end: float, start: float = 0.5, text: str = "Hello, there.", uid: str 
     return Final(1, "caller", uid, text, start, end, "en", words)
 
 
-def frames(a: DeepgramAdapter, msg: object) -> list[dict[str, object]]:
+def frames(a: DeepgramAdapter, msg: object) -> list[dict[str, Any]]:
     out = a.server_frames(msg)  # type: ignore[arg-type]
     assert out is not None
     return [json.loads(f) for f in out]
@@ -62,7 +63,8 @@ def test_unservable_queries_are_refused_naming_the_parameter(query: dict[str, st
 
 
 def test_mapped_and_accepted_parameters() -> None:
-    """Language tags map to the model's codes, endpointing=false drops speech_final, any redact value asks
+    """Language tags map to the model's codes, endpointing=false drops speech_final and milliseconds become
+    the call's endpoint silence (within 300..5000 ms), any redact value asks
     for masking, two channels need multichannel, and the ignored parameters are accepted."""
     o = parse_listen_options(
         BASE
@@ -82,7 +84,10 @@ def test_mapped_and_accepted_parameters() -> None:
     assert (o.language, o.endpointing_ms, o.redact, o.channels, o.legs) == ("en", None, True, 2, ("agent", "caller"))
     assert parse_listen_options(BASE | {"language": "multi"}).language == "auto"
     assert parse_listen_options(BASE | {"redact": "false"}).redact is False
-    assert parse_listen_options(BASE).endpointing_ms == 10
+    assert o.speech_final is False and parse_listen_options(BASE).endpointing_ms is None
+    for asked, silence in (("10", 300), ("800", 800), ("60000", 5000)):  # kept within 300..5000 ms
+        start = adapter(endpointing=asked).events_received()[0]
+        assert isinstance(start, Start) and start.endpoint_ms == silence
 
 
 def test_start_carries_the_operator_consent_and_announced_runs_the_window() -> None:

@@ -58,6 +58,21 @@ async def test_linear16_mono_results_words_speech_started_and_metadata(compat_gw
     assert meta.sha256 == hashlib.sha256(audio).hexdigest()
 
 
+async def test_endpointing_sets_the_calls_endpoint_silence(compat_gw: Gateway) -> None:
+    """`endpointing=2000` keeps JFK's sub-second pauses inside utterances: fewer finals than with the
+    deployment's 400 ms, and the same words."""
+    audio = encode(jfk().samples, "pcm_s16le")
+    frames: list[bytes | str] = [*chunks(audio, 32000), "CloseStream"]
+    short, long = await asyncio.gather(
+        dg.stream(compat_gw.http, TOKEN, frames, encoding="linear16", sample_rate=16000, language="en"),
+        dg.stream(
+            compat_gw.http, TOKEN, frames, encoding="linear16", sample_rate=16000, language="en", endpointing=2000
+        ),
+    )
+    assert len(long.finals()) < len(short.finals())
+    assert wer([JFK_TEXT], [long.text()]) <= 0.15
+
+
 async def test_two_channel_mulaw_multichannel_gives_each_leg_on_its_channel(compat_gw: Gateway) -> None:
     """8 kHz mu-law, two channels with multichannel=true: each channel's finals carry channel_index
     [c, 2] and the native protocol's words for that leg; unpunctuated, lowercase as Deepgram's default

@@ -38,6 +38,8 @@ BETA_ULAW: dict[str, Any] = {
     "turn_detection": {"type": "server_vad", "silence_duration_ms": 500},
 }
 
+ULAW_DEFAULT_VAD = {k: v for k, v in BETA_ULAW.items() if k != "turn_detection"}  # the native call's endpointer
+
 
 async def native_text(gw: Gateway, clip: Clip, encoding: str, call_id: str) -> str:
     run = await stream_call(
@@ -50,9 +52,10 @@ async def native_text(gw: Gateway, clip: Clip, encoding: str, call_id: str) -> s
 
 
 async def test_ga_pcm16_24khz_items_with_the_native_wer(compat_gw: Gateway) -> None:
-    """GA `session.update` (pcm16 24 kHz, server_vad): session.created/updated show the effective config
-    (the gateway's VAD), every item is speech_started -> speech_stopped -> committed -> completed with
-    word logprobs, and the completed transcripts' WER equals the native protocol's on the same clip."""
+    """GA `session.update` (pcm16 24 kHz, server_vad): session.updated shows the effective config (the
+    asked endpoint silence, the gateway's threshold and padding), every item is speech_started ->
+    speech_stopped -> committed -> completed with word logprobs, and the completed transcripts' WER
+    equals the native protocol's on the same clip."""
     clip = jfk(24000)
     native, run = await asyncio.gather(
         native_text(compat_gw, clip, "pcm_s16le", "oa-native-24k"),
@@ -61,7 +64,7 @@ async def test_ga_pcm16_24khz_items_with_the_native_wer(compat_gw: Gateway) -> N
     assert run.events[0].type == "session.created" and run.events[0].session.type == "transcription"
     updated = run.of("session.updated")[0].session.audio.input
     assert updated.format.type == "audio/pcm" and updated.transcription.language == "en"
-    assert updated.turn_detection.silence_duration_ms == 400  # the gateway's endpointer, not the 500 asked
+    assert updated.turn_detection.silence_duration_ms == 500 and updated.turn_detection.prefix_padding_ms == 200
     assert wer([JFK_TEXT], [run.text()]) == pytest.approx(wer([JFK_TEXT], [native]), abs=0.05)
     previous = None
     for done in run.completed:
@@ -83,14 +86,14 @@ async def test_ga_pcm16_24khz_items_with_the_native_wer(compat_gw: Gateway) -> N
 
 
 async def test_beta_g711_ulaw_streams_stable_deltas(compat_gw: Gateway) -> None:
-    """Beta `transcription_session.update` with g711_ulaw, at real-time pace: deltas arrive before their
+    """Beta `transcription_session.update` with g711_ulaw, at twice real time: deltas arrive before their
     item completes; where the final extends the streamed stable text, the deltas add up to the completed
     transcript exactly (a final that re-decodes differently is authoritative: deltas never retract); and
     the WER equals the native protocol's for the same mu-law audio."""
     clip = read_wav(JFK_8K)
     native, run = await asyncio.gather(
         native_text(compat_gw, clip, "mulaw", "oa-native-ulaw"),
-        oai.stream(compat_gw.http, TOKEN, BETA_ULAW, encode(clip.samples, "mulaw"), 1600, beta=True, pace_s=0.2),
+        oai.stream(compat_gw.http, TOKEN, BETA_ULAW, encode(clip.samples, "mulaw"), 1600, beta=True, pace_s=0.1),
     )
     assert run.of("transcription_session.updated")[0].session.input_audio_format == "g711_ulaw"
     assert wer([JFK_TEXT], [run.text()]) == pytest.approx(wer([JFK_TEXT], [native]), abs=0.05)
@@ -111,7 +114,7 @@ async def test_phone_number_is_redacted_as_on_the_native_protocol(compat_gw: Gat
     audio = encode(pii_clip.samples, "mulaw")
     native, run = await asyncio.gather(
         native_text(compat_gw, pii_clip, "mulaw", "oa-pii-native"),
-        oai.stream(compat_gw.http, TOKEN, BETA_ULAW, audio, 800, beta=True, pace_s=0.05, until="eight"),
+        oai.stream(compat_gw.http, TOKEN, ULAW_DEFAULT_VAD, audio, 800, beta=True, pace_s=0.05, until="[phone]"),
     )
     assert "[PHONE]" in run.text() and run.text() == native
     for event in run.deltas + run.completed:
