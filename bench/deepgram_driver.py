@@ -37,8 +37,14 @@ def results_hyp(msg: dict[str, Any], at: float, legs: tuple[str, ...]) -> Hyp | 
     if not text or not 0 <= channel < len(legs):
         return None
     start = float(msg.get("start", 0.0))
-    kind = "final" if msg.get("is_final") else "partial"
-    return Hyp(kind, at, legs[channel], text, start, start + float(msg.get("duration", 0.0)))
+    return Hyp(
+        "final" if msg.get("is_final") else "partial",
+        at,
+        legs[channel],
+        text,
+        start,
+        start + float(msg.get("duration", 0.0)),
+    )
 
 
 @dataclass(frozen=True, slots=True)
