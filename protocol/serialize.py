@@ -125,6 +125,7 @@ def _start(msg: Start) -> dict[str, object]:
         **({"redaction": msg.redaction} if msg.redaction is not None else {}),
         **({"special_categories": msg.special_categories} if msg.special_categories is not None else {}),
         **({"caller": msg.caller} if msg.caller is not None else {}),
+        **({"endpoint_ms": _int(msg.endpoint_ms)} if msg.endpoint_ms is not None else {}),
     }
 
 
