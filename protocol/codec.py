@@ -182,6 +182,7 @@ def _start(obj: _Fields) -> Start:
         special_categories=cast(SpecialPolicy | None, _optional_text(obj, "start", "special_categories", 32)),
         caller=_optional_text(obj, "start", "caller", MAX_CALLER_LEN),
         endpoint_ms=None if endpoint_ms is None else client_int(endpoint_ms, "start.endpoint_ms"),
+        vad_events=client_bool(_field(obj, "start", "vad_events", False), "start.vad_events"),
     )
 
 

@@ -26,6 +26,7 @@ from protocol.messages import (
     PrivacyEvent,
     Ready,
     ServerMessage,
+    SpeechStarted,
     Start,
     Stop,
     Word,
@@ -107,6 +108,8 @@ def server_to_dict(msg: ServerMessage) -> dict[str, object]:
             return {"type": "call_ended", "call_id": msg.call_id, "finals": _int(msg.finals)}
         case PrivacyEvent():
             return {"type": "privacy", "event": msg.event, "category": msg.category, "at": _ms(msg.at)}
+        case SpeechStarted():
+            return {"type": "speech_started", "leg": msg.leg, "utterance_id": msg.utterance_id, "at": _ms(msg.at)}
     raise InternalError(f"not a server message: {type(msg).__name__}")
 
 
@@ -126,6 +129,7 @@ def _start(msg: Start) -> dict[str, object]:
         **({"special_categories": msg.special_categories} if msg.special_categories is not None else {}),
         **({"caller": msg.caller} if msg.caller is not None else {}),
         **({"endpoint_ms": _int(msg.endpoint_ms)} if msg.endpoint_ms is not None else {}),
+        **({"vad_events": True} if msg.vad_events else {}),
     }
 
 

@@ -15,14 +15,17 @@ supported); anything else -> an ``Error`` frame (``SchemaError``), the stream st
 Gateway -> client. ``Partial`` -> interim ``Results`` (only with ``interim_results=true``; words ``[]``,
 confidence 0: interim text is decoded without word alignment); ``Final`` -> ``Results`` with
 ``is_final: true`` and the words with the decoder's word probabilities as confidences (the transcript's
-confidence is their mean); ``from_finalize: true`` on a channel's first final that reaches the audio
-time of a ``Finalize`` (the flush cuts there, an endpointed utterance ends at least 250 ms earlier);
-``speech_final`` on every other final unless ``endpointing=false``. ``SpeechStarted`` (``vad_events``)
-at an utterance's first partial or final, stamped with its start; ``UtteranceEnd``
-(``utterance_end_ms``) once the audio clock passes the last final's end by that gap with no new
-utterance on the channel. ``Closed`` -> one ``Metadata``. An ``ErrorMessage`` -> an ``Error`` frame, then
-the gateway closes with the error's close code: ``DeepgramError`` 1008 ``DATA-0000``; idle -> 1011
-``NET-0001`` (``IDLE_CLOSE``). ``channel_index`` is ``[channel, channels]``.
+confidence is their mean). The session reports the VAD's onsets (``Start.vad_events``, the native
+``SpeechStarted``): they become Deepgram ``SpeechStarted`` (with ``vad_events=true``, stamped with the
+utterance's start) and tell which utterances are open. ``from_finalize: true`` marks the final of each
+utterance open at a ``Finalize`` that reaches its audio time (one that ended on silence just before ends at
+least ``min_silence_ms - post_roll_ms`` earlier); with nothing open a ``Finalize`` is answered at once by
+an empty flushed result. ``speech_final`` is set on every other final unless ``endpointing=false``.
+``UtteranceEnd`` (``utterance_end_ms``) once the VAD-processed audio passes the last final's last word
+by that gap (plus ``ONSET_MARGIN_S``) with no onset on the channel. ``Closed`` -> one ``Metadata``. An
+``ErrorMessage`` -> an ``Error`` frame, then the gateway closes with the error's close code:
+``DeepgramError`` 1008 ``DATA-0000``; idle -> 1011 ``NET-0001`` (``IDLE_CLOSE``). ``channel_index`` is
+``[channel, channels]``.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ from protocol.messages import (
     Partial,
     Ready,
     ServerMessage,
+    SpeechStarted,
     Start,
     Word,
 )
@@ -58,6 +62,9 @@ __all__ = ["DeepgramAdapter", "DeepgramError"]
 
 FLUSH_SLACK_S = 0.1
 """A final ending this close to a ``Finalize``'s audio time is the flush's (see the module docstring)."""
+ONSET_MARGIN_S = 0.3
+"""The VAD reports an onset once ``vad.min_speech_ms`` of speech confirm it: ``UtteranceEnd`` waits this much
+longer than ``utterance_end_ms``, so an onset inside the gap is known before it is decided."""
 
 
 class DeepgramError(BadMessage):
@@ -85,8 +92,8 @@ class DeepgramAdapter(WebSocketAdapter):
         self._created = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         self._request_id = str(uuid.uuid4())
         self._model = ""
-        self._seen: set[str] = set()
-        self._finalize_at: dict[int, float] = {}
+        self._open: dict[str, int] = {}  # utterance id -> channel: opened by the VAD, no final yet
+        self._flushing: dict[str, float] = {}  # utterance id open at a Finalize -> that Finalize's audio time
         self._utterance_end: dict[int, float] = {}
         consent, then = entry_consent(self._params)
         self._emit_start(
@@ -97,7 +104,8 @@ class DeepgramAdapter(WebSocketAdapter):
                 language=o.language,
                 purposes=o.purposes,
                 consent=consent,
-                interim_results=o.interim_results or o.vad_events,
+                interim_results=o.interim_results,
+                vad_events=True,  # the VAD's onsets: SpeechStarted, Finalize and UtteranceEnd bookkeeping
                 redaction="mask" if o.redact else None,
                 endpoint_ms=None if o.endpointing_ms is None else endpoint_ms(o.endpointing_ms),
             )
@@ -123,8 +131,7 @@ class DeepgramAdapter(WebSocketAdapter):
         if kind == "KeepAlive":
             self._events.append(KeepAlive())
         elif kind == "Finalize":
-            self._finalize_at = dict.fromkeys(range(self._audio.channels), self.now)
-            self._events.append(Finalize())
+            self._finalize()
         elif kind == "CloseStream":
             self._finish()
         elif kind == "Configure":
@@ -159,9 +166,16 @@ class DeepgramAdapter(WebSocketAdapter):
         whole = len(data) - len(data) % frame
         self._carry = data[whole:]
         if whole:
+            self._utterance_ends()  # on the audio the VAD has processed (the previous messages)
             self._samples += whole // frame
             self._events.extend(split_audio(data[:whole], self._audio))
-            self._utterance_ends()
+
+    def _finalize(self) -> None:
+        """Flush the open utterances; with none open, answer at once with an empty flushed result."""
+        self._events.append(Finalize())
+        self._flushing |= dict.fromkeys(self._open, self.now)
+        if not self._open:
+            self._outgoing.append(self._results(0, self.now, self.now, "", 0.0, [], is_final=True, from_finalize=True))
 
     # -- gateway -> client --------------------------------------------------------------------------
 
@@ -170,6 +184,8 @@ class DeepgramAdapter(WebSocketAdapter):
         if isinstance(message, Ready):
             self._request_id, self._model = message.session_id, message.model
             return []
+        if isinstance(message, SpeechStarted):
+            return self._speech_started(message)
         if isinstance(message, Partial):
             return self._partial(message)
         if isinstance(message, Final):
@@ -191,21 +207,17 @@ class DeepgramAdapter(WebSocketAdapter):
         return []
 
     def _partial(self, p: Partial) -> list[str | bytes]:
-        channel = self._channel(p.leg)
-        frames = self._speech_started(p.utterance_id, channel, p.start)
-        if channel in self._utterance_end and p.start < self._utterance_end[channel] + self._gap():
-            del self._utterance_end[channel]  # speech resumed within the gap: no UtteranceEnd yet
-        if self.options.interim_results:
-            text = p.text.strip() if self.options.punctuate else plain_text(p.text)
-            frames.append(self._results(channel, p.start, p.end, text, 0.0, [], is_final=False))
-        return frames
+        if not self.options.interim_results:
+            return []
+        text = p.text.strip() if self.options.punctuate else plain_text(p.text)
+        return [self._results(self._channel(p.leg), p.start, p.end, text, 0.0, [], is_final=False)]
 
     def _final(self, f: Final) -> list[str | bytes]:
         channel = self._channel(f.leg)
-        frames = self._speech_started(f.utterance_id, channel, f.start)
-        flushed = channel in self._finalize_at and f.end >= self._finalize_at[channel] - FLUSH_SLACK_S
-        if flushed:
-            del self._finalize_at[channel]
+        frames: list[str | bytes] = []
+        self._open.pop(f.utterance_id, None)
+        at = self._flushing.pop(f.utterance_id, None)
+        flushed = at is not None and f.end >= at - FLUSH_SLACK_S  # else it had ended on silence before
         words = [self._word(w) for w in f.words]
         text = (
             f.text.strip()
@@ -264,10 +276,11 @@ class DeepgramAdapter(WebSocketAdapter):
             word["speaker"] = 0
         return word
 
-    def _speech_started(self, uid: str, channel: int, start: float) -> list[str | bytes]:
-        if uid in self._seen:
-            return []
-        self._seen.add(uid)
+    def _speech_started(self, s: SpeechStarted) -> list[str | bytes]:
+        channel, start = self._channel(s.leg), s.at
+        self._open[s.utterance_id] = channel
+        if channel in self._utterance_end and start < self._utterance_end[channel] + self._gap():
+            del self._utterance_end[channel]  # speech resumed within the gap: no UtteranceEnd
         if not self.options.vad_events:
             return []
         return [
@@ -280,7 +293,7 @@ class DeepgramAdapter(WebSocketAdapter):
         self._outgoing.extend(self._utterance_end_frames())
 
     def _utterance_end_frames(self) -> list[str | bytes]:
-        due = [c for c, end in self._utterance_end.items() if self.now >= end + self._gap()]
+        due = [c for c, end in self._utterance_end.items() if self.now >= end + self._gap() + ONSET_MARGIN_S]
         frames: list[str | bytes] = []
         for channel in due:
             end = self._utterance_end.pop(channel)

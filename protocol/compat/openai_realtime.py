@@ -13,16 +13,17 @@ tells the dialect from ``OpenAI-Beta: realtime=v1`` in ``params["dialect"]``). C
 * ``input_audio_buffer.append`` -> ``Start`` (on the first one: format and language of the session,
   consent the operator's mode in ``params["consent"]``) and ``AudioChunk``s; a partial sample is carried;
 * ``input_audio_buffer.commit`` -> ``Finalize`` (an empty buffer: ``input_audio_buffer_commit_empty``);
-* ``input_audio_buffer.clear`` -> ``input_audio_buffer.cleared``; the utterances that began before it
-  and are not committed yet are not reported to this client (the gateway's own transcript keeps them);
+* ``input_audio_buffer.clear`` -> ``input_audio_buffer.cleared``; the utterances open at it (not ended on
+  silence before it) are not reported to this client (the gateway's own transcript keeps them);
 * anything else, invalid JSON, bad base64, a BINARY frame -> an ``error`` event; the session stays open.
 
-Server events. An item is one native utterance (``item_<utterance_id>``). ``Partial`` ->
-``input_audio_buffer.speech_started`` (``server_vad`` only, at the item's first partial, stamped with
-its start) and ``conversation.item.input_audio_transcription.delta`` carrying only the extension of the
-stable prefix (``Partial.stable_chars``), so deltas never flicker. ``Final`` -> ``speech_stopped``
-(``server_vad``), ``input_audio_buffer.committed``, a last delta when the final extends what was sent,
-and ``...transcription.completed`` with the final (redacted) transcript, ``usage`` in seconds and, when
+Server events. An item is one native utterance (``item_<utterance_id>``). The VAD's onset (the native
+``SpeechStarted``, asked for with ``Start.vad_events``) -> ``input_audio_buffer.speech_started``
+(``server_vad`` only, ``audio_start_ms`` = the utterance's start). ``Partial`` ->
+``conversation.item.input_audio_transcription.delta`` carrying only the extension of the stable prefix
+(``Partial.stable_chars``), so deltas never flicker. ``Final`` -> ``speech_stopped`` (``server_vad``),
+``input_audio_buffer.committed``, a last delta when the final extends what was sent, and
+``...transcription.completed`` with the final (redacted) transcript, ``usage`` in seconds and, when
 asked, ``logprobs`` (one entry per word: the decoder's word probability as a log). ``ErrorMessage`` ->
 ``error`` (the gateway then closes with the error's close code).
 """
@@ -38,9 +39,10 @@ from typing import ClassVar
 from protocol.adapters.base import WebSocketAdapter, decode_base64, split_audio
 from protocol.compat._consent import entry_consent
 from protocol.compat._text import stable_delta
+from protocol.compat.deepgram import FLUSH_SLACK_S
 from protocol.compat.openai_session import SessionUpdateError, TranscriptionSession, VadShape
 from protocol.errors import BadMessage, ProtocolError
-from protocol.messages import ErrorMessage, Final, Finalize, Partial, ServerMessage, Start
+from protocol.messages import ErrorMessage, Final, Finalize, Partial, ServerMessage, SpeechStarted, Start
 
 __all__ = ["OpenAiRealtimeAdapter", "OpenAiRealtimeError"]
 
@@ -68,9 +70,8 @@ class OpenAiRealtimeAdapter(WebSocketAdapter):
         self._carry = b""
         self._samples = 0
         self._uncommitted = False
-        self._clear_at: float | None = None
-        self._dropped: set[str] = set()
-        self._started: set[str] = set()
+        self._open: set[str] = set()  # utterances the VAD opened that have no final yet
+        self._cleared: dict[str, float] = {}  # utterance open at a clear -> that clear's audio time
         self._sent: dict[str, str] = {}
         self._previous_item: str | None = None
         prefix = "transcription_session" if self.beta else "session"
@@ -142,6 +143,7 @@ class OpenAiRealtimeAdapter(WebSocketAdapter):
                     legs=("caller",),
                     language=self.session.language or "auto",
                     consent=consent,
+                    vad_events=True,
                     endpoint_ms=self.session.silence_ms,
                 )
             )
@@ -165,14 +167,17 @@ class OpenAiRealtimeAdapter(WebSocketAdapter):
 
     def _clear(self, event: dict[str, object], event_id: object) -> None:
         del event, event_id
-        self._clear_at, self._uncommitted = self.now, False
+        self._uncommitted = False
+        self._cleared |= dict.fromkeys(self._open, self.now)
         self._send({"type": "input_audio_buffer.cleared"})
 
     # -- gateway -> client --------------------------------------------------------------------------
 
     def server_frames(self, message: ServerMessage) -> list[str | bytes] | None:
         """The Realtime events of one server message of the call."""
-        if isinstance(message, Partial | Final) and self._hidden(message.utterance_id, message.start):
+        if isinstance(message, SpeechStarted):
+            return self._speech_started(message)
+        if isinstance(message, Partial | Final) and self._hidden(message):
             return []
         if isinstance(message, Partial):
             return self._partial(message)
@@ -190,18 +195,19 @@ class OpenAiRealtimeAdapter(WebSocketAdapter):
             ]
         return []
 
-    def _hidden(self, uid: str, start: float) -> bool:
-        """Whether the utterance began before an ``input_audio_buffer.clear`` (and so is not reported)."""
-        if uid in self._dropped:
-            return True
-        if self._clear_at is not None and start < self._clear_at and uid not in self._sent:
-            self._dropped.add(uid)
-            return True
-        return False
+    def _hidden(self, message: Partial | Final) -> bool:
+        """Whether an ``input_audio_buffer.clear`` discarded the utterance: it was open at the clear and had
+        not ended on silence before it (a final that ends ``FLUSH_SLACK_S`` before the clear had)."""
+        at = self._cleared.get(message.utterance_id)
+        if isinstance(message, Final):
+            self._open.discard(message.utterance_id)
+            self._cleared.pop(message.utterance_id, None)
+            return at is not None and message.end >= at - FLUSH_SLACK_S
+        return at is not None
 
     def _partial(self, p: Partial) -> list[str | bytes]:
         item = f"item_{p.utterance_id}"
-        frames = self._speech_started(p.utterance_id, item, p.start)
+        frames: list[str | bytes] = []
         sent = self._sent.setdefault(p.utterance_id, "")
         delta = stable_delta(sent, p.text, p.stable_chars)
         if delta:
@@ -211,7 +217,7 @@ class OpenAiRealtimeAdapter(WebSocketAdapter):
 
     def _final(self, f: Final) -> list[str | bytes]:
         item = f"item_{f.utterance_id}"
-        frames = self._speech_started(f.utterance_id, item, f.start)
+        frames: list[str | bytes] = []
         if self.session.server_vad:
             frames.append(
                 self._event(
@@ -253,15 +259,14 @@ class OpenAiRealtimeAdapter(WebSocketAdapter):
         )
         return frames
 
-    def _speech_started(self, uid: str, item: str, start: float) -> list[str | bytes]:
-        if uid in self._started:
-            return []
-        self._started.add(uid)
+    def _speech_started(self, s: SpeechStarted) -> list[str | bytes]:
+        self._open.add(s.utterance_id)
         if not self.session.server_vad:
             return []
+        item = f"item_{s.utterance_id}"
         return [
             self._event(
-                {"type": "input_audio_buffer.speech_started", "audio_start_ms": round(start * 1000), "item_id": item}
+                {"type": "input_audio_buffer.speech_started", "audio_start_ms": round(s.at * 1000), "item_id": item}
             )
         ]
 

@@ -18,6 +18,7 @@ from protocol.messages import (
     KeepAlive,
     Partial,
     Ready,
+    SpeechStarted,
     Start,
     Stop,
     Word,
@@ -121,42 +122,56 @@ def test_control_messages() -> None:
     a.receive_text("{not json")
     assert a.events_received() == [KeepAlive(), Finalize()]
     replies = [json.loads(f) for f in a.data_to_send()]
-    assert [r["type"] for r in replies] == ["ConfigureFailure", "Error", "Error"]
-    assert replies[1]["variant"] == "SchemaError"
+    assert [r["type"] for r in replies] == ["Results", "ConfigureFailure", "Error", "Error"]
+    assert replies[0]["from_finalize"] and replies[2]["variant"] == "SchemaError"  # nothing open: answered at once
     a.receive_text(json.dumps({"type": "CloseStream"}))
     assert a.events_received() == [Stop()]
 
 
 def test_finalize_marks_the_flushed_final_and_endpointed_finals_are_speech_final() -> None:
-    """A final ending at the Finalize's audio time has from_finalize (not speech_final); an earlier,
-    endpointed final is speech_final; words carry the decoder's probabilities as confidences."""
+    """Of the utterances open at a Finalize, the final reaching its audio time has from_finalize (not
+    speech_final); one that had ended on silence before is speech_final; with nothing open the Finalize is
+    answered at once; words carry the decoder's probabilities as confidences."""
     a = adapter()
     a.receive_binary(b"\x00\x00" * 32000)  # 2 s
     frames(a, Ready("sid", "call", "active", "tiny.en", ("en",)))
+    assert frames(a, SpeechStarted("caller", "caller-0", 0.5)) == []  # vad_events is off: nothing shown
+    frames(a, SpeechStarted("caller", "caller-1", 1.5))
+    a.receive_text(json.dumps({"type": "Finalize"}))
+    assert a.data_to_send() == [] and a.events_received()[-1] == Finalize()
     endpointed = frames(a, final(1.2))[0]
     assert endpointed["speech_final"] and not endpointed["from_finalize"]
     assert endpointed["channel"]["alternatives"][0]["confidence"] == pytest.approx(0.75)
     assert [w["word"] for w in endpointed["channel"]["alternatives"][0]["words"]] == ["hello", "there"]
-    a.receive_text(json.dumps({"type": "Finalize"}))
     flushed = frames(a, final(2.0, start=1.5, uid="caller-1"))[0]
     assert flushed["from_finalize"] and not flushed["speech_final"] and flushed["is_final"]
     assert flushed["metadata"]["request_id"] == "sid"
+    a.receive_text(json.dumps({"type": "Finalize"}))  # nothing open now
+    (empty,) = [json.loads(f) for f in a.data_to_send()]
+    assert empty["from_finalize"] and empty["channel"]["alternatives"][0]["transcript"] == ""
 
 
-def test_interim_speech_started_and_utterance_end() -> None:
-    """An utterance's first partial gives SpeechStarted (vad_events) and an interim Results; once the
-    audio clock passes the last word's end by utterance_end_ms, UtteranceEnd follows; Closed -> Metadata."""
+def test_speech_started_interim_and_utterance_end() -> None:
+    """The VAD's onset gives SpeechStarted (vad_events) at the utterance's start, a partial an interim
+    Results; once the processed audio passes the last word's end by utterance_end_ms (plus the onset
+    margin) with no onset, UtteranceEnd follows, while an onset inside the gap cancels it; Closed -> Metadata."""
     a = adapter(interim_results="true", vad_events="true", utterance_end_ms="1000", endpointing="false")
     a.receive_binary(b"\x00\x00" * 16000)
-    kinds = frames(a, Partial("caller", "caller-0", "Hello", 0.5, 1.0, 5))
-    assert [k["type"] for k in kinds] == ["SpeechStarted", "Results"] and kinds[0]["timestamp"] == 0.5
-    assert kinds[1]["is_final"] is False and kinds[1]["channel"]["alternatives"][0]["transcript"] == "hello"
+    (started,) = frames(a, SpeechStarted("caller", "caller-0", 0.5))
+    assert started == {"type": "SpeechStarted", "channel": [0, 1], "timestamp": 0.5}
+    (interim,) = frames(a, Partial("caller", "caller-0", "Hello", 0.5, 1.0, 5))
+    assert interim["is_final"] is False and interim["channel"]["alternatives"][0]["transcript"] == "hello"
     result = frames(a, final(1.2))
     assert [r["type"] for r in result] == ["Results"] and not result[0]["speech_final"]
-    a.receive_binary(b"\x00\x00" * 16000)  # the clock reaches 2 s: 1.2 + 1.0 has not passed yet
+    for _ in range(3):  # 1 s, 2 s, 2.5 s processed: 1.2 + 1.0 + 0.3 not yet passed
+        a.receive_binary(b"\x00\x00" * 8000)
     assert a.data_to_send() == []
     a.receive_binary(b"\x00\x00" * 8000)
     ends = [json.loads(f) for f in a.data_to_send()]
     assert ends == [{"type": "UtteranceEnd", "channel": [0, 1], "last_word_end": 1.2}]
+    frames(a, final(3.5, start=3.0, uid="caller-1"))
+    frames(a, SpeechStarted("caller", "caller-2", 4.0))  # within 1 s of 3.5: no UtteranceEnd for caller-1
+    a.receive_binary(b"\x00\x00" * 48000)
+    assert [json.loads(f)["type"] for f in a.data_to_send()] == []
     meta = frames(a, Closed(1, {"caller": 2.5}))[0]
     assert meta["type"] == "Metadata" and meta["duration"] == 2.5 and meta["channels"] == 1

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from protocol.compat import OpenAiRealtimeAdapter
-from protocol.messages import AudioChunk, Final, Finalize, Partial, Start, Word
+from protocol.messages import AudioChunk, Final, Finalize, Partial, SpeechStarted, Start, Word
 
 
 def events(a: OpenAiRealtimeAdapter) -> list[dict[str, Any]]:
@@ -89,17 +89,24 @@ def test_bad_input_is_answered_and_the_session_stays_open() -> None:
 
 
 def test_commit_flushes_and_clear_hides_the_cleared_utterance() -> None:
-    """Commit becomes Finalize; after clear, results of utterances that began before it are not reported,
-    while a later utterance is."""
+    """Commit becomes Finalize; after clear, the utterance open at it is not reported, while one that had
+    ended on silence before it, and a later one, are."""
     a = OpenAiRealtimeAdapter({"consent": "granted"})
     events(a)
+    (started,) = server(a, SpeechStarted("caller", "caller-0", 0.1))
+    assert started["type"] == "input_audio_buffer.speech_started" and started["audio_start_ms"] == 100
+    server(a, SpeechStarted("caller", "caller-1", 0.7))
     append(a, b"\x00\x00" * 24000)  # 1 s
     send(a, type="input_audio_buffer.commit")
     assert a.events_received()[-1] == Finalize()
     assert send(a, type="input_audio_buffer.clear")[0]["type"] == "input_audio_buffer.cleared"
     words = (Word("Hi.", 0.2, 0.5, 0.8),)
-    assert server(a, Final(1, "caller", "caller-0", "Hi.", 0.2, 0.6, "en", words)) == []
-    later = server(a, Final(2, "caller", "caller-1", "Hi.", 1.2, 1.6, "en", words))
+    ended_before = server(a, Final(1, "caller", "caller-0", "Hi.", 0.1, 0.5, "en", words))
+    assert ended_before[-1]["type"] == "conversation.item.input_audio_transcription.completed"
+    assert server(a, Partial("caller", "caller-1", "Hi", 0.7, 1.0, 2)) == []
+    assert server(a, Final(2, "caller", "caller-1", "Hi.", 0.7, 1.2, "en", words)) == []
+    server(a, SpeechStarted("caller", "caller-2", 1.5))
+    later = server(a, Final(3, "caller", "caller-2", "Hi.", 1.5, 1.9, "en", words))
     assert later[-1]["type"] == "conversation.item.input_audio_transcription.completed"
 
 
@@ -114,11 +121,8 @@ def test_deltas_carry_only_the_stable_extension() -> None:
         session={"type": "transcription", "include": ["item.input_audio_transcription.logprobs"]},
     )
     first = server(a, Partial("caller", "caller-0", "And so my", 0.1, 1.0, 6))
-    assert [e["type"] for e in first] == [
-        "input_audio_buffer.speech_started",
-        "conversation.item.input_audio_transcription.delta",
-    ]
-    assert first[1]["delta"] == "And so"
+    assert [e["type"] for e in first] == ["conversation.item.input_audio_transcription.delta"]
+    assert first[0]["delta"] == "And so"
     assert server(a, Partial("caller", "caller-0", "And sew my fellow", 0.1, 1.5, 5)) == []  # unstable change
     more = server(a, Partial("caller", "caller-0", "And so my fellow", 0.1, 1.5, 12))
     assert [e["delta"] for e in more] == [" my fe"]
