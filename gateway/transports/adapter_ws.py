@@ -19,6 +19,10 @@ query string, and it sets no headers of ours), so when ``ServerConfig.twilio_aut
 ``X-Twilio-Signature`` of the upgrade URL authenticates ``/v1/telephony/twilio`` as
 ``ServerConfig.twilio_tenant``; without a valid token a missing or bad signature is refused with 403.
 Otherwise no valid token means 401. The rest of the query string is the adapter's ``params`` (call options).
+The compatible APIs (``protocol.compat``) read their key their own way (``AdapterEndpoint.credentials``:
+Deepgram's ``Authorization: Token``, the browsers' subprotocol forms), get the operator's options over the
+query (``AdapterEndpoint.options``: the entry point's consent mode, or 403 while it is off), and build their
+adapter before the upgrade, so a query they cannot serve is refused with 400.
 """
 
 from __future__ import annotations
