@@ -74,26 +74,31 @@ async def test_endpointing_sets_the_calls_endpoint_silence(compat_gw: Gateway) -
 
 
 async def test_two_channel_mulaw_multichannel_gives_each_leg_on_its_channel(compat_gw: Gateway) -> None:
-    """8 kHz mu-law, two channels with multichannel=true: each channel's finals carry channel_index
-    [c, 2] and the native protocol's words for that leg; unpunctuated, lowercase as Deepgram's default
-    (bar redaction tokens such as `[NAME]`)."""
+    """8 kHz mu-law, two channels with multichannel=true, at 4x real time: interim and final Results of
+    each channel carry channel_index [c, 2], the finals the native protocol's words for that leg;
+    unpunctuated, lowercase as Deepgram's default (bar redaction tokens such as `[NAME]`)."""
     clip = read_wav(CALL)
     audio = encode(clip.samples, "mulaw")
+    paced: list[bytes | str] = []
+    for frame in chunks(audio, 3200):  # 200 ms of both channels
+        paced += [frame, "sleep:0.05"]
     native, run = await asyncio.gather(
         native_finals(compat_gw, clip, "call", ("agent", "caller"), "mulaw"),
         dg.stream(
             compat_gw.http,
             TOKEN,
-            [*chunks(audio, 3200), "CloseStream"],
+            [*paced, "CloseStream"],
             encoding="mulaw",
             sample_rate=8000,
             channels=2,
             multichannel="true",
             language="en",
+            interim_results="true",
         ),
     )
     assert run.closed_ok
     assert {tuple(r.channel_index) for r in run.finals()} == {(0, 2), (1, 2)}
+    assert {tuple(r.channel_index) for r in run.of("Results") if not r.is_final} == {(0, 2), (1, 2)}
     for channel, leg in enumerate(("agent", "caller")):
         text = run.text(channel)
         words = re.sub(r"\[[A-Z_0-9]+\]", "", text)  # redaction tokens keep their shape
