@@ -42,7 +42,7 @@ async def compare(patterns: list[str], pacing: Pacing) -> dict[str, object]:
     engines = {"tiny.en": WhisperEngine(EngineConfig(model="tiny.en", cpu_threads=2))}
     server = GatewayServer(Runtime(config, engines, SileroModel.load()))
     task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 (uvicorn offers no start event)
+    while not server.started:  # uvicorn offers no start event
         if task.done():
             task.result()
         await asyncio.sleep(0.05)
