@@ -59,7 +59,7 @@ def pii_clip(tmp_path_factory: pytest.TempPathFactory) -> Clip:
 def assert_redacted_like_native(got: str, native: str) -> None:
     """The same redaction tokens in the same order as the native finals, no digit run, and the same words up
     to a WER of 0.05 (decoding in a different batch may change a word, as tests/telephony/conftest.py notes)."""
-    assert "[PHONE]" in got and not DIGIT_RUN.search(got)
+    assert "[PHONE]" in got and not DIGIT_RUN.search(got), (got, native)
     assert re.findall(r"\[[A-Z_0-9]+\]", got) == re.findall(r"\[[A-Z_0-9]+\]", native), (got, native)
     assert wer([native], [got]) <= 0.05, (got, native)
 
