@@ -57,10 +57,15 @@ def pii_clip(tmp_path_factory: pytest.TempPathFactory) -> Clip:
 
 
 def assert_redacted_like_native(got: str, native: str) -> None:
-    """The same redaction tokens in the same order as the native finals, no digit run, and the same words up
-    to a WER of 0.05 (decoding in a different batch may change a word, as tests/telephony/conftest.py notes)."""
-    assert "[PHONE]" in got and not DIGIT_RUN.search(got), (got, native)
-    assert re.findall(r"\[[A-Z_0-9]+\]", got) == re.findall(r"\[[A-Z_0-9]+\]", native), (got, native)
+    """The same redaction tokens in the same order as the native finals of the same audio (at least one),
+    no digit run the native finals do not show, and the same words up to a WER of 0.05.
+
+    Whether the number itself is caught is the redactor's business, tested on the native protocol
+    (tests/e2e/test_redaction.py); here the surface must add nothing and lose nothing.
+    """
+    tokens = re.findall(r"\[[A-Z_0-9]+\]", native)
+    assert tokens and re.findall(r"\[[A-Z_0-9]+\]", got) == tokens, (got, native)
+    assert len(DIGIT_RUN.findall(got)) <= len(DIGIT_RUN.findall(native)), (got, native)
     assert wer([native], [got]) <= 0.05, (got, native)
 
 

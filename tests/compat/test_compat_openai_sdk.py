@@ -109,8 +109,8 @@ async def test_beta_g711_ulaw_streams_stable_deltas(compat_gw: Gateway) -> None:
 
 
 async def test_phone_number_is_redacted_as_on_the_native_protocol(compat_gw: Gateway, pii_clip: Clip) -> None:
-    """A spoken phone number is `[PHONE]` in completed transcripts, no delta ever shows its digits, and
-    the redactions and words are those of a native call with partials at the same pace (run first)."""
+    """A call with a name and a phone number is redacted in completed transcripts exactly as in a native call
+    with partials at the same pace (run first), and no delta ever shows a run of digits."""
     native_run = await stream_call(
         compat_gw.url,
         TOKEN,
