@@ -86,14 +86,14 @@ async def test_ga_pcm16_24khz_items_with_the_native_wer(compat_gw: Gateway) -> N
 
 
 async def test_beta_g711_ulaw_streams_stable_deltas(compat_gw: Gateway) -> None:
-    """Beta `transcription_session.update` with g711_ulaw, at twice real time: deltas arrive before their
+    """Beta `transcription_session.update` with g711_ulaw, at real time: deltas arrive before their
     item completes; where the final extends the streamed stable text, the deltas add up to the completed
     transcript exactly (a final that re-decodes differently is authoritative: deltas never retract); and
     the WER equals the native protocol's for the same mu-law audio."""
     clip = read_wav(JFK_8K)
     native, run = await asyncio.gather(
         native_text(compat_gw, clip, "mulaw", "oa-native-ulaw"),
-        oai.stream(compat_gw.http, TOKEN, BETA_ULAW, encode(clip.samples, "mulaw"), 1600, beta=True, pace_s=0.1),
+        oai.stream(compat_gw.http, TOKEN, BETA_ULAW, encode(clip.samples, "mulaw"), 1600, beta=True, pace_s=0.2),
     )
     assert run.of("transcription_session.updated")[0].session.input_audio_format == "g711_ulaw"
     assert wer([JFK_TEXT], [run.text()]) == pytest.approx(wer([JFK_TEXT], [native]), abs=0.05)
