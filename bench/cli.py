@@ -3,6 +3,7 @@
     python -m bench run --quick                      # < 2 min: the gateway, 1 and 2 calls, short call
     python -m bench run --systems gateway,whisperlive,whisperlivekit --calls 1 4 --capacity
     python -m bench run --url ws://host:8080/v1/stream --token T --pid 1234   # an already running gateway
+    python -m bench run --systems gateway,deepgram --deepgram-url ws://peer:8000/v1/listen --deepgram-key K
     python -m bench peers                            # install the peers into their own venvs
     python -m bench render RESULTS.json --img-dir DIR [--docs FILE]   # redraw plots and tables
 
@@ -53,6 +54,8 @@ def _run_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--url", help="an already running gateway's stream URL (not started by the bench)")
     p.add_argument("--token", default="bench-token-0123456789")
     p.add_argument("--pid", type=int, help="with --url: the gateway's pid, for CPU and memory")
+    p.add_argument("--deepgram-url", help="the deepgram system: a Deepgram-compatible /v1/listen URL")
+    p.add_argument("--deepgram-key", help="its key (Authorization: Token); default --token")
     p.add_argument("--model", default="tiny.en", help="model name or CTranslate2 directory, for every system")
     p.add_argument("--gateway-arg", action="append", default=[], help="extra `python -m gateway` argument")
     p.add_argument("--redaction", default="off", choices=["off", "mask", "pseudonymise", "default"],
@@ -87,7 +90,8 @@ def _config(args: argparse.Namespace) -> RunConfig:
         stagger_s=1.0 if args.quick and args.stagger == 2.0 else args.stagger, seed=args.seed,
         criteria=criteria, url=args.url,
         token=args.token, pid=args.pid, gateway_args=tuple(args.gateway_arg), offline=not args.no_offline,
-        redaction=None if args.redaction == "default" else args.redaction)
+        redaction=None if args.redaction == "default" else args.redaction, deepgram_url=args.deepgram_url,
+        deepgram_key=args.deepgram_key)
 
 
 def _finish(report: dict[str, object], out: Path | None, img_dir: Path, docs: Path | None) -> None:

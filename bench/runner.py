@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import capacity, peers
+from bench.deepgram_driver import DeepgramDriver
 from bench.drivers import GatewayDriver
 from bench.errors import BenchError
 from bench.manifest import Item
@@ -23,7 +24,8 @@ from bench.servers import Server, start_gateway, start_peer
 from protocol.messages import RedactionPolicy
 
 DISPLAY = {"gateway": "callscribe gateway (this project)", "whisperlive": peers.WHISPERLIVE.display,
-           "whisperlivekit": peers.WHISPERLIVEKIT.display}
+           "whisperlivekit": peers.WHISPERLIVEKIT.display,
+           "deepgram": "Deepgram live API (any compatible endpoint: --deepgram-url)"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,9 @@ class RunConfig:
     redaction: RedactionPolicy | None = RedactionPolicy.OFF
     warmup: bool = True
     offline: bool = True
+    deepgram_url: str | None = None
+    """The `deepgram` system: a Deepgram-compatible `/v1/listen` URL (callscribe's own, or a peer's)."""
+    deepgram_key: str | None = None
 
     def describe(self) -> dict[str, Any]:
         return {"systems": list(self.systems), "calls": list(self.calls), "clips": [i.file for i in self.items],
@@ -67,6 +72,10 @@ def _say(message: str) -> None:
 def start_system(name: str, cfg: RunConfig) -> Server:
     """Start (or attach to) one system."""
     logs = cfg.out / "logs"
+    if name == "deepgram":
+        if not cfg.deepgram_url:
+            raise BenchError("the deepgram system needs --deepgram-url (and --deepgram-key)")
+        return Server("deepgram", DeepgramDriver(cfg.deepgram_url, cfg.deepgram_key or cfg.token), cfg.pid)
     if name == "gateway":
         if cfg.url:
             return Server("gateway", GatewayDriver(cfg.url, cfg.token, redaction=cfg.redaction), cfg.pid)

@@ -16,7 +16,7 @@ from bench.drivers import Driver, GatewayDriver, WhisperLiveDriver, WhisperLiveK
 from bench.errors import ServerError
 from protocol.messages import RedactionPolicy
 
-SYSTEMS = ("gateway", "whisperlive", "whisperlivekit")
+SYSTEMS = ("gateway", "whisperlive", "whisperlivekit", "deepgram")
 
 
 @dataclass(slots=True)

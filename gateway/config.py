@@ -10,6 +10,7 @@ from asr.config import EngineConfig
 from asr.remote import RemoteConfig
 from files.config import FilesConfig
 from gateway.cluster.config import ClusterConfig
+from gateway.compat_config import CompatConfig
 from gateway.core.caption_viewer import HubConfig
 from gateway.core.session_config import SessionConfig
 from gateway.core.telephony_config import TelephonyConfig
@@ -100,6 +101,8 @@ class ServerConfig:
     """Call options for AudioSocket calls (`language`, `purposes`, `consent`, `legs`): the protocol has none."""
     telephony: TelephonyConfig = field(default_factory=TelephonyConfig)
     """Per media-server entry point: consent mode, call defaults, idle limit, AudioSocket format, pings."""
+    compat: CompatConfig = field(default_factory=CompatConfig)
+    """The Deepgram- and OpenAI-compatible entry points: off by default; each names its calls' consent."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:

@@ -118,7 +118,7 @@ class CallDriver:
         prefix = f"r{record.connections - 1}-" if record.connections > 1 else ("s-" if stored_seq else "")
         policy = Policy(start.redaction or rt.config.redaction)
         special = start.special_categories or rt.config.special_categories
-        self.session = CallSession(start, rt.config.session, rt.new_endpointer,
+        self.session = CallSession(start, rt.config.session, partial(rt.new_endpointer, start.endpoint_ms),
                                    CallRedaction(start.language, policy, special, rt.config.number_rule()),
                                    first_seq=record.next_seq, uid_prefix=prefix)
         rt.publish(CallOpened(self.tenant, start.call_id, start, record.connections - 1, self.transport))

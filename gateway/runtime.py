@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
@@ -22,6 +23,9 @@ from vad.endpointer import LegEndpointer
 from vad.silero import SileroModel
 
 log = structlog.get_logger("gateway.runtime")
+
+ENDPOINT_MAX_MS = 5000
+"""The longest endpoint silence a call may ask for (`Start.endpoint_ms`)."""
 
 
 def _listener_failed(event: CallEvent, exc: Exception) -> None:
@@ -136,5 +140,11 @@ class Runtime:
         for record in self.registry.dropped():
             self.close_call(record, CloseReason.SHUTDOWN)
 
-    def new_endpointer(self) -> LegEndpointer:
-        return LegEndpointer(self.vad_model, self.config.vad)
+    def new_endpointer(self, endpoint_ms: int | None = None) -> LegEndpointer:
+        """A leg's VAD; `endpoint_ms` (`Start.endpoint_ms`) sets its endpoint silence, kept within
+        [`vad.post_roll_ms`, `ENDPOINT_MAX_MS`] (and the utterance length budget)."""
+        vad = self.config.vad
+        if endpoint_ms is not None:
+            cap = min(ENDPOINT_MAX_MS, int(vad.max_utterance_s * 1000) - vad.pre_roll_ms - vad.min_speech_ms - 1)
+            vad = dataclasses.replace(vad, min_silence_ms=min(max(endpoint_ms, vad.post_roll_ms), cap))
+        return LegEndpointer(self.vad_model, vad)

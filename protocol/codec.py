@@ -167,6 +167,7 @@ def _legs(obj: _Fields, channels: int) -> tuple[str, ...]:
 def _start(obj: _Fields) -> Start:
     audio = _audio_format(_field(obj, "start", "audio"))
     resume_from = _field(obj, "start", "resume_from", None)
+    endpoint_ms = _field(obj, "start", "endpoint_ms", None)
     consent = client_choice(_field(obj, "start", "consent", "pending"), "start.consent", START_CONSENTS)
     return Start(
         call_id=client_text(_field(obj, "start", "call_id"), "start.call_id", max_len=MAX_ID_LEN),
@@ -180,6 +181,8 @@ def _start(obj: _Fields) -> Start:
         redaction=cast(RedactionPolicy | None, _optional_text(obj, "start", "redaction", 32)),
         special_categories=cast(SpecialPolicy | None, _optional_text(obj, "start", "special_categories", 32)),
         caller=_optional_text(obj, "start", "caller", MAX_CALLER_LEN),
+        endpoint_ms=None if endpoint_ms is None else client_int(endpoint_ms, "start.endpoint_ms"),
+        vad_events=client_bool(_field(obj, "start", "vad_events", False), "start.vad_events"),
     )
 
 

@@ -127,6 +127,12 @@ class Start:
     """Compatible extension: the calling party's number, the call's data subject. Personal data: it is
     never logged (hence ``repr=False``), never shown to caption viewers, and stored only as a keyed hash
     (the store links it to the call once consent is active). None = not known."""
+    endpoint_ms: int | None = None
+    """Compatible extension: the silence (ms) that ends an utterance in this call, for clients whose protocol
+    sets it (Deepgram ``endpointing``, OpenAI ``silence_duration_ms``); None = the deployment's VAD setting.
+    The gateway keeps it within its VAD's limits (see ``gateway.runtime.Runtime.new_endpointer``)."""
+    vad_events: bool = False
+    """Compatible extension: send a ``speech_started`` message when the VAD opens an utterance."""
 
     def __post_init__(self) -> None:
         client_text(self.call_id, "start.call_id", max_len=MAX_ID_LEN)
@@ -150,6 +156,9 @@ class Start:
             _set(self, "special_categories", SpecialPolicy(special))
         if self.caller is not None:
             client_text(self.caller, "start.caller", max_len=MAX_CALLER_LEN)
+        client_bool(self.vad_events, "start.vad_events")
+        if self.endpoint_ms is not None and not 0 < client_int(self.endpoint_ms, "start.endpoint_ms") <= 60_000:
+            raise BadMessage("start.endpoint_ms: must be within 1..60000")
 
 
 @dataclass(frozen=True, slots=True)
@@ -437,5 +446,24 @@ class ServerWarning:
         server_time(self.at, "warning.at")
 
 
-ServerMessage = (Ready | ConsentState | Partial | Final | ErrorMessage | Closed | CallEnded | PrivacyEvent
-                 | ServerWarning)
+
+@dataclass(frozen=True, slots=True)
+class SpeechStarted:
+    """Compatible extension (``type: "speech_started"``, only when ``start.vad_events``): the VAD opened
+    utterance ``utterance_id`` on ``leg``, whose audio starts at ``at`` seconds (pre-roll included)."""
+
+    leg: str
+    utterance_id: str
+    at: float
+
+    def __post_init__(self) -> None:
+        server_text(self.leg, "speech_started.leg", allow_empty=False)
+        server_text(self.utterance_id, "speech_started.utterance_id", allow_empty=False)
+        server_time(self.at, "speech_started.at")
+
+
+
+ServerMessage = (
+    Ready | ConsentState | Partial | Final | ErrorMessage | Closed | CallEnded | PrivacyEvent | ServerWarning
+    | SpeechStarted
+)

@@ -27,6 +27,7 @@ from protocol.messages import (
     Ready,
     ServerMessage,
     ServerWarning,
+    SpeechStarted,
     Start,
     Stop,
     Word,
@@ -110,6 +111,8 @@ def server_to_dict(msg: ServerMessage) -> dict[str, object]:
             return {"type": "privacy", "event": msg.event, "category": msg.category, "at": _ms(msg.at)}
         case ServerWarning():
             return {"type": "warning", "code": msg.code, "message": msg.message, "at": _ms(msg.at)}
+        case SpeechStarted():
+            return {"type": "speech_started", "leg": msg.leg, "utterance_id": msg.utterance_id, "at": _ms(msg.at)}
     raise InternalError(f"not a server message: {type(msg).__name__}")
 
 
@@ -128,6 +131,8 @@ def _start(msg: Start) -> dict[str, object]:
         **({"redaction": msg.redaction} if msg.redaction is not None else {}),
         **({"special_categories": msg.special_categories} if msg.special_categories is not None else {}),
         **({"caller": msg.caller} if msg.caller is not None else {}),
+        **({"endpoint_ms": _int(msg.endpoint_ms)} if msg.endpoint_ms is not None else {}),
+        **({"vad_events": True} if msg.vad_events else {}),
     }
 
 

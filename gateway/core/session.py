@@ -51,6 +51,7 @@ from protocol.messages import (
     PrivacyEvent,
     Redaction,
     ServerMessage,
+    SpeechStarted,
     Start,
     Stop,
     Word,
@@ -284,6 +285,8 @@ class CallSession:
         for ev in events:
             if isinstance(ev, UtteranceStarted):
                 leg.open = _Utterance(f"{self._uid_prefix}{leg.name}-{ev.index}", ev.start)
+                if self.start.vad_events:
+                    effects.append(Send(SpeechStarted(leg.name, leg.open.uid, round(ev.start / TARGET_RATE, 3))))
             elif isinstance(ev, UtteranceEnded):
                 uid = leg.open.uid if leg.open else f"{self._uid_prefix}{leg.name}-{ev.index}"
                 leg.open = None

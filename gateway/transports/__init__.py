@@ -9,6 +9,9 @@ audiosocket     TCP ``audiosocket_port``    ``gateway.transports.audiosocket``
 webrtc          ``POST /v1/webrtc/offer``   ``gateway.transports.webrtc`` (aiortc)
 ==============  ==========================  ====================================================
 
+The compatible APIs (``deepgram`` on ``/v1/listen``, ``openai_realtime`` on ``/v1/realtime``) are two more
+``adapter_ws`` rows, with adapters in ``protocol.compat`` (docs/compat.md).
+
 Every transport runs its call through the same ``CallDriver`` and shares ``gateway.transports.shell``
 (the input race, the guarded run, the bounded ordered sender). ``TRANSPORTS`` is the one list of
 transport names (metrics read it); ``routes()`` the Starlette routes of all of them.

@@ -25,8 +25,12 @@ def frames_for(adapter: Adapter, msg: ServerMessage) -> list[str | bytes]:
 
     Partials and finals go back where the protocol has a way (``send_transcript``); an error is
     announced by the adapter's own error frame, if its failure queued one; everything else (ready,
-    consent, closed) has no equivalent in the media servers' protocols.
+    consent, closed) has no equivalent in the media servers' protocols. An adapter that maps every server
+    message itself (``server_frames``, the compatible APIs) decides alone.
     """
+    own = adapter.server_frames(msg)
+    if own is not None:
+        return own
     if isinstance(msg, Partial | Final):
         return adapter.send_transcript(msg)
     if isinstance(msg, ErrorMessage):

@@ -241,6 +241,10 @@ class WebSocketShell:
             await self.on_end("peer_closed")
             return None
         await self.on_end(end)
+        return self.close_for(end)
+
+    def close_for(self, end: EndReason) -> tuple[int, str]:
+        """The close code and reason after the receive loop ended for `end`."""
         return _CLOSES[end]
 
     async def _receive_loop(self) -> EndReason:

@@ -56,6 +56,7 @@ from protocol.messages import (
     ConsentEvent,
     Final,
     Partial,
+    ServerMessage,
     Start,
     Stop,
 )
@@ -111,6 +112,8 @@ class Adapter(abc.ABC):
     SUBPROTOCOLS: ClassVar[tuple[str, ...]] = ()
     #: The adapter's error root (a ``ProtocolError`` subclass), set by each adapter.
     error: ClassVar[type[ProtocolError]]
+    #: Close code and reason after an idle timeout, where the protocol has its own (None: the gateway's).
+    IDLE_CLOSE: ClassVar[tuple[int, str] | None] = None
 
     def __init__(self, params: Mapping[str, str] | None = None) -> None:
         self._params: dict[str, str] = dict(params or {})
@@ -151,6 +154,12 @@ class Adapter(abc.ABC):
         transcription); ``[]`` where its protocol has no way back (the gateway then calls a webhook)."""
         del call_id
         return []
+
+    def server_frames(self, message: ServerMessage) -> list[str | bytes] | None:
+        """Frames for any server message, for protocols that answer more than transcripts (the compatible
+        APIs of ``protocol.compat``); None: the default mapping (``send_transcript``, error frames)."""
+        del message
+        return None
 
     def receive_eof(self) -> None:
         """The media server closed the connection: end the stream (flush, then ``Stop``)."""

@@ -42,7 +42,8 @@ async def test_consent_outcomes_by_tenant_and_announcement(gateway: Gateway) -> 
         text = (await client.get(f"{gateway.http}/metrics")).text
 
     def count(state: str) -> float:
-        pattern = rf'callscribe_consent_outcomes_total\{{tenant="tenant-a",announcement="v2",state="{state}"\}} (\S+)'
+        # prometheus-client writes the labels in sorted order
+        pattern = rf'callscribe_consent_outcomes_total\{{announcement="v2",state="{state}",tenant="tenant-a"\}} (\S+)'
         found = re.search(pattern, text)
         assert found is not None, text
         return float(found[1])

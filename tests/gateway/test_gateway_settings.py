@@ -175,6 +175,10 @@ takeover_wait_s = 2.0
 [limits.tenant_calls]
 acme = 4
 
+[compat]
+deepgram_consent = "granted"
+openai_consent = "announced"
+
 [vad]
 threshold = 0.6
 neg_threshold = 0.4
