@@ -140,8 +140,9 @@ class BatchQueue(Generic[T]):
             return []
         pool = self._finals if self._finals else list(self._partials.values())
         engine = min(pool, key=lambda j: j.queued_at).engine
-        batch = round_robin([j for j in sorted(pool, key=lambda j: j.queued_at) if j.engine == engine],
-                            self.config.max_batch)
+        batch = round_robin(
+            [j for j in sorted(pool, key=lambda j: j.queued_at) if j.engine == engine], self.config.max_batch
+        )
         taken = {id(j) for j in batch}
         if pool is self._finals:
             self._finals = [j for j in self._finals if id(j) not in taken]

@@ -20,8 +20,9 @@ from asr.types import Transcriber
 log = structlog.get_logger("asr.engines")
 
 
-def build_engines(config: EngineConfig, models: Iterable[str | None],
-                  remote: RemoteConfig | None = None) -> dict[str, Transcriber]:
+def build_engines(
+    config: EngineConfig, models: Iterable[str | None], remote: RemoteConfig | None = None
+) -> dict[str, Transcriber]:
     """One engine per distinct model name (None entries are skipped): local with `config`'s options, or a
     handle on the model's Ray Serve app when `remote.backend` is `ray`."""
     remote = remote or RemoteConfig()

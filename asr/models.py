@@ -78,4 +78,3 @@ def resolve_model(name: str, cache_dir: Path | None = None) -> str:
     if name == "base":
         return str(_base(cache_dir or default_cache_dir()))
     return name  # a hub name: faster-whisper downloads it where a hub is reachable
-

@@ -94,8 +94,9 @@ class RayTranscriber:
                 response = getattr(self._handle, method).remote(*args)
                 return response.result(timeout_s=self.config.timeout_s)
             except Exception as exc:  # a dead replica, a timeout, a lost connection: retry, then report
-                log.warning("remote_batch_failed", app=self.app_name, method=method, attempt=attempt,
-                            error=type(exc).__name__)
+                log.warning(
+                    "remote_batch_failed", app=self.app_name, method=method, attempt=attempt, error=type(exc).__name__
+                )
                 if attempt == attempts:
                     raise RemoteEngineError(f"{self.app_name}.{method} failed {attempts} times") from exc
                 self.retried += 1

@@ -73,8 +73,12 @@ class Scheduler:
     A future resolves to the result, or to None when a newer partial of the same leg replaced it.
     """
 
-    def __init__(self, engines: Mapping[str, Transcriber], config: BatcherConfig | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        engines: Mapping[str, Transcriber],
+        config: BatcherConfig | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.engines = dict(engines)
         self.config = config or BatcherConfig()
         self.stats = SchedulerStats()
@@ -111,8 +115,9 @@ class Scheduler:
         if self._task is not None and self._task.done():
             raise RuntimeError("the scheduler is closed")
         future: asyncio.Future[DecodeResult | None] = asyncio.get_running_loop().create_future()
-        job: Job[Pending] = Job(engine, request.kind, (request.call_id, request.leg), request.call_id,
-                                (request, future), self._clock())
+        job: Job[Pending] = Job(
+            engine, request.kind, (request.call_id, request.leg), request.call_id, (request, future), self._clock()
+        )
         old = self._queue.submit(job)
         if old is not None:
             self.stats.replaced += 1
@@ -192,8 +197,9 @@ class Scheduler:
             return
         busy = time.perf_counter() - started
         self._count(batch, requests, busy)
-        report = BatchReport(batch[0].kind, len(batch), tuple(taken - job.queued_at for job in batch), busy,
-                             self._clock())
+        report = BatchReport(
+            batch[0].kind, len(batch), tuple(taken - job.queued_at for job in batch), busy, self._clock()
+        )
         for observe in self.observers:
             observe(report)
         for job, result in zip(batch, results, strict=True):

@@ -52,7 +52,7 @@ class PartialStabilizer:
         if agree > len(self._committed):  # committed words keep their first spelling
             self._committed = self._committed + words[len(self._committed) : agree]
         self._previous = words
-        shown = self._committed + words[len(self._committed):]
+        shown = self._committed + words[len(self._committed) :]
         out = StablePartial(" ".join(shown), len(" ".join(self._committed)))
         if out == self._last:
             return None  # neither the text nor its stable prefix changed

@@ -15,8 +15,9 @@ class FakeTranscriber:
     `gate`, when given, blocks each batch until the test sets it, to hold the worker busy.
     """
 
-    def __init__(self, name: str = "fake", delay: float = 0.0, gate: threading.Event | None = None,
-                 fail: bool = False) -> None:
+    def __init__(
+        self, name: str = "fake", delay: float = 0.0, gate: threading.Event | None = None, fail: bool = False
+    ) -> None:
         self._name = name
         self.delay = delay
         self.gate = gate
@@ -39,5 +40,6 @@ class FakeTranscriber:
             time.sleep(self.delay)
         if self.fail:
             raise RuntimeError("fake engine failure")
-        return [DecodeResult(f"{r.kind} {r.seconds:.2f}", "en" if r.language == "auto" else r.language)
-                for r in requests]
+        return [
+            DecodeResult(f"{r.kind} {r.seconds:.2f}", "en" if r.language == "auto" else r.language) for r in requests
+        ]

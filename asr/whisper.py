@@ -47,8 +47,9 @@ class WhisperEngine:
         if compute == "auto":
             compute = "float16" if device == "cuda" else "int8"
         self.device, self.compute_type = device, compute
-        self._fw = WhisperModel(resolve_model(config.model), device=device, compute_type=compute,
-                                cpu_threads=config.cpu_threads)
+        self._fw = WhisperModel(
+            resolve_model(config.model), device=device, compute_type=compute, cpu_threads=config.cpu_threads
+        )
         self._model: Any = self._fw.model
         self.multilingual: bool = bool(self._model.is_multilingual)
         self._tokenizers: dict[str, Tokenizer] = {}
@@ -75,8 +76,9 @@ class WhisperEngine:
     def tokenizer(self, language: str) -> Tokenizer:
         if language not in self._tokenizers:
             lang = language if self.multilingual else None
-            self._tokenizers[language] = Tokenizer(self._fw.hf_tokenizer, self.multilingual,
-                                                   task="transcribe", language=lang)
+            self._tokenizers[language] = Tokenizer(
+                self._fw.hf_tokenizer, self.multilingual, task="transcribe", language=lang
+            )
         return self._tokenizers[language]
 
     def transcribe_offline(self, audio: np.ndarray, language: str) -> str:
@@ -147,21 +149,29 @@ class WhisperEngine:
         if final:
             results = self._with_words(results, encoded, frames)
         timings = {"encode": t_enc - t0, "generate": t_gen - t_enc, "total": time.perf_counter() - t0}
-        return [DecodeResult(r.text, r.language, r.words, r.no_speech_prob, r.avg_logprob,
-                             r.compression_ratio, r.rejected, timings) for r in results]
+        return [
+            DecodeResult(
+                r.text, r.language, r.words, r.no_speech_prob, r.avg_logprob, r.compression_ratio, r.rejected, timings
+            )
+            for r in results
+        ]
 
-    def _generate(self, encoded: Any, prompts: list[list[int]], final: bool, max_len: int,
-                  no_repeat: int = 0) -> list[Any]:
-        return list(self._model.generate(
-            encoded, prompts,
-            beam_size=self.config.beam_size if final else 1,
-            max_length=max_len,
-            return_scores=True,
-            return_no_speech_prob=True,
-            suppress_blank=True,
-            suppress_tokens=[-1],
-            no_repeat_ngram_size=no_repeat,
-        ))
+    def _generate(
+        self, encoded: Any, prompts: list[list[int]], final: bool, max_len: int, no_repeat: int = 0
+    ) -> list[Any]:
+        return list(
+            self._model.generate(
+                encoded,
+                prompts,
+                beam_size=self.config.beam_size if final else 1,
+                max_length=max_len,
+                return_scores=True,
+                return_no_speech_prob=True,
+                suppress_blank=True,
+                suppress_tokens=[-1],
+                no_repeat_ngram_size=no_repeat,
+            )
+        )
 
     def _result(self, request: DecodeRequest, language: str, out: Any) -> DecodeResult:
         tok = self.tokenizer(language)
@@ -180,8 +190,7 @@ class WhisperEngine:
             text = drop_restart(collapse_repeats(text))
         return DecodeResult(text, language, (), no_speech, avg_logprob, ratio, rejected)
 
-    def _with_words(self, results: list[DecodeResult], encoded: Any,
-                    frames: list[int]) -> list[DecodeResult]:
+    def _with_words(self, results: list[DecodeResult], encoded: Any, frames: list[int]) -> list[DecodeResult]:
         """Word timestamps from cross-attention alignment, one `align` call per language."""
         out = list(results)
         for lang in {r.language for r in results if r.text}:
@@ -193,8 +202,9 @@ class WhisperEngine:
             for i, words in zip(idx, aligned, strict=True):
                 timed = _merge_punctuation(words)
                 r = results[i]
-                out[i] = DecodeResult(r.text, r.language, timed, r.no_speech_prob, r.avg_logprob,
-                                      r.compression_ratio, r.rejected)
+                out[i] = DecodeResult(
+                    r.text, r.language, timed, r.no_speech_prob, r.avg_logprob, r.compression_ratio, r.rejected
+                )
         return out
 
     @staticmethod

@@ -59,8 +59,11 @@ def next_level(tried: Mapping[int, bool], max_calls: int) -> int | None:
     return (best + worst) // 2
 
 
-async def search(run: Callable[[int], Awaitable[dict[str, Any]]], criteria: Criteria,
-                 known: Mapping[int, dict[str, Any]] | None = None) -> dict[str, Any]:
+async def search(
+    run: Callable[[int], Awaitable[dict[str, Any]]],
+    criteria: Criteria,
+    known: Mapping[int, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """Run the search with `run(n)` (one scenario at n calls); `known` results are reused, not rerun."""
     tried: dict[int, bool] = {}
     probes: list[dict[str, Any]] = []
@@ -70,9 +73,21 @@ async def search(run: Callable[[int], Awaitable[dict[str, Any]]], criteria: Crit
         ok, why = verdict(result, criteria)
         tried[n] = ok
         o = result["overall"]
-        probes.append({"calls": n, "held": ok, "reason": why, "final_latency": o["final_latency"],
-                       "partial_lag": o["partial_lag"], "completion": o["completion"],
-                       "resources": result.get("resources")})
-    return {"capacity": max((n for n, ok in tried.items() if ok), default=0), "target_p95_s": criteria.target_p95_s,
-            "min_completion": criteria.min_completion, "max_calls": criteria.max_calls,
-            "probes": sorted(probes, key=lambda p: p["calls"])}
+        probes.append(
+            {
+                "calls": n,
+                "held": ok,
+                "reason": why,
+                "final_latency": o["final_latency"],
+                "partial_lag": o["partial_lag"],
+                "completion": o["completion"],
+                "resources": result.get("resources"),
+            }
+        )
+    return {
+        "capacity": max((n for n, ok in tried.items() if ok), default=0),
+        "target_p95_s": criteria.target_p95_s,
+        "min_completion": criteria.min_completion,
+        "max_calls": criteria.max_calls,
+        "probes": sorted(probes, key=lambda p: p["calls"]),
+    }

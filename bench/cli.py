@@ -34,8 +34,9 @@ DEFAULT_CLIP = "synthetic/synthetic_call_en.wav"
 
 
 def _run_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("run", help="measure systems", description=__doc__,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "run", help="measure systems", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--systems", default="gateway", help=f"comma-separated, of {', '.join(SYSTEMS)}")
     p.add_argument("--calls", type=int, nargs="+", help="concurrency levels (default 1 4; quick: 1 2)")
     p.add_argument("--manifest", type=Path, default=DEFAULT_MANIFEST)
@@ -58,8 +59,12 @@ def _run_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--deepgram-key", help="its key (Authorization: Token); default --token")
     p.add_argument("--model", default="tiny.en", help="model name or CTranslate2 directory, for every system")
     p.add_argument("--gateway-arg", action="append", default=[], help="extra `python -m gateway` argument")
-    p.add_argument("--redaction", default="off", choices=["off", "mask", "pseudonymise", "default"],
-                   help="the gateway calls' start.redaction (off: WER compares words; default: the deployment's)")
+    p.add_argument(
+        "--redaction",
+        default="off",
+        choices=["off", "mask", "pseudonymise", "default"],
+        help="the gateway calls' start.redaction (off: WER compares words; default: the deployment's)",
+    )
     p.add_argument("--cache", type=Path, default=None, help="peer venvs, offline results (default ~/.cache/...)")
     p.add_argument("--out", type=Path, help="output folder")
     p.add_argument("--img-dir", type=Path, help="where the PNGs go (default: --out)")
@@ -84,14 +89,27 @@ def _config(args: argparse.Namespace) -> RunConfig:
     tail = args.tail if args.tail is not None else (2.0 if args.quick else 3.0)
     criteria = capacity.Criteria(args.target, args.min_completion, args.max_calls) if args.capacity else None
     return RunConfig(
-        systems=systems, calls=tuple(args.calls or ([1, 2] if args.quick else [1, 4])), items=tuple(items),
-        model_name=args.model, model_dir=Path(resolve_model(args.model)), cache=cache, out=out,
-        pacing=Pacing(args.frame_ms, tail), accuracy_items=tuple(accuracy),
-        stagger_s=1.0 if args.quick and args.stagger == 2.0 else args.stagger, seed=args.seed,
-        criteria=criteria, url=args.url,
-        token=args.token, pid=args.pid, gateway_args=tuple(args.gateway_arg), offline=not args.no_offline,
-        redaction=None if args.redaction == "default" else args.redaction, deepgram_url=args.deepgram_url,
-        deepgram_key=args.deepgram_key)
+        systems=systems,
+        calls=tuple(args.calls or ([1, 2] if args.quick else [1, 4])),
+        items=tuple(items),
+        model_name=args.model,
+        model_dir=Path(resolve_model(args.model)),
+        cache=cache,
+        out=out,
+        pacing=Pacing(args.frame_ms, tail),
+        accuracy_items=tuple(accuracy),
+        stagger_s=1.0 if args.quick and args.stagger == 2.0 else args.stagger,
+        seed=args.seed,
+        criteria=criteria,
+        url=args.url,
+        token=args.token,
+        pid=args.pid,
+        gateway_args=tuple(args.gateway_arg),
+        offline=not args.no_offline,
+        redaction=None if args.redaction == "default" else args.redaction,
+        deepgram_url=args.deepgram_url,
+        deepgram_key=args.deepgram_key,
+    )
 
 
 def _finish(report: dict[str, object], out: Path | None, img_dir: Path, docs: Path | None) -> None:
@@ -141,8 +159,9 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `python -m bench`."""
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     _run_parser(sub)
     pp = sub.add_parser("peers", help="install WhisperLive and WhisperLiveKit into their own venvs")

@@ -81,13 +81,15 @@ class StreamOptions:
     purposes: tuple[str, ...] = ()
 
 
-async def stream_call(url: str, token: str, clip: Clip, options: StreamOptions,
-                      on_message: Callable[[Received], None] | None = None) -> CallRun:
+async def stream_call(
+    url: str, token: str, clip: Clip, options: StreamOptions, on_message: Callable[[Received], None] | None = None
+) -> CallRun:
     """Stream `clip` as one call; returns after `closed` (or the server closing the socket)."""
     run = CallRun()
     headers = {"Authorization": f"Bearer {token}"}
-    async with websockets.connect(url, subprotocols=[websockets.Subprotocol(options.mode.value)],
-                                  additional_headers=headers, max_size=None) as ws:
+    async with websockets.connect(
+        url, subprotocols=[websockets.Subprotocol(options.mode.value)], additional_headers=headers, max_size=None
+    ) as ws:
         reader = asyncio.create_task(_read(ws, options.mode, run, on_message))
         await _send(ws, clip, options, run)
         await reader
@@ -99,8 +101,17 @@ async def stream_call(url: str, token: str, clip: Clip, options: StreamOptions,
 async def _send(ws: Any, clip: Clip, o: StreamOptions, run: CallRun) -> None:
     fmt = AudioFormat(o.encoding, clip.rate, clip.channels)  # type: ignore[arg-type]
     legs = o.legs or (("caller",) if clip.channels == 1 else ("agent", "caller"))
-    start = Start(o.call_id, fmt, legs, o.language, o.purposes, o.consent, o.interim_results,  # type: ignore[arg-type]
-                  o.resume_from, o.redaction)  # type: ignore[arg-type]
+    start = Start(
+        o.call_id,
+        fmt,
+        legs,
+        o.language,
+        o.purposes,
+        o.consent,  # type: ignore[arg-type]
+        o.interim_results,
+        o.resume_from,
+        o.redaction,  # type: ignore[arg-type]
+    )
     await ws.send(encode_client(start, o.mode))
     step = max(1, clip.rate * o.frame_ms // 1000)
     actions = sorted(o.actions, key=lambda a: a.at_s)

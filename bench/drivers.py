@@ -67,20 +67,32 @@ class GatewayDriver:
     async def call(self, item: Item, clip: Clip, call_id: str, pacing: Pacing, clock: Clock) -> CallTrace:
         trace = CallTrace.empty(call_id, item.file, item.legs)
         trace.started = clock()
-        start = Start(call_id, AudioFormat("pcm_s16le", clip.rate, clip.channels), item.legs, item.lang,
-                      consent=InitialConsent.GRANTED, interim_results=True, redaction=self.redaction)
+        start = Start(
+            call_id,
+            AudioFormat("pcm_s16le", clip.rate, clip.channels),
+            item.legs,
+            item.lang,
+            consent=InitialConsent.GRANTED,
+            interim_results=True,
+            redaction=self.redaction,
+        )
         try:
-            async with websockets.connect(self.url, subprotocols=[websockets.Subprotocol(Mode.JSON.value)],
-                                          additional_headers={"Authorization": f"Bearer {self.token}"},
-                                          max_size=None, open_timeout=30) as ws:
+            async with websockets.connect(
+                self.url,
+                subprotocols=[websockets.Subprotocol(Mode.JSON.value)],
+                additional_headers={"Authorization": f"Bearer {self.token}"},
+                max_size=None,
+                open_timeout=30,
+            ) as ws:
                 await ws.send(encode_client(start, Mode.JSON))
                 reader = asyncio.create_task(self._read(ws, trace, clock))
 
                 async def send(b: bytes) -> None:
                     await ws.send(b)
 
-                await replay(pcm_frames(clip.samples, clip.rate, pacing), send, list(trace.legs.values()), pacing,
-                             clock)
+                await replay(
+                    pcm_frames(clip.samples, clip.rate, pacing), send, list(trace.legs.values()), pacing, clock
+                )
                 await ws.send(encode_client(Stop(), Mode.JSON))
                 await _drain(reader, self.drain_s, trace)
                 if ws.close_code not in (None, 1000):
@@ -98,8 +110,16 @@ class GatewayDriver:
                 msg = parse_server(frame, Mode.JSON)
                 kind = msg.get("type")
                 if kind in ("partial", "final") and msg["leg"] in trace.legs:
-                    trace.legs[msg["leg"]].hyps.append(Hyp(kind, at, str(msg["leg"]), str(msg["text"]),
-                                                           float(str(msg["start"])), float(str(msg["end"]))))
+                    trace.legs[msg["leg"]].hyps.append(
+                        Hyp(
+                            kind,
+                            at,
+                            str(msg["leg"]),
+                            str(msg["text"]),
+                            float(str(msg["start"])),
+                            float(str(msg["end"])),
+                        )
+                    )
                 elif kind == "error":
                     trace.refused |= msg.get("code") == "overloaded"
                     trace.errors.append(f"error {msg.get('code')}")
@@ -111,8 +131,9 @@ class GatewayDriver:
             pass
 
 
-async def _per_leg(item: Item, clip: Clip, call_id: str, clock: Clock,
-                   leg_call: Callable[[int, LegTrace, CallTrace], Awaitable[None]]) -> CallTrace:
+async def _per_leg(
+    item: Item, clip: Clip, call_id: str, clock: Clock, leg_call: Callable[[int, LegTrace, CallTrace], Awaitable[None]]
+) -> CallTrace:
     trace = CallTrace.empty(call_id, item.file, item.legs)
     trace.started = clock()
     await asyncio.gather(*(leg_call(i, trace.legs[leg], trace) for i, leg in enumerate(item.legs)))
@@ -141,10 +162,18 @@ class WhisperLiveDriver:
 
         return await _per_leg(item, clip, call_id, clock, leg_call)
 
-    async def _leg(self, item: Item, clip: Clip, uid: str, ch: int, lt: LegTrace, trace: CallTrace,
-                   pacing: Pacing, clock: Clock) -> None:
-        options = {"uid": uid, "language": item.lang, "task": "transcribe", "model": "custom", "use_vad": True,
-                   "audio_format": "int16", "send_last_n_segments": 10}
+    async def _leg(
+        self, item: Item, clip: Clip, uid: str, ch: int, lt: LegTrace, trace: CallTrace, pacing: Pacing, clock: Clock
+    ) -> None:
+        options = {
+            "uid": uid,
+            "language": item.lang,
+            "task": "transcribe",
+            "model": "custom",
+            "use_vad": True,
+            "audio_format": "int16",
+            "send_last_n_segments": 10,
+        }
         async with websockets.connect(self.url, max_size=None, open_timeout=30) as ws:
             await ws.send(json.dumps(options))
             ready = json.loads(await asyncio.wait_for(ws.recv(), 120))
@@ -187,8 +216,9 @@ class WhisperLiveKitDriver:
 
         return await _per_leg(item, clip, call_id, clock, leg_call)
 
-    async def _leg(self, item: Item, clip: Clip, ch: int, lt: LegTrace, trace: CallTrace, pacing: Pacing,
-                   clock: Clock) -> None:
+    async def _leg(
+        self, item: Item, clip: Clip, ch: int, lt: LegTrace, trace: CallTrace, pacing: Pacing, clock: Clock
+    ) -> None:
         async with websockets.connect(f"{self.url}?language={item.lang}", max_size=None, open_timeout=30) as ws:
             reader = asyncio.create_task(self._read(ws, WhisperLiveKitReader(lt.leg), lt, trace, clock))
             frames = pcm_frames(mono_16k(clip.samples, clip.rate, ch).reshape(-1, 1), 16000, pacing)

@@ -1,9 +1,9 @@
 """The benchmark's one exception root.
 
-    BenchError
-     ├── ManifestError   the manifest or a turn file is missing, malformed or selects nothing
-     ├── PeerError       a peer could not be installed or prepared (the message says why)
-     └── ServerError     a system did not start (its log file is named in the message)
+BenchError
+ ├── ManifestError   the manifest or a turn file is missing, malformed or selects nothing
+ ├── PeerError       a peer could not be installed or prepared (the message says why)
+ └── ServerError     a system did not start (its log file is named in the message)
 """
 
 from __future__ import annotations

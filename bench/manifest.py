@@ -81,8 +81,9 @@ def read_turns(path: Path, legs: tuple[str, ...]) -> tuple[Turn, ...]:
     try:
         with path.open(newline="") as f:
             rows = list(csv.DictReader(f, delimiter="\t"))
-        return tuple(Turn(legs[CHANNEL_LEGS[r["channel"]]], float(r["start_s"]), float(r["end_s"]), r["text"])
-                     for r in rows)
+        return tuple(
+            Turn(legs[CHANNEL_LEGS[r["channel"]]], float(r["start_s"]), float(r["end_s"]), r["text"]) for r in rows
+        )
     except (OSError, KeyError, ValueError, IndexError) as exc:
         raise ManifestError(f"{path}: unreadable turn file ({exc})") from exc
 
@@ -94,8 +95,9 @@ def _item(root: Path, row: dict[str, str]) -> Item:
     turn_file = path.with_suffix(".tsv")
     if channels == 2 or turn_file.is_file():
         turns = read_turns(turn_file, legs)
-        refs = tuple((leg, " ".join(t.text for t in sorted(turns, key=lambda t: t.start) if t.leg == leg))
-                     for leg in legs)
+        refs = tuple(
+            (leg, " ".join(t.text for t in sorted(turns, key=lambda t: t.start) if t.leg == leg)) for leg in legs
+        )
     else:
         turns = ()
         refs = ((legs[0], row["reference_text"]),)
@@ -110,8 +112,12 @@ def load_manifest(path: Path, patterns: list[str] | None = None, languages: list
         items = [_item(path.parent, r) for r in rows]
     except (OSError, KeyError, ValueError) as exc:
         raise ManifestError(f"{path}: unreadable manifest ({exc})") from exc
-    chosen = [i for i in items if (patterns is None or any(fnmatch.fnmatch(i.file, p) for p in patterns))
-              and (languages is None or i.lang in languages)]
+    chosen = [
+        i
+        for i in items
+        if (patterns is None or any(fnmatch.fnmatch(i.file, p) for p in patterns))
+        and (languages is None or i.lang in languages)
+    ]
     if not chosen:
         raise ManifestError(f"{path}: no clip matches {patterns} / {languages}")
     return chosen

@@ -69,8 +69,9 @@ def assign_finals(turns: Sequence[Turn], finals: Iterable[Hyp]) -> dict[int, lis
     """Finals grouped by the index of the turn whose (slackened) span they overlap most; others dropped."""
     groups: dict[int, list[Hyp]] = {}
     for f in finals:
-        scores = [_overlap(f.start, max(f.end, f.start + 1e-3), t.start - MATCH_SLACK_S, t.end + MATCH_SLACK_S)
-                  for t in turns]
+        scores = [
+            _overlap(f.start, max(f.end, f.start + 1e-3), t.start - MATCH_SLACK_S, t.end + MATCH_SLACK_S) for t in turns
+        ]
         if scores and max(scores) > 0:
             groups.setdefault(int(np.argmax(scores)), []).append(f)
     return groups
@@ -118,8 +119,18 @@ def _untimed_utterances(call_id: str, file: str, trace: LegTrace) -> list[Uttera
             h = min(trace.hyps, key=lambda x: x.at)
             sent_start = trace.time_sent(h.start)
             first = h.at - sent_start if sent_start is not None else None
-        out.append(Utterance(call_id, file, trace.leg, f.start, f.end,
-                             f.at - sent_end if sent_end is not None else None, first, False))
+        out.append(
+            Utterance(
+                call_id,
+                file,
+                trace.leg,
+                f.start,
+                f.end,
+                f.at - sent_end if sent_end is not None else None,
+                first,
+                False,
+            )
+        )
     return out
 
 

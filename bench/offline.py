@@ -22,8 +22,9 @@ def _key(model_dir: str, compute_type: str, item: Item, leg: str) -> str:
     return f"{model_dir}|{compute_type}|{item.file}|{leg}|{item.seconds}|{item.path.stat().st_mtime_ns}"
 
 
-def offline_texts(items: Sequence[Item], model_dir: str, cache: Path, compute_type: str = "int8",
-                  threads: int = 2) -> dict[str, str]:
+def offline_texts(
+    items: Sequence[Item], model_dir: str, cache: Path, compute_type: str = "int8", threads: int = 2
+) -> dict[str, str]:
     """`file#leg` -> offline transcript, computed once and cached."""
     path = cache / "offline.json"
     known: dict[str, str] = json.loads(path.read_text()) if path.is_file() else {}
@@ -45,13 +46,19 @@ def offline_texts(items: Sequence[Item], model_dir: str, cache: Path, compute_ty
 
 def offline_report(items: Sequence[Item], texts: dict[str, str]) -> dict[str, Any]:
     """Per-clip and per-language WER of the offline transcripts."""
-    per_clip = {f"{i.file}#{leg}": round(wer([i.reference(leg)], [texts[f"{i.file}#{leg}"]], i.lang), 3)
-                for i in items for leg in i.legs}
+    per_clip = {
+        f"{i.file}#{leg}": round(wer([i.reference(leg)], [texts[f"{i.file}#{leg}"]], i.lang), 3)
+        for i in items
+        for leg in i.legs
+    }
     by_lang: dict[str, tuple[list[str], list[str]]] = {}
     for i in items:
         refs, hyps = by_lang.setdefault(i.lang, ([], []))
         for leg in i.legs:
             refs.append(i.reference(leg))
             hyps.append(texts[f"{i.file}#{leg}"])
-    return {"per_clip_wer": per_clip, "wer": {lang: round(wer(r, h, lang), 3) for lang, (r, h) in by_lang.items()},
-            "texts": texts}
+    return {
+        "per_clip_wer": per_clip,
+        "wer": {lang: round(wer(r, h, lang), 3) for lang, (r, h) in by_lang.items()},
+        "texts": texts,
+    }

@@ -48,8 +48,10 @@ def pcm_frames(samples: npt.NDArray[np.int16], rate: int, pacing: Pacing) -> lis
     tail = np.zeros((round(pacing.tail_s * rate), channels), dtype=np.int16)
     audio = np.concatenate([samples, tail])
     step = max(1, rate * pacing.frame_ms // 1000)
-    return [(np.ascontiguousarray(audio[i : i + step]).astype("<i2").tobytes(), min(len(audio), i + step) / rate)
-            for i in range(0, len(audio), step)]
+    return [
+        (np.ascontiguousarray(audio[i : i + step]).astype("<i2").tobytes(), min(len(audio), i + step) / rate)
+        for i in range(0, len(audio), step)
+    ]
 
 
 def mono_16k(samples: npt.NDArray[np.int16], rate: int, channel: int) -> npt.NDArray[np.int16]:
@@ -60,8 +62,13 @@ def mono_16k(samples: npt.NDArray[np.int16], rate: int, channel: int) -> npt.NDA
     return np.clip(np.round(audio * 32768.0), -32768, 32767).astype(np.int16)
 
 
-async def replay(frames: Sequence[Frame], send: Callable[[bytes], Awaitable[None]], traces: Sequence[LegTrace],
-                 pacing: Pacing, clock: Callable[[], float] = time.monotonic) -> None:
+async def replay(
+    frames: Sequence[Frame],
+    send: Callable[[bytes], Awaitable[None]],
+    traces: Sequence[LegTrace],
+    pacing: Pacing,
+    clock: Callable[[], float] = time.monotonic,
+) -> None:
     """Send `frames` at the pace, recording each send in every trace of `traces` (the legs it carries).
 
     The send jitter is recorded once per stream, in the first trace."""

@@ -49,14 +49,30 @@ class PeerRecipe:
 
 
 WHISPERLIVE = PeerRecipe(
-    "whisperlive", "whisper-live==0.10.0",
+    "whisperlive",
+    "whisper-live==0.10.0",
     ("faster-whisper==1.2.0", "fastapi", "uvicorn", "websockets", "onnxruntime", "numpy", "requests"),
-    "WhisperLive 0.10.0 (collabora)")
+    "WhisperLive 0.10.0 (collabora)",
+)
 WHISPERLIVEKIT = PeerRecipe(
-    "whisperlivekit", "whisperlivekit==0.2.26",
-    ("fastapi>=0.141.1", "starlette>=1.3.1", "uvicorn", "websockets", "librosa", "soundfile", "huggingface-hub",
-     "faster-whisper>=1.2.0", "tqdm", "tiktoken", "python-multipart>=0.0.31", "requests"),
-    "WhisperLiveKit 0.2.26")
+    "whisperlivekit",
+    "whisperlivekit==0.2.26",
+    (
+        "fastapi>=0.141.1",
+        "starlette>=1.3.1",
+        "uvicorn",
+        "websockets",
+        "librosa",
+        "soundfile",
+        "huggingface-hub",
+        "faster-whisper>=1.2.0",
+        "tqdm",
+        "tiktoken",
+        "python-multipart>=0.0.31",
+        "requests",
+    ),
+    "WhisperLiveKit 0.2.26",
+)
 RECIPES = {r.name: r for r in (WHISPERLIVE, WHISPERLIVEKIT)}
 
 WHISPERLIVE_LAUNCHER = """\
@@ -122,8 +138,9 @@ def install(recipe: PeerRecipe, cache: Path, say: Callable[[str], None] = print)
 
 
 def _check_no_cuda(python: Path, log: Path) -> None:
-    out = subprocess.run([str(python), "-m", "pip", "list", "--format=freeze"], capture_output=True, text=True,
-                         check=False).stdout
+    out = subprocess.run(
+        [str(python), "-m", "pip", "list", "--format=freeze"], capture_output=True, text=True, check=False
+    ).stdout
     bad = [line for line in out.splitlines() if line.lower().startswith(("nvidia-", "torch==2.14", "torch==2.15"))]
     if bad:
         log.open("a").write(f"unexpected packages: {bad}\n")
@@ -145,17 +162,48 @@ def prepare_home(recipe: PeerRecipe, cache: Path, warmup_wav: Path) -> Path:
 def peer_env(home: Path) -> dict[str, str]:
     """Environment for a peer subprocess: its own HOME, hubs offline, no inherited venv."""
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
-    env.update(HOME=str(home), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TMPDIR=str(home),
-               XDG_CACHE_HOME=str(home / ".cache"))
+    env.update(
+        HOME=str(home),
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        TMPDIR=str(home),
+        XDG_CACHE_HOME=str(home / ".cache"),
+    )
     return env
 
 
-def command(recipe: PeerRecipe, python: Path, home: Path, port: int, model_dir: Path, language: str,
-            max_clients: int) -> list[str]:
+def command(
+    recipe: PeerRecipe, python: Path, home: Path, port: int, model_dir: Path, language: str, max_clients: int
+) -> list[str]:
     """The command line that starts the peer's server on 127.0.0.1:`port`."""
     if recipe is WHISPERLIVE:
-        return [str(python), str(home / "launch_whisperlive.py"), "127.0.0.1", str(port), str(model_dir),
-                str(max_clients)]
-    return [str(python), "-m", "whisperlivekit.basic_server", "--host", "127.0.0.1", "--port", str(port),
-            "--backend", "faster-whisper", "--backend-policy", "localagreement", "--model_dir", str(model_dir),
-            "--lan", language, "--pcm-input", "--warmup-file", str(home / "warmup.wav"), "--log-level", "WARNING"]
+        return [
+            str(python),
+            str(home / "launch_whisperlive.py"),
+            "127.0.0.1",
+            str(port),
+            str(model_dir),
+            str(max_clients),
+        ]
+    return [
+        str(python),
+        "-m",
+        "whisperlivekit.basic_server",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--backend",
+        "faster-whisper",
+        "--backend-policy",
+        "localagreement",
+        "--model_dir",
+        str(model_dir),
+        "--lan",
+        language,
+        "--pcm-input",
+        "--warmup-file",
+        str(home / "warmup.wav"),
+        "--log-level",
+        "WARNING",
+    ]

@@ -26,10 +26,14 @@ def latency_cdf(report: Mapping[str, Any], out: Path) -> Path:
             for ax, key in zip(axes, ("final_latency", "partial_lag"), strict=True):
                 values = np.sort(np.asarray(sc["raw"][key], dtype=float))
                 if len(values):
-                    ax.step(np.concatenate([values[:1], values]), np.arange(len(values) + 1) / len(values),
-                            where="post",
-                            color=COLORS.get(name), linestyle=STYLES[k % len(STYLES)],
-                            label=f"{name}, {sc['calls']} call{'s' if sc['calls'] > 1 else ''}")
+                    ax.step(
+                        np.concatenate([values[:1], values]),
+                        np.arange(len(values) + 1) / len(values),
+                        where="post",
+                        color=COLORS.get(name),
+                        linestyle=STYLES[k % len(STYLES)],
+                        label=f"{name}, {sc['calls']} call{'s' if sc['calls'] > 1 else ''}",
+                    )
     for ax, title in zip(axes, ("Final latency after end of speech", "Partial lag"), strict=True):
         ax.set_title(title)
         ax.set_xlabel("seconds")
@@ -101,11 +105,15 @@ def wer_per_clip(report: Mapping[str, Any], out: Path) -> Path:
     width = 0.8 / max(1, len(series))
     x = np.arange(len(clips))
     for k, (name, values) in enumerate(series):
-        bars = ax.bar(x + k * width - 0.4 + width / 2, [values.get(c, np.nan) for c in clips], width,
-                      color=COLORS.get(name), label=name)
+        bars = ax.bar(
+            x + k * width - 0.4 + width / 2,
+            [values.get(c, np.nan) for c in clips],
+            width,
+            color=COLORS.get(name),
+            label=name,
+        )
         ax.bar_label(bars, fmt="%.2f", fontsize=6, padding=1)
-    ax.set_xticks(x, [c.rsplit("/", 1)[-1].replace(".wav", "") for c in clips], rotation=30, ha="right",
-                  fontsize=8)
+    ax.set_xticks(x, [c.rsplit("/", 1)[-1].replace(".wav", "") for c in clips], rotation=30, ha="right", fontsize=8)
     ax.set_ylabel("WER")
     ax.set_title("WER per clip (leg) against the reference")
     ax.grid(alpha=0.3, axis="y")
@@ -123,6 +131,8 @@ def make_plots(report: Mapping[str, Any], directory: Path, prefix: str = "bench"
     matplotlib.use("Agg")
     directory.mkdir(parents=True, exist_ok=True)
     target = report["config"].get("target_p95_s")
-    return [latency_cdf(report, directory / f"{prefix}-latency-cdf.png"),
-            latency_vs_calls(report, directory / f"{prefix}-latency-vs-calls.png", target),
-            wer_per_clip(report, directory / f"{prefix}-wer-per-clip.png")]
+    return [
+        latency_cdf(report, directory / f"{prefix}-latency-cdf.png"),
+        latency_vs_calls(report, directory / f"{prefix}-latency-vs-calls.png", target),
+        wer_per_clip(report, directory / f"{prefix}-wer-per-clip.png"),
+    ]

@@ -76,8 +76,13 @@ def gpu_sample() -> tuple[float, float] | None:
     if exe is None:
         return None
     try:
-        out = subprocess.run([exe, "--query-gpu=utilization.gpu,memory.used", "--format=csv,noheader,nounits"],
-                             capture_output=True, text=True, timeout=5, check=True).stdout
+        out = subprocess.run(
+            [exe, "--query-gpu=utilization.gpu,memory.used", "--format=csv,noheader,nounits"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout
         rows = [[float(v) for v in line.split(",")] for line in out.strip().splitlines() if line.strip()]
         return sum(r[0] for r in rows), sum(r[1] for r in rows)
     except (OSError, subprocess.SubprocessError, ValueError):
@@ -126,7 +131,9 @@ class ResourceSampler:
             "cpu_s_per_audio_min": round(cpu / (audio_seconds / 60), 2) if cpu is not None and audio_seconds else None,
             "cores_used": round(cpu / wall_s, 2) if cpu is not None and wall_s else None,
             "peak_rss_mb": round(self.peak_rss / 2**20, 1) if self.pid is not None else None,
-            "gpu_util_mean": None, "gpu_util_max": None, "gpu_mem_max_mb": None,
+            "gpu_util_mean": None,
+            "gpu_util_max": None,
+            "gpu_mem_max_mb": None,
         }
         if self.gpu:
             out["gpu_util_mean"] = round(sum(g[0] for g in self.gpu) / len(self.gpu), 1)

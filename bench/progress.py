@@ -28,8 +28,10 @@ class Progress:
         bar_len = 20
         filled = min(bar_len, int(bar_len * elapsed / self.expected_s)) if self.expected_s > 0 else 0
         failed = f", {self.failed_calls} failed" if self.failed_calls else ""
-        return (f"[{self.label}] [{'#' * filled}{'.' * (bar_len - filled)}] {elapsed:5.0f}s/~{self.expected_s:.0f}s "
-                f"calls {self.done_calls}/{self.total_calls}{failed}, finals {self.finals}")
+        return (
+            f"[{self.label}] [{'#' * filled}{'.' * (bar_len - filled)}] {elapsed:5.0f}s/~{self.expected_s:.0f}s "
+            f"calls {self.done_calls}/{self.total_calls}{failed}, finals {self.finals}"
+        )
 
     async def ticker(self) -> None:
         """Redraw every second (every 10 s when not on a terminal) until cancelled."""
@@ -37,8 +39,9 @@ class Progress:
         try:
             while True:
                 await asyncio.sleep(1.0 if tty else 10.0)
-                self.stream.write(("\r" + self.line(time.monotonic()) + "\x1b[K") if tty
-                                  else self.line(time.monotonic()) + "\n")
+                self.stream.write(
+                    ("\r" + self.line(time.monotonic()) + "\x1b[K") if tty else self.line(time.monotonic()) + "\n"
+                )
                 self.stream.flush()
         finally:
             self.stream.write(("\r" if tty else "") + self.line(time.monotonic()) + "\n")

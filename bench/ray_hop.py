@@ -65,19 +65,27 @@ def main(argv: list[str] | None = None) -> int:
     from deploy.ray_whisper import APP_PREFIX, build
 
     local = WhisperEngine(EngineConfig(model=args.model, cpu_threads=args.threads))
-    ray.init(namespace="callscribe", include_dashboard=False, log_to_driver=False,
-             runtime_env={"env_vars": {"PYTHONPATH": str(Path(__file__).resolve().parents[1])}})
+    ray.init(
+        namespace="callscribe",
+        include_dashboard=False,
+        log_to_driver=False,
+        runtime_env={"env_vars": {"PYTHONPATH": str(Path(__file__).resolve().parents[1])}},
+    )
     serve.start(proxy_location="Disabled")
     serve.run(build(args.model, cpus=0.5, threads=args.threads), name=APP_PREFIX + args.model, route_prefix=None)
     remote = RayTranscriber(args.model, RemoteConfig(backend="ray"))
-    report: dict[str, object] = {"model": args.model, "seconds": args.seconds, "threads": args.threads, "sizes": {}}
+    sizes: dict[str, object] = {}
+    report = {"model": args.model, "seconds": args.seconds, "threads": args.threads, "sizes": sizes}
     try:
         for size in args.sizes:
             reqs = _requests(size, args.seconds)
             lo, re_ = _stats(_time(local, reqs, args.batches)), _stats(_time(remote, reqs, args.batches))
-            report["sizes"][str(size)] = {"local": lo, "ray": re_,  # type: ignore[index]
-                                          "added_p50": round(re_["p50"] - lo["p50"], 4),
-                                          "added_p95": round(re_["p95"] - lo["p95"], 4)}
+            sizes[str(size)] = {
+                "local": lo,
+                "ray": re_,
+                "added_p50": round(re_["p50"] - lo["p50"], 4),
+                "added_p95": round(re_["p95"] - lo["p95"], 4),
+            }
     finally:
         serve.shutdown()  # type: ignore[no-untyped-call]
         ray.shutdown()

@@ -109,13 +109,12 @@ def _score(
 
 
 def _covered(text: str, start: int, end: int, spans: list[tuple[str, int, int]]) -> bool:
-    return all(
-        any(s <= i < e for _, s, e in spans) for i in range(start, end) if text[i].isalnum()
-    )
+    return all(any(s <= i < e for _, s, e in spans) for i in range(start, end) if text[i].isalnum())
 
 
 def score_redaction(examples: Iterable[Example] | None = None) -> dict[tuple[str, str], Score]:
     """Score the redactor (MASK policy, a fresh redactor per sentence) per (language, kind)."""
+
     def predict(ex: Example) -> list[tuple[str, int, int]]:
         result = Redactor(ex.language).redact(ex.text)
         return [(s.kind, s.start, s.end) for s in result.original_spans]
@@ -125,6 +124,7 @@ def score_redaction(examples: Iterable[Example] | None = None) -> dict[tuple[str
 
 def score_special(examples: Iterable[Example] | None = None) -> dict[tuple[str, str], Score]:
     """Score :func:`privacy.special.detect_special` per (language, category)."""
+
     def predict(ex: Example) -> list[tuple[str, int, int]]:
         return [(h.category, h.start, h.end) for h in detect_special(ex.text, ex.language)]
 
@@ -135,8 +135,7 @@ def _print(title: str, table: dict[tuple[str, str], Score], verbose: bool) -> No
     print(f"\n{title}")
     print(f"{'lang':<5} {'kind':<19} {'gold':>5} {'pred':>5} {'precision':>9} {'recall':>7}")
     for (lang, kind), cell in sorted(table.items(), key=lambda kv: (kv[0][0] == _ALL, kv[0])):
-        print(f"{lang:<5} {kind:<19} {cell.gold:>5} {cell.predicted:>5} "
-              f"{cell.precision:>9.3f} {cell.recall:>7.3f}")
+        print(f"{lang:<5} {kind:<19} {cell.gold:>5} {cell.predicted:>5} {cell.precision:>9.3f} {cell.recall:>7.3f}")
     if verbose:
         for cell in table.values():
             for sentence in cell.misses:

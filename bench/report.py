@@ -45,13 +45,24 @@ def machine() -> dict[str, Any]:
     gpus = None
     if exe := shutil.which("nvidia-smi"):
         gpus = subprocess.run([exe, "-L"], capture_output=True, text=True, check=False).stdout.strip() or None
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False,
-                            cwd=Path(__file__).resolve().parents[1]).stdout.strip()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).resolve().parents[1],
+    ).stdout.strip()
     return {
-        "platform": platform.platform(), "cpu": _read("/proc/cpuinfo", "model name"), "cores": os.cpu_count(),
-        "memory": _read("/proc/meminfo", "MemTotal"), "python": platform.python_version(), "gpus": gpus,
-        "load_avg_at_start": [round(v, 2) for v in os.getloadavg()], "git_commit": commit or None,
-        "ctranslate2": _version("ctranslate2"), "faster_whisper": _version("faster-whisper"),
+        "platform": platform.platform(),
+        "cpu": _read("/proc/cpuinfo", "model name"),
+        "cores": os.cpu_count(),
+        "memory": _read("/proc/meminfo", "MemTotal"),
+        "python": platform.python_version(),
+        "gpus": gpus,
+        "load_avg_at_start": [round(v, 2) for v in os.getloadavg()],
+        "git_commit": commit or None,
+        "ctranslate2": _version("ctranslate2"),
+        "faster_whisper": _version("faster-whisper"),
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
 
@@ -70,8 +81,10 @@ def _wer(o: Mapping[str, Any]) -> str:
 
 def scenario_rows(report: Mapping[str, Any]) -> list[str]:
     """The main markdown table: one row per system and concurrency."""
-    head = ("| system | calls | final p50 | final p95 | partial lag p50 | first partial p50 | words revised | "
-            "WER | offline WER | turns finalised | CPU s / audio min | peak RSS MB | send jitter p95 ms |")
+    head = (
+        "| system | calls | final p50 | final p95 | partial lag p50 | first partial p50 | words revised | "
+        "WER | offline WER | turns finalised | CPU s / audio min | peak RSS MB | send jitter p95 ms |"
+    )
     rows = [head, "|" + "---|" * head.count(" |")]
     offline = _wer({"wer": report["offline"]["wer_calls"]}) if report.get("offline") else "-"
     for name, sysrep in report["systems"].items():
@@ -85,7 +98,8 @@ def scenario_rows(report: Mapping[str, Any]) -> list[str]:
                 f"{_f(o['partial_lag']['p50'])} | {_f(o['first_partial_latency']['p50'])} | "
                 f"{_f(o['stability_revised_share'], 3)} | {_wer(o)} | {offline} | "
                 f"{o['turns_finalised']}/{o['turns_expected']} | {_f(r['cpu_s_per_audio_min'], 1)} | "
-                f"{_f(r['peak_rss_mb'], 0)} | {_f(o['send_jitter_ms']['p95'], 1)} |")
+                f"{_f(r['peak_rss_mb'], 0)} | {_f(o['send_jitter_ms']['p95'], 1)} |"
+            )
     return rows
 
 
@@ -96,8 +110,9 @@ def capacity_rows(report: Mapping[str, Any]) -> list[str]:
         cap = sysrep.get("capacity")
         if not cap:
             continue
-        tried = ", ".join(f"{p['calls']}: {_f(p['final_latency']['p95'])}{'' if p['held'] else ' ✗'}"
-                          for p in cap["probes"])
+        tried = ", ".join(
+            f"{p['calls']}: {_f(p['final_latency']['p95'])}{'' if p['held'] else ' ✗'}" for p in cap["probes"]
+        )
         rows.append(f"| {name} | **{cap['capacity']}** (target {cap['target_p95_s']} s) | {tried} |")
     return rows
 
@@ -122,8 +137,10 @@ def target_rows(report: Mapping[str, Any], system: str = "gateway") -> list[str]
         if probe["calls"] == TARGET_CALLS:
             levels.setdefault(TARGET_CALLS, probe)
     levels = dict(sorted(levels.items()))
-    rows = ["| target | " + " | ".join(f"N={n}" for n in levels) + " | met at every N |",
-            "|---|" + "---|" * (len(levels) + 1)]
+    rows = [
+        "| target | " + " | ".join(f"N={n}" for n in levels) + " | met at every N |",
+        "|---|" + "---|" * (len(levels) + 1),
+    ]
     for label, (group, key), limit in TARGETS:
         values = [m[group][key] for m in levels.values()]
         misses = [f"N={n}" for n, v in zip(levels, values, strict=True) if v is None or v > limit]
@@ -134,18 +151,24 @@ def target_rows(report: Mapping[str, Any], system: str = "gateway") -> list[str]
         verdict = "yes" if held >= TARGET_CALLS else "NO"
         if held < TARGET_CALLS and held >= cap["max_calls"]:
             verdict = f"not tested (search stopped at {cap['max_calls']})"
-        rows.append(f"| {TARGET_CALLS} concurrent two-leg calls held (p95 ≤ {cap['target_p95_s']} s) | "
-                    f"capacity {held} |" + " |" * (len(levels) - 1) + f" {verdict} |")
+        rows.append(
+            f"| {TARGET_CALLS} concurrent two-leg calls held (p95 ≤ {cap['target_p95_s']} s) | "
+            f"capacity {held} |" + " |" * (len(levels) - 1) + f" {verdict} |"
+        )
     return rows
 
 
 def markdown(report: Mapping[str, Any], img_prefix: str = "img/") -> str:
     """The generated report section (tables, plots, machine line)."""
     m = report["machine"]
-    lines = [f"Measured {m['date']} on {m['cores']} cores ({m['cpu']}, {m['memory']}), "
-             f"load average at start {m['load_avg_at_start']}, commit {m['git_commit']}; "
-             f"model {report['model']['name']} {report['model']['compute_type']}; clips: "
-             + ", ".join(f"`{c}`" for c in report["config"]["clips"]) + ".", ""]
+    lines = [
+        f"Measured {m['date']} on {m['cores']} cores ({m['cpu']}, {m['memory']}), "
+        f"load average at start {m['load_avg_at_start']}, commit {m['git_commit']}; "
+        f"model {report['model']['name']} {report['model']['compute_type']}; clips: "
+        + ", ".join(f"`{c}`" for c in report["config"]["clips"])
+        + ".",
+        "",
+    ]
     lines += [*scenario_rows(report), ""]
     if (cap := capacity_rows(report)) and len(cap) > 2:
         lines += [*cap, ""]

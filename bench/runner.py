@@ -23,9 +23,12 @@ from bench.scenario import ScenarioSpec, run_scenario
 from bench.servers import Server, start_gateway, start_peer
 from protocol.messages import RedactionPolicy
 
-DISPLAY = {"gateway": "callscribe gateway (this project)", "whisperlive": peers.WHISPERLIVE.display,
-           "whisperlivekit": peers.WHISPERLIVEKIT.display,
-           "deepgram": "Deepgram live API (any compatible endpoint: --deepgram-url)"}
+DISPLAY = {
+    "gateway": "callscribe gateway (this project)",
+    "whisperlive": peers.WHISPERLIVE.display,
+    "whisperlivekit": peers.WHISPERLIVEKIT.display,
+    "deepgram": "Deepgram live API (any compatible endpoint: --deepgram-url)",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,13 +59,20 @@ class RunConfig:
     deepgram_key: str | None = None
 
     def describe(self) -> dict[str, Any]:
-        return {"systems": list(self.systems), "calls": list(self.calls), "clips": [i.file for i in self.items],
-                "clip_seconds": [i.seconds for i in self.items],
-                "accuracy_clips": [i.file for i in self.accuracy_items], "pacing": dataclasses.asdict(self.pacing),
-                "stagger_s": self.stagger_s, "seed": self.seed,
-                "target_p95_s": self.criteria.target_p95_s if self.criteria else None,
-                "external_url": self.url, "gateway_args": list(self.gateway_args),
-                "gateway_redaction": self.redaction or "deployment default"}
+        return {
+            "systems": list(self.systems),
+            "calls": list(self.calls),
+            "clips": [i.file for i in self.items],
+            "clip_seconds": [i.seconds for i in self.items],
+            "accuracy_clips": [i.file for i in self.accuracy_items],
+            "pacing": dataclasses.asdict(self.pacing),
+            "stagger_s": self.stagger_s,
+            "seed": self.seed,
+            "target_p95_s": self.criteria.target_p95_s if self.criteria else None,
+            "external_url": self.url,
+            "gateway_args": list(self.gateway_args),
+            "gateway_redaction": self.redaction or "deployment default",
+        }
 
 
 def _say(message: str) -> None:
@@ -131,9 +141,12 @@ async def measure_system(name: str, cfg: RunConfig) -> dict[str, Any]:
 async def run_all(cfg: RunConfig, machine: dict[str, Any], save: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
     """Measure every configured system; `save(report)` is called after each one."""
     report: dict[str, Any] = {
-        "tool": "callscribe bench", "machine": machine, "config": cfg.describe(),
+        "tool": "callscribe bench",
+        "machine": machine,
+        "config": cfg.describe(),
         "model": {"name": cfg.model_name, "dir": str(cfg.model_dir), "compute_type": "int8"},
-        "systems": {}, "offline": None,
+        "systems": {},
+        "offline": None,
     }
     if cfg.offline:
         items = cfg.items + tuple(i for i in cfg.accuracy_items if i not in cfg.items)

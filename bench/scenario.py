@@ -76,8 +76,9 @@ async def run_calls(server: Server, spec: ScenarioSpec, progress: Progress) -> l
         await asyncio.sleep(offset)
         while not queue.empty():
             i, item = queue.get_nowait()
-            trace = await server.driver.call(item, load_clip(item, clips), f"bench-{run}-{spec.calls}-{i}", spec.pacing,
-                                             time.monotonic)
+            trace = await server.driver.call(
+                item, load_clip(item, clips), f"bench-{run}-{spec.calls}-{i}", spec.pacing, time.monotonic
+            )
             results[i] = measure_call(item, trace)
             progress.done_calls += 1
             progress.failed_calls += 0 if trace.ok else 1
@@ -105,13 +106,19 @@ async def run_scenario(server: Server, spec: ScenarioSpec) -> dict[str, Any]:
     by_file = {i.file: i for i in spec.items}
     audio_s = sum(by_file[c.file].seconds * by_file[c.file].channels for c in calls)
     return {
-        "calls": spec.calls, "total_calls": len(calls), "wall_s": round(wall, 2), "audio_s": round(audio_s, 2),
+        "calls": spec.calls,
+        "total_calls": len(calls),
+        "wall_s": round(wall, 2),
+        "audio_s": round(audio_s, 2),
         "load_avg_after": [round(v, 2) for v in os.getloadavg()],
         "overall": overall(calls, langs),
         "resources": sampler.summary(audio_s, wall),
         "per_call": [per_call(c, langs[c.file]) for c in calls],
         "per_utterance": [asdict(u) for c in calls for u in c.utterances],
-        "raw": {"final_latency": [round(u.final_latency, 4) for c in calls for u in c.utterances
-                                  if u.final_latency is not None],
-                "partial_lag": [round(v, 4) for c in calls for v in c.partial_lags]},
+        "raw": {
+            "final_latency": [
+                round(u.final_latency, 4) for c in calls for u in c.utterances if u.final_latency is not None
+            ],
+            "partial_lag": [round(v, 4) for c in calls for v in c.partial_lags],
+        },
     }

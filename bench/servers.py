@@ -68,34 +68,51 @@ def _wait_ready(proc: subprocess.Popen[bytes], probe: str, port: int, log: Path,
     raise ServerError(f"not ready after {timeout:.0f} s; see {log}")
 
 
-def _spawn(cmd: list[str], log: Path, env: dict[str, str] | None = None,
-           cwd: Path | None = None) -> subprocess.Popen[bytes]:
+def _spawn(
+    cmd: list[str], log: Path, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.Popen[bytes]:
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as f:
         return subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, env=env, cwd=cwd)
 
 
-def start_gateway(token: str, log: Path, extra_args: list[str],
-                  redaction: RedactionPolicy | None = RedactionPolicy.OFF) -> Server:
+def start_gateway(
+    token: str, log: Path, extra_args: list[str], redaction: RedactionPolicy | None = RedactionPolicy.OFF
+) -> Server:
     """`python -m gateway` on a free port with one bench token."""
     port = free_port()
-    cmd = [sys.executable, "-m", "gateway", "--port", str(port), "--token", f"{token}:bench",
-           "--log-level", "warning", *extra_args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "gateway",
+        "--port",
+        str(port),
+        "--token",
+        f"{token}:bench",
+        "--log-level",
+        "warning",
+        *extra_args,
+    ]
     proc = _spawn(cmd, log, cwd=Path(__file__).resolve().parents[1])
     _wait_ready(proc, "/healthz", port, log)
     driver = GatewayDriver(f"ws://127.0.0.1:{port}/v1/stream", token, redaction=redaction)
     return Server("gateway", driver, proc.pid, proc, log)
 
 
-def start_peer(name: str, cache: Path, model_dir: Path, warmup_wav: Path, language: str, max_clients: int,
-               log: Path) -> Server:
+def start_peer(
+    name: str, cache: Path, model_dir: Path, warmup_wav: Path, language: str, max_clients: int, log: Path
+) -> Server:
     """Install (once) and start a peer on a free port."""
     recipe = peers.RECIPES[name]
     python = peers.install(recipe, cache, say=lambda m: print(m, file=sys.stderr))
     home = peers.prepare_home(recipe, cache, warmup_wav)
     port = free_port()
-    proc = _spawn(peers.command(recipe, python, home, port, model_dir, language, max_clients), log,
-                  env=peers.peer_env(home), cwd=home)
+    proc = _spawn(
+        peers.command(recipe, python, home, port, model_dir, language, max_clients),
+        log,
+        env=peers.peer_env(home),
+        cwd=home,
+    )
     if recipe is peers.WHISPERLIVE:
         _wait_ready(proc, "tcp", port, log)
         driver: Driver = WhisperLiveDriver(f"ws://127.0.0.1:{port}")

@@ -1,6 +1,6 @@
 """`callscribe-stream`: stream a WAV file to a gateway as a live call and print what comes back.
 
-    callscribe-stream ../shared/audio/real/jfk.wav --token TOKEN
+callscribe-stream ../shared/audio/real/jfk.wav --token TOKEN
 """
 
 from __future__ import annotations
@@ -21,15 +21,15 @@ def _print(item: Received, t0: float) -> None:
     if kind == "partial":
         print(f"{t:7.2f}s  partial [{m['leg']}] {m['text']}", flush=True)
     elif kind == "final":
-        print(f"{t:7.2f}s  FINAL #{m['seq']} [{m['leg']} {m['start']:.2f}-{m['end']:.2f}] {m['text']}",
-              flush=True)
+        print(f"{t:7.2f}s  FINAL #{m['seq']} [{m['leg']} {m['start']:.2f}-{m['end']:.2f}] {m['text']}", flush=True)
     else:
         print(f"{t:7.2f}s  {kind}: {m}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="callscribe-stream", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="callscribe-stream", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("wav", help="16-bit PCM WAV, mono or stereo (left = agent, right = caller)")
     p.add_argument("--url", default="ws://127.0.0.1:8080/v1/stream")
     p.add_argument("--token", required=True)
@@ -40,8 +40,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--call-id", default="demo-call")
     args = p.parse_args(argv)
     clip = read_wav(args.wav)
-    options = StreamOptions(call_id=args.call_id, encoding=args.encoding, language=args.language,
-                            mode=Mode.MSGPACK if args.msgpack else Mode.JSON, pace=args.pace)
+    options = StreamOptions(
+        call_id=args.call_id,
+        encoding=args.encoding,
+        language=args.language,
+        mode=Mode.MSGPACK if args.msgpack else Mode.JSON,
+        pace=args.pace,
+    )
     import time
 
     t0 = time.monotonic()

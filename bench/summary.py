@@ -18,13 +18,18 @@ def per_call(c: CallMeasures, lang: str) -> dict[str, Any]:
     refs = [c.references[leg] for leg in c.references]
     hyps = [c.hypotheses[leg] for leg in c.references]
     return {
-        "call_id": c.call_id, "file": c.file, "ok": c.ok, "refused": c.refused, "errors": c.errors,
+        "call_id": c.call_id,
+        "file": c.file,
+        "ok": c.ok,
+        "refused": c.refused,
+        "errors": c.errors,
         "final_latency": stats(_latencies([c], "final_latency")),
         "partial_lag": stats(c.partial_lags),
         "first_partial_latency": stats(_latencies([c], "first_partial_latency")),
         "stability_revised_share": round(c.revised_words / c.partial_words, 3) if c.partial_words else None,
         "wer": round(wer(refs, hyps, lang), 3) if refs and any(r.strip() for r in refs) else None,
-        "turns_expected": c.expected_turns, "turns_finalised": c.finalised_turns,
+        "turns_expected": c.expected_turns,
+        "turns_finalised": c.finalised_turns,
         "hypotheses": c.hypotheses,
     }
 
@@ -52,14 +57,17 @@ def overall(calls: Sequence[CallMeasures], langs: Mapping[str, str]) -> dict[str
             refs.append(c.references[leg])
             hyps.append(c.hypotheses[leg])
     return {
-        "calls": len(calls), "calls_ok": sum(c.ok for c in calls), "calls_refused": sum(c.refused for c in calls),
+        "calls": len(calls),
+        "calls_ok": sum(c.ok for c in calls),
+        "calls_refused": sum(c.refused for c in calls),
         "final_latency": stats(_latencies(calls, "final_latency")),
         "partial_lag": stats([v for c in calls for v in c.partial_lags]),
         "first_partial_latency": stats(_latencies(calls, "first_partial_latency")),
         "stability_revised_share": round(revised / words, 3) if words else None,
         "partial_words": words,
         "wer": {lang: round(wer(r, h, lang), 3) for lang, (r, h) in by_lang.items()},
-        "turns_expected": expected, "turns_finalised": finalised,
+        "turns_expected": expected,
+        "turns_finalised": finalised,
         "completion": round(finalised / expected, 3) if expected else None,
         "send_jitter_ms": stats([v for c in calls for v in c.jitter_ms]),
         "per_clip_wer": per_clip_wer(calls, langs),

@@ -43,19 +43,26 @@ class WhisperDeployment:
         return self.engine.transcribe_batch(requests)
 
 
-def build(model: str, replicas: int = 1, cpus: float = 1.0, gpus: float = 0.0, threads: int = 0,
-          max_ongoing: int = 4) -> Any:
+def build(
+    model: str, replicas: int = 1, cpus: float = 1.0, gpus: float = 0.0, threads: int = 0, max_ongoing: int = 4
+) -> Any:
     """The bound Serve application for `model` (`serve.run(build(...), name=APP_PREFIX + model)`)."""
     deployment: Any = WhisperDeployment  # a Serve Deployment once decorated (typed as the class here)
-    options = deployment.options(num_replicas=replicas, max_ongoing_requests=max_ongoing,
-                                        ray_actor_options={"num_cpus": cpus, "num_gpus": gpus})
+    options = deployment.options(
+        num_replicas=replicas, max_ongoing_requests=max_ongoing, ray_actor_options={"num_cpus": cpus, "num_gpus": gpus}
+    )
     return options.bind(model, {"cpu_threads": threads, "device": "cuda" if gpus > 0 else "cpu"})
 
 
 def app_builder(args: dict[str, str]) -> Any:
     """`serve run deploy.ray_whisper:app_builder model=tiny.en replicas=1`."""
-    return build(args.get("model", "tiny.en"), int(args.get("replicas", "1")), float(args.get("cpus", "1")),
-                 float(args.get("gpus", "0")), int(args.get("threads", "0")))
+    return build(
+        args.get("model", "tiny.en"),
+        int(args.get("replicas", "1")),
+        float(args.get("cpus", "1")),
+        float(args.get("gpus", "0")),
+        int(args.get("threads", "0")),
+    )
 
 
 app = app_builder
@@ -74,8 +81,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--namespace", default="callscribe")
     args = p.parse_args(argv)
     ray.init(address=args.address, namespace=args.namespace)
-    serve.run(build(args.model, args.replicas, args.cpus, args.gpus, args.threads),
-              name=APP_PREFIX + args.model, route_prefix=None)
+    serve.run(
+        build(args.model, args.replicas, args.cpus, args.gpus, args.threads),
+        name=APP_PREFIX + args.model,
+        route_prefix=None,
+    )
     print(f"deployed {APP_PREFIX}{args.model}", file=sys.stderr)
     return 0
 

@@ -271,8 +271,9 @@ class FilesService:
         for final in finals:
             rt.publish(Sent(tenant, call_id, final))
         rt.publish(ConnectionClosed(tenant, call_id, len(finals), resumable=False))
-        rt.publish(CallClosed(tenant, call_id, CloseReason.STOPPED, start, tuple(finals), active,
-                              started_at=time.time()))
+        rt.publish(
+            CallClosed(tenant, call_id, CloseReason.STOPPED, start, tuple(finals), active, started_at=time.time())
+        )
         return any(isinstance(listener, StoreListener) for listener in rt.bus.listeners)
 
     async def aclose(self) -> None:

@@ -27,13 +27,20 @@ log = structlog.get_logger("gateway.app")
 async def healthz(request: Request) -> Response:
     rt: Runtime = request.app.state.runtime
     state = "draining" if rt.draining else "degraded" if rt.store_degraded() else "ok"
-    body: dict[str, object] = {"status": state, "calls": rt.registry.live, "queued": rt.scheduler.queued,
-                               "models": sorted(rt.engines)}
+    body: dict[str, object] = {
+        "status": state,
+        "calls": rt.registry.live,
+        "queued": rt.scheduler.queued,
+        "models": sorted(rt.engines),
+    }
     store = getattr(request.app.state, "store", None)
     if store is not None:
         backlog = store.backlog
-        body["store"] = {"pending_writes": backlog.pending, "write_failures": backlog.failures,
-                         "writes_lost": backlog.lost}
+        body["store"] = {
+            "pending_writes": backlog.pending,
+            "write_failures": backlog.failures,
+            "writes_lost": backlog.lost,
+        }
     return JSONResponse(body, status_code=200 if state == "ok" else 503)
 
 
@@ -97,17 +104,20 @@ def create_app(runtime: Runtime) -> Starlette:
         await admin.close_store(app, runtime)
         await runtime.scheduler.aclose()
 
-    app = Starlette(routes=[
-        Route("/healthz", healthz),
-        Route("/metrics", metrics_endpoint),
-        *transports.routes(),
-        *captions.routes(runtime),
-        *admin.routes(),
-        *insights_http.routes(),
-        *consent.routes(),
-        *transcription_request.routes(),
-        *files_http.routes(runtime),
-    ], lifespan=lifespan)
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/metrics", metrics_endpoint),
+            *transports.routes(),
+            *captions.routes(runtime),
+            *admin.routes(),
+            *insights_http.routes(),
+            *consent.routes(),
+            *transcription_request.routes(),
+            *files_http.routes(runtime),
+        ],
+        lifespan=lifespan,
+    )
     app.state.runtime = runtime
     ConsentOutcomes.attach(runtime)  # consent outcome counters for /metrics (tenant, announcement, state)
     return app

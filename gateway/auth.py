@@ -53,7 +53,10 @@ def tenant_for(token: str | None, tokens: Mapping[str, str]) -> str | None:
 def denial(status: int, message: str | None = None) -> JSONResponse:
     """The HTTP refusal of a request or upgrade: 401 (no valid credentials) or 403 (not yours)."""
     code = "unauthorized" if status == 401 else "forbidden"
-    body = {"code": code, "message": message or ("a valid bearer token is required" if status == 401
-                                                 else "these credentials do not open this resource")}
+    body = {
+        "code": code,
+        "message": message
+        or ("a valid bearer token is required" if status == 401 else "these credentials do not open this resource"),
+    }
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(body, status_code=status, headers=headers)

@@ -114,10 +114,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--mask-digit-runs", help="fail-safe: mask runs of at least this many digits (0: off)")
     p.add_argument("--readable-numbers", help="what the fail-safe leaves readable: amounts,quantities,times,...")
     p.add_argument("--anchor-file", help="append the audit chain head to this file (outside the database)")
-    p.add_argument("--consent-basis", action="append",
-                   help="a consent basis accepted for uploaded recordings (repeatable), e.g. 'recording announced'")
-    p.add_argument("--twilio-tenant", help="tenant of calls authenticated by Twilio signature (the account's auth "
-                   "token: CALLSCRIBE_TWILIO_AUTH_TOKEN or twilio_auth_token in the config file)")
+    p.add_argument(
+        "--consent-basis",
+        action="append",
+        help="a consent basis accepted for uploaded recordings (repeatable), e.g. 'recording announced'",
+    )
+    p.add_argument(
+        "--twilio-tenant",
+        help="tenant of calls authenticated by Twilio signature (the account's auth "
+        "token: CALLSCRIBE_TWILIO_AUTH_TOKEN or twilio_auth_token in the config file)",
+    )
     p.add_argument("--log-level")
     p.add_argument("--data-dir", help="where the embedded store (and a generated development master key) live")
     p.add_argument(

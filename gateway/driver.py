@@ -53,8 +53,9 @@ _FINALIZE = Finalize()
 class CallDriver:
     """One call on one connection. `emit` receives every server message in order."""
 
-    def __init__(self, runtime: Runtime, tenant: str, emit: Callable[[ServerMessage], None],
-                 transport: str = "native") -> None:
+    def __init__(
+        self, runtime: Runtime, tenant: str, emit: Callable[[ServerMessage], None], transport: str = "native"
+    ) -> None:
         self.rt = runtime
         self.tenant = tenant
         self.transport = transport
@@ -118,20 +119,33 @@ class CallDriver:
         prefix = f"r{record.connections - 1}-" if record.connections > 1 else ("s-" if stored_seq else "")
         policy = Policy(start.redaction or rt.config.redaction)
         special = start.special_categories or rt.config.special_categories
-        self.session = CallSession(start, rt.config.session, partial(rt.new_endpointer, start.endpoint_ms),
-                                   CallRedaction(start.language, policy, special, rt.config.number_rule()),
-                                   first_seq=record.next_seq, uid_prefix=prefix)
+        self.session = CallSession(
+            start,
+            rt.config.session,
+            partial(rt.new_endpointer, start.endpoint_ms),
+            CallRedaction(start.language, policy, special, rt.config.number_rule()),
+            first_seq=record.next_seq,
+            uid_prefix=prefix,
+        )
         rt.publish(CallOpened(self.tenant, start.call_id, start, record.connections - 1, self.transport))
         if rt.config.limits.format_check:
             self._format = FormatCheck(start.audio.sample_rate, start.audio.encoding)
         if record.halted:
             self.session.halt_for_good()  # stopped on a special-category mention earlier in this call
         structlog.contextvars.bind_contextvars(session_id=self.session_id)
-        log.info("call_started", call_id=start.call_id, tenant=self.tenant, transport=self.transport,
-                 channels=start.audio.channels, encoding=start.audio.encoding, rate=start.audio.sample_rate,
-                 model=self.engine, consent=self.session.consent.state, resumed=len(replay))
-        self._send(Ready(self.session_id, start.call_id, self.session.consent.state, self.engine,
-                         rt.languages()))
+        log.info(
+            "call_started",
+            call_id=start.call_id,
+            tenant=self.tenant,
+            transport=self.transport,
+            channels=start.audio.channels,
+            encoding=start.audio.encoding,
+            rate=start.audio.sample_rate,
+            model=self.engine,
+            consent=self.session.consent.state,
+            resumed=len(replay),
+        )
+        self._send(Ready(self.session_id, start.call_id, self.session.consent.state, self.engine, rt.languages()))
         for final in replay:
             self._send(final)
 
@@ -184,9 +198,14 @@ class CallDriver:
             return
         session, record = self.session, self.record
         c, rate = session.counters, session.fmt.sample_rate
-        log.info("call_ended", finals=c.finals_sent, partials=c.partials_sent,
-                 consent=session.consent.state, audio_s=round(session.now, 2),
-                 dropped_s=round(c.dropped_samples / rate, 2))
+        log.info(
+            "call_ended",
+            finals=c.finals_sent,
+            partials=c.partials_sent,
+            consent=session.consent.state,
+            audio_s=round(session.now, 2),
+            dropped_s=round(c.dropped_samples / rate, 2),
+        )
         record.counters = c
         record.takeover = None
         record.halted = record.halted or session.halted

@@ -26,12 +26,24 @@ def transcript_of(event: CallClosed, timezone: str) -> CallTranscript | None:
     if language not in LANGUAGES:
         return None
     raws = event.raw_texts if len(event.raw_texts) == len(event.finals) else (None,) * len(event.finals)
-    utterances = tuple(Utterance(f.leg, f.start, f.end, raw if raw is not None else f.text, f.text, f.words)
-                       for f, raw in sorted(zip(event.finals, raws, strict=True), key=lambda p: p[0].start))
+    utterances = tuple(
+        Utterance(f.leg, f.start, f.end, raw if raw is not None else f.text, f.text, f.words)
+        for f, raw in sorted(zip(event.finals, raws, strict=True), key=lambda p: p[0].start)
+    )
     legs = event.start.legs
     agent = "agent" if "agent" in legs else legs[0]
-    return CallTranscript(event.tenant, event.call_id, language, event.started_at, legs, utterances,
-                          event.start.purposes, str(event.consent), agent, timezone)
+    return CallTranscript(
+        event.tenant,
+        event.call_id,
+        language,
+        event.started_at,
+        legs,
+        utterances,
+        event.start.purposes,
+        str(event.consent),
+        agent,
+        timezone,
+    )
 
 
 class InsightsListener:

@@ -53,7 +53,8 @@ def configure(level: str = "info", json: bool = True) -> None:
     logging.basicConfig(stream=sys.stderr, level=level.upper(), format="%(message)s")
     install_scrubber()
     renderer: structlog.typing.Processor = (
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False))
+        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+    )
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

@@ -48,8 +48,13 @@ class Runtime:
     and `sweep` closes the dropped calls whose resume window ran out (the lifespan runs it every second).
     """
 
-    def __init__(self, config: ServerConfig, engines: Mapping[str, Transcriber],
-                 vad_model: SileroModel, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        config: ServerConfig,
+        engines: Mapping[str, Transcriber],
+        vad_model: SileroModel,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.config = config
         self.engines = dict(engines)
         self.vad_model = vad_model
@@ -105,11 +110,11 @@ class Runtime:
         if self.registry.live >= self.config.max_calls or self.scheduler.would_overload():
             return self.refuse("capacity", "the gateway cannot take another call now; retry later")
         if limits.max_final_wait_s is not None and self.telemetry.load.overloaded(
-                self.telemetry.clock(), limits.max_final_wait_s):
+            self.telemetry.clock(), limits.max_final_wait_s
+        ):
             return self.refuse("engine_load", "the engine is behind (finals are waiting); retry later")
         if self.store_degraded():
-            return self.refuse("store_degraded", "the transcript store cannot record a call's consent now; "
-                                                 "retry later")
+            return self.refuse("store_degraded", "the transcript store cannot record a call's consent now; retry later")
         return None
 
     def publish(self, event: CallEvent) -> None:
@@ -119,8 +124,18 @@ class Runtime:
     def close_call(self, record: CallRecord, reason: CloseReason) -> None:
         """The call is over for good: publish `CallClosed` with its transcript, then release it."""
         if record.start is not None:
-            self.publish(CallClosed(record.tenant, record.call_id, reason, record.start, tuple(record.finals),
-                                    record.consent, tuple(record.raw_texts), record.started_at))
+            self.publish(
+                CallClosed(
+                    record.tenant,
+                    record.call_id,
+                    reason,
+                    record.start,
+                    tuple(record.finals),
+                    record.consent,
+                    tuple(record.raw_texts),
+                    record.started_at,
+                )
+            )
         self.registry.close(record, forget=reason is CloseReason.DECLINED)
 
     def erase_call(self, tenant: str, call_id: str, reason: EraseReason) -> None:

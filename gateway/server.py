@@ -19,12 +19,22 @@ class GatewayServer(uvicorn.Server):
     def __init__(self, runtime: Runtime) -> None:
         cfg = runtime.config
         config = uvicorn.Config(
-            create_app(runtime), host=cfg.host, port=cfg.port, lifespan="on", access_log=False,
-            log_config=None, ws="websockets-sansio", ws_max_size=cfg.max_frame_bytes * 4,
-            ws_per_message_deflate=False, timeout_graceful_shutdown=int(cfg.drain_timeout_s) + 5,
-            ws_ping_interval=cfg.telephony.ws_ping_interval_s, ws_ping_timeout=cfg.telephony.ws_ping_timeout_s,
+            create_app(runtime),
+            host=cfg.host,
+            port=cfg.port,
+            lifespan="on",
+            access_log=False,
+            log_config=None,
+            ws="websockets-sansio",
+            ws_max_size=cfg.max_frame_bytes * 4,
+            ws_per_message_deflate=False,
+            timeout_graceful_shutdown=int(cfg.drain_timeout_s) + 5,
+            ws_ping_interval=cfg.telephony.ws_ping_interval_s,
+            ws_ping_timeout=cfg.telephony.ws_ping_timeout_s,
             http=header_protocol(cfg.limits.header_timeout_s),
-            h11_max_incomplete_event_size=cfg.limits.max_header_bytes, server_header=False)
+            h11_max_incomplete_event_size=cfg.limits.max_header_bytes,
+            server_header=False,
+        )
         super().__init__(config)
         install_scrubber()  # no uvicorn line may carry a query string (`?token=`)
         self.runtime = runtime

@@ -68,8 +68,9 @@ class StoreListener:
             del self._calls[key]
             self._store.post(CallEnd(event.tenant, event.call_id))
 
-    def _consent(self, key: tuple[str, str], call: _Call, state: ConsentStateName, at: float,
-                 announcement: str | None) -> None:
+    def _consent(
+        self, key: tuple[str, str], call: _Call, state: ConsentStateName, at: float, announcement: str | None
+    ) -> None:
         """Record the new state; the audit row names the announcement version the consent rests on."""
         call.consent = state
         self._store.post(ConsentChange(key[0], key[1], state, at, call.purposes, announcement))

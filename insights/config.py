@@ -79,6 +79,11 @@ class InsightsOptions:
     def to_config(self, data_dir: str, secret: bytes) -> InsightsConfig:
         """The worker's config (`secret` read by the caller from the file or the environment)."""
         outbox = self.outbox_path or f"{data_dir.rstrip('/')}/insights-outbox.db"
-        return InsightsConfig(outbox_path=outbox, webhook_url=self.webhook_url, webhook_secret=secret,
-                              crm_purposes=self.crm_purposes, summary_url=self.summary_url,
-                              summary_model=self.summary_model)
+        return InsightsConfig(
+            outbox_path=outbox,
+            webhook_url=self.webhook_url,
+            webhook_secret=secret,
+            crm_purposes=self.crm_purposes,
+            summary_url=self.summary_url,
+            summary_model=self.summary_model,
+        )

@@ -42,8 +42,8 @@ def find_birth_dates(norm: Normalised) -> Iterator[Finding]:
     """Dates within a few words of a birth keyword (before it or just after it)."""
     text = norm.text
     for match in _DATE.finditer(text):
-        before = text[max(0, match.start() - _BEFORE): match.start()]
-        after = text[match.end(): match.end() + _AFTER]
+        before = text[max(0, match.start() - _BEFORE) : match.start()]
+        after = text[match.end() : match.end() + _AFTER]
         if not (_KEYWORD.search(before) or _KEYWORD.search(after)):
             continue
         begin, end = norm.original(match.start(), match.end())

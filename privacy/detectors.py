@@ -116,7 +116,7 @@ def find_postcodes(norm: Normalised) -> Iterator[Finding]:
         if letters in ("SA", "SD", "SS"):
             continue
         upper = match.group(2).isupper() and match.group(3).isupper()
-        window = norm.text[max(0, match.start() - 60): match.start()]
+        window = norm.text[max(0, match.start() - 60) : match.start()]
         if not upper and not _POSTCODE_CONTEXT.search(window):
             continue
         begin, end = norm.original(match.start(), match.end())
@@ -130,10 +130,9 @@ def find_number_kinds(norm: Normalised, language: str) -> Iterator[Finding]:
     for run in _RUN.finditer(text):
         if _DATE.fullmatch(run.group()) or any(a < run.end() and run.start() < b for a, b in shapes):
             continue  # a date, or the digits of an (invalid) IBAN
-        window = text[max(0, run.start() - 50): run.start()]
-        groups = [(g.group(), run.start() + g.start(), run.start() + g.end())
-                  for g in _GROUP.finditer(run.group())]
-        ranks = [2 if "," in text[a[2]: b[1]] else 1 for a, b in itertools.pairwise(groups)]
+        window = text[max(0, run.start() - 50) : run.start()]
+        groups = [(g.group(), run.start() + g.start(), run.start() + g.end()) for g in _GROUP.finditer(run.group())]
+        ranks = [2 if "," in text[a[2] : b[1]] else 1 for a, b in itertools.pairwise(groups)]
         for kind, lo, hi, key in _classify_groups(groups, ranks, 0, len(groups), (window, language)):
             begin, end = norm.original(groups[lo][1], groups[hi - 1][2])
             yield Finding(Span(kind, begin, end), key)
@@ -173,7 +172,7 @@ def _classify_groups(
 
 def _set_off(ranks: list[int], first: int, stop: int, count: int) -> bool:
     """Whether groups ``[first, stop)`` are separated from their neighbours more than from each other."""
-    inner = max(ranks[first: stop - 1], default=0)
+    inner = max(ranks[first : stop - 1], default=0)
     left = ranks[first - 1] if first > 0 else 3
     right = ranks[stop - 1] if stop < count else 3
     return inner < min(left, right)
@@ -196,7 +195,7 @@ def number_kind(digits: str, window: str, language: str) -> str | None:
 def _is_card(digits: str, window: str, language: str) -> bool:
     if not (digits.isdigit() and 13 <= len(digits) <= 19 and digits[0] in "23456"):
         return False
-    years = [digits[i: i + 4] for i in range(0, len(digits) - 3, 4)]
+    years = [digits[i : i + 4] for i in range(0, len(digits) - 3, 4)]
     if len(digits) % 4 == 0 and all(y[:2] in ("19", "20") for y in years):
         return False  # "2011, 2013, 2018, 2022": a list of years, not a card
     return luhn.is_valid(digits)

@@ -31,28 +31,127 @@ __all__ = ["find_names", "first_names"]
 _APOSTROPHE = "\u2019"
 _TOKEN = re.compile(rf"[^\W\d_]+(?:['{_APOSTROPHE}][^\W\d_]+)?|\d+|\S")
 _STRONG = (
-    "my name is", "my name's", "the name is", "name's", "mijn naam is", "de naam is", "ik heet",
-    "u spreekt met", "je spreekt met", "spreek ik met", "you're speaking with", "you are speaking with",
-    "you're speaking to", "speaking with", "speaking to", "call me", "ask for", "vraag naar",
-    "surname is", "last name is", "first name is", "first name", "surname", "achternaam is", "voornaam is",
-    "achternaam", "voornaam",
-    "mr", "mrs", "ms", "miss", "mister", "dr", "meneer", "mevrouw", "dhr", "mevr", "juffrouw",
+    "my name is",
+    "my name's",
+    "the name is",
+    "name's",
+    "mijn naam is",
+    "de naam is",
+    "ik heet",
+    "u spreekt met",
+    "je spreekt met",
+    "spreek ik met",
+    "you're speaking with",
+    "you are speaking with",
+    "you're speaking to",
+    "speaking with",
+    "speaking to",
+    "call me",
+    "ask for",
+    "vraag naar",
+    "surname is",
+    "last name is",
+    "first name is",
+    "first name",
+    "surname",
+    "achternaam is",
+    "voornaam is",
+    "achternaam",
+    "voornaam",
+    "mr",
+    "mrs",
+    "ms",
+    "miss",
+    "mister",
+    "dr",
+    "meneer",
+    "mevrouw",
+    "dhr",
+    "mevr",
+    "juffrouw",
 )
 _EN_TITLES = frozenset({"mr", "mrs", "ms", "miss", "mister", "dr"})  # only as "Mr", never "MS" or "ms"
 _WEAK = ("this is", "i'm", "i am", "it's", "ik ben", "hier is", "dit is", "met")
 _TRIGGERS = sorted(((t.split(), t in _STRONG) for t in _STRONG + _WEAK), key=lambda t: -len(t[0]))
-_PARTICLES = frozenset({"van", "de", "der", "den", "'t", "ter", "ten", "te", "von", "le", "la", "da",
-                        "di", "du", "el", "al"})
-_GREETINGS = frozenset(("goedemorgen", "goedemiddag", "goedenavond", "hallo", "hoi", "dag", "ja", "hi",
-                        "hello"))
-_STOP = frozenset((
-    "i", "the", "a", "an", "and", "or", "but", "yes", "no", "ja", "nee", "thank", "thanks", "dank",
-    "bedankt", "okay", "ok", "oké", "sorry", "please", "graag", "from", "speaking", "here", "hier",
-    "calling", "en", "of", "maar", "dus", "het", "een", "ik", "je", "u", "we", "wij", "jij", "zij", "hij",
-    "what", "how", "wat", "hoe", "i'm", "i'll", "it's", "monday", "tuesday", "wednesday", "thursday",
-    "friday", "saturday", "sunday", "maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag",
-    "zondag", "customer", "service", "klantenservice", "support", "helpdesk", "team",
-)) | _GREETINGS | frozenset(MONTHS)
+_PARTICLES = frozenset(
+    {"van", "de", "der", "den", "'t", "ter", "ten", "te", "von", "le", "la", "da", "di", "du", "el", "al"}
+)
+_GREETINGS = frozenset(("goedemorgen", "goedemiddag", "goedenavond", "hallo", "hoi", "dag", "ja", "hi", "hello"))
+_STOP = (
+    frozenset(
+        (
+            "i",
+            "the",
+            "a",
+            "an",
+            "and",
+            "or",
+            "but",
+            "yes",
+            "no",
+            "ja",
+            "nee",
+            "thank",
+            "thanks",
+            "dank",
+            "bedankt",
+            "okay",
+            "ok",
+            "oké",
+            "sorry",
+            "please",
+            "graag",
+            "from",
+            "speaking",
+            "here",
+            "hier",
+            "calling",
+            "en",
+            "of",
+            "maar",
+            "dus",
+            "het",
+            "een",
+            "ik",
+            "je",
+            "u",
+            "we",
+            "wij",
+            "jij",
+            "zij",
+            "hij",
+            "what",
+            "how",
+            "wat",
+            "hoe",
+            "i'm",
+            "i'll",
+            "it's",
+            "monday",
+            "tuesday",
+            "wednesday",
+            "thursday",
+            "friday",
+            "saturday",
+            "sunday",
+            "maandag",
+            "dinsdag",
+            "woensdag",
+            "donderdag",
+            "vrijdag",
+            "zaterdag",
+            "zondag",
+            "customer",
+            "service",
+            "klantenservice",
+            "support",
+            "helpdesk",
+            "team",
+        )
+    )
+    | _GREETINGS
+    | frozenset(MONTHS)
+)
 _CLAUSE_PUNCT = frozenset(",.!?;:")
 _MAX_SURNAMES = 2
 
@@ -111,7 +210,7 @@ def _trigger_at(tokens: list[tuple[str, int, int]], i: int) -> tuple[int | None,
     """Index of the word after a trigger starting at token ``i`` and whether it is strong."""
     for words, strong in _TRIGGERS:
         n = len(words)
-        if [_norm(t[0]) for t in tokens[i: i + n]] != words:
+        if [_norm(t[0]) for t in tokens[i : i + n]] != words:
             continue
         if words[0] in _EN_TITLES and tokens[i][0] != tokens[i][0].capitalize():
             continue
@@ -137,7 +236,7 @@ def _extend(text: str, tokens: list[tuple[str, int, int]], first: int) -> int:
     surnames = 0
     shouting = tokens[first][0].isupper()
     while k < len(tokens) and surnames < _MAX_SURNAMES:
-        gap = text[tokens[k - 1][2]: tokens[k][1]]
+        gap = text[tokens[k - 1][2] : tokens[k][1]]
         if gap.strip(" -"):
             break
         word = tokens[k][0]

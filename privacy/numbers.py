@@ -24,22 +24,99 @@ from dataclasses import dataclass
 
 __all__ = ["MONTHS", "Normalised", "is_number_word", "nl_cardinal", "normalise"]
 
-_UNITS_EN = {"zero": 0, "nought": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-             "seven": 7, "eight": 8, "nine": 9}
-_TEENS_EN = {"ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
-             "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19}
-_TENS_EN = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
-            "eighty": 80, "ninety": 90}
-_UNITS_NL = {"nul": 0, "een": 1, "één": 1, "twee": 2, "drie": 3, "vier": 4, "vijf": 5, "zes": 6,
-             "zeven": 7, "acht": 8, "negen": 9}
-_TEENS_NL = {"tien": 10, "elf": 11, "twaalf": 12, "dertien": 13, "veertien": 14, "vijftien": 15,
-             "zestien": 16, "zeventien": 17, "achttien": 18, "negentien": 19}
-_TENS_NL = {"twintig": 20, "dertig": 30, "veertig": 40, "vijftig": 50, "zestig": 60, "zeventig": 70,
-            "tachtig": 80, "negentig": 90}
-_ORD_EN = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
-           "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13,
-           "fourteenth": 14, "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18,
-           "nineteenth": 19, "twentieth": 20, "thirtieth": 30}
+_UNITS_EN = {
+    "zero": 0,
+    "nought": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+}
+_TEENS_EN = {
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+}
+_TENS_EN = {
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+}
+_UNITS_NL = {
+    "nul": 0,
+    "een": 1,
+    "één": 1,
+    "twee": 2,
+    "drie": 3,
+    "vier": 4,
+    "vijf": 5,
+    "zes": 6,
+    "zeven": 7,
+    "acht": 8,
+    "negen": 9,
+}
+_TEENS_NL = {
+    "tien": 10,
+    "elf": 11,
+    "twaalf": 12,
+    "dertien": 13,
+    "veertien": 14,
+    "vijftien": 15,
+    "zestien": 16,
+    "zeventien": 17,
+    "achttien": 18,
+    "negentien": 19,
+}
+_TENS_NL = {
+    "twintig": 20,
+    "dertig": 30,
+    "veertig": 40,
+    "vijftig": 50,
+    "zestig": 60,
+    "zeventig": 70,
+    "tachtig": 80,
+    "negentig": 90,
+}
+_ORD_EN = {
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "seventh": 7,
+    "eighth": 8,
+    "ninth": 9,
+    "tenth": 10,
+    "eleventh": 11,
+    "twelfth": 12,
+    "thirteenth": 13,
+    "fourteenth": 14,
+    "fifteenth": 15,
+    "sixteenth": 16,
+    "seventeenth": 17,
+    "eighteenth": 18,
+    "nineteenth": 19,
+    "twentieth": 20,
+    "thirtieth": 30,
+}
 _ORD_NL_SPECIAL = {"eerste": 1, "derde": 3, "achtste": 8}
 _MULT = {"hundred": 100, "honderd": 100, "thousand": 1000, "duizend": 1000}
 _REPEAT = {"double": 2, "dubbel": 2, "dubbele": 2, "triple": 3}
@@ -47,9 +124,25 @@ _AMBIGUOUS = frozenset({"oh", "o", "one", "een"})
 _AND = frozenset({"and", "en"})
 _PLUS = frozenset({"plus"})
 MONTHS: dict[str, int] = {
-    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
-    "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
-    "januari": 1, "februari": 2, "maart": 3, "mei": 5, "juni": 6, "juli": 7, "augustus": 8,
+    "january": 1,
+    "february": 2,
+    "march": 3,
+    "april": 4,
+    "may": 5,
+    "june": 6,
+    "july": 7,
+    "august": 8,
+    "september": 9,
+    "october": 10,
+    "november": 11,
+    "december": 12,
+    "januari": 1,
+    "februari": 2,
+    "maart": 3,
+    "mei": 5,
+    "juni": 6,
+    "juli": 7,
+    "augustus": 8,
     "oktober": 10,
 }
 _NL_COMPOUND = re.compile(
@@ -182,8 +275,7 @@ def _small(words: list[_Word], i: int) -> tuple[int | None, int]:
 def _cardinal(words: list[_Word], i: int) -> tuple[str, int]:
     """Parse one group starting at ``words[i]``; return its digits and the next index."""
     word = words[i]
-    if word.role == "rep" and i + 1 < len(words) and words[i + 1].role == "card" \
-            and words[i + 1].value <= 9:
+    if word.role == "rep" and i + 1 < len(words) and words[i + 1].role == "card" and words[i + 1].value <= 9:
         return str(words[i + 1].value) * word.value, i + 2
     if word.role == "plus":
         return "+", i + 1
@@ -262,9 +354,7 @@ def normalise(text: str) -> Normalised:
     return builder.build()
 
 
-def _collect_run(
-    text: str, tokens: list[tuple[str, int, int]], i: int, month_at: set[int]
-) -> tuple[list[_Word], int]:
+def _collect_run(text: str, tokens: list[tuple[str, int, int]], i: int, month_at: set[int]) -> tuple[list[_Word], int]:
     """Collect the maximal run of number-ish words from token ``i`` (spaces/hyphens between)."""
     run: list[_Word] = []
     j = i
@@ -279,7 +369,7 @@ def _collect_run(
             break
         if word.role == "and" and (not run or run[-1].role != "mult"):
             break
-        if run and not _JOINER.fullmatch(text[run[-1].end:start]):
+        if run and not _JOINER.fullmatch(text[run[-1].end : start]):
             break
         run.append(word)
         j += 1
@@ -308,7 +398,7 @@ def _chain_neighbour(text: str, tokens: list[tuple[str, int, int]], k: int, step
     if not 0 <= n < len(tokens) or not _single_digit(tokens[n][0]):
         return None
     low, high = min(k, n), max(k, n)
-    return n if _CHAIN_GAP.fullmatch(text[tokens[low][2]:tokens[high][1]]) else None
+    return n if _CHAIN_GAP.fullmatch(text[tokens[low][2] : tokens[high][1]]) else None
 
 
 def _dictated(text: str, tokens: list[tuple[str, int, int]], token_at: dict[int, int], run: list[_Word]) -> bool:

@@ -109,7 +109,7 @@ class Redactor:
         for finding in findings:
             span = finding.span
             token = self._token(finding)
-            pieces.append(text[pos: span.start])
+            pieces.append(text[pos : span.start])
             length += span.start - pos
             pieces.append(token)
             redactions.append(Span(span.kind, length, length + len(token)))

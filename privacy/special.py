@@ -29,9 +29,7 @@ from privacy.model import PrivacyError
 
 __all__ = ["CATEGORIES", "Category", "SpecialHit", "detect_special", "detect_special_partial"]
 
-Category = Literal[
-    "health", "religion", "ethnicity", "political", "sexual_orientation", "trade_union", "criminal"
-]
+Category = Literal["health", "religion", "ethnicity", "political", "sexual_orientation", "trade_union", "criminal"]
 CATEGORIES: tuple[str, ...] = get_args(Category)
 
 
@@ -98,11 +96,11 @@ def detect_special(text: str, language: str) -> tuple[SpecialHit, ...]:
 
 _LOOSE_HEALTH = {
     "en": r"(?:diagnos|diabet|cancer|tumo|chemo|depress|prescri|therap|psychi|psycho|pregnan|hospit|disease|"
-          r"disorder|syndrom|chronic|surger|asthm|epilep|migrain|infect|allerg|dement|alzheim|parkins|scleros|"
-          r"arthrit|crohn|insulin|dialys|medica|medicin|diseas)\w*|ill|sick|hiv",
+    r"disorder|syndrom|chronic|surger|asthm|epilep|migrain|infect|allerg|dement|alzheim|parkins|scleros|"
+    r"arthrit|crohn|insulin|dialys|medica|medicin|diseas)\w*|ill|sick|hiv",
     "nl": r"(?:diagnos|diabet|kanker|tumor|chemo|depress|medicijn|medicat|therap|psychi|psycho|zwanger|ziek|"
-          r"chronisch|syndroom|astma|epilep|migraine|infectie|allerg|dement|alzheim|parkins|reuma|artros|hernia|"
-          r"insuline|dialyse|ziekenh|huisarts|gediagnos)\w*|hiv",
+    r"chronisch|syndroom|astma|epilep|migraine|infectie|allerg|dement|alzheim|parkins|reuma|artros|hernia|"
+    r"insuline|dialyse|ziekenh|huisarts|gediagnos)\w*|hiv",
 }
 
 
@@ -115,10 +113,17 @@ def _loose(language: str) -> re.Pattern[str]:
 def detect_special_partial(text: str, language: str) -> tuple[SpecialHit, ...]:
     """:func:`detect_special` plus loose health stems, for partials (a superset of the final's hits)."""
     strict = detect_special(text, language)
-    blocked = [(m.start(), m.end()) for rule in _rules(language) if rule.negative and rule.category == "health"
-               for m in rule.pattern.finditer(text)]
-    loose = [SpecialHit("health", m.start(), m.end()) for m in _loose(language).finditer(text)
-             if not any(a < m.end() and m.start() < b for a, b in blocked)]
+    blocked = [
+        (m.start(), m.end())
+        for rule in _rules(language)
+        if rule.negative and rule.category == "health"
+        for m in rule.pattern.finditer(text)
+    ]
+    loose = [
+        SpecialHit("health", m.start(), m.end())
+        for m in _loose(language).finditer(text)
+        if not any(a < m.end() and m.start() < b for a, b in blocked)
+    ]
     return _merge([*strict, *loose]) if loose else strict
 
 

@@ -30,8 +30,21 @@ __all__ = ["PartialGuard"]
 _CHUNK = re.compile(r"\S+")
 _EDGE_PUNCT = ",.;:!?\"'()"
 _MARKERS = frozenset({"at", "dot", "punt", "apenstaartje", "apestaartje", "underscore", "streepje", "@"})
-_CUES = frozenset({"email", "e-mail", "mail", "mailadres", "e-mailadres", "emailadres", "address", "adres",
-                   "e-mail-adres", "email-adres", "mailen"})
+_CUES = frozenset(
+    {
+        "email",
+        "e-mail",
+        "mail",
+        "mailadres",
+        "e-mailadres",
+        "emailadres",
+        "address",
+        "adres",
+        "e-mail-adres",
+        "email-adres",
+        "mailen",
+    }
+)
 _DOTTED = re.compile(r"\w+(?:[._\-]\w+)+")
 _LETTERS = re.compile(r"[A-Z]{2,4}|[A-Za-z]")
 _CUE_WINDOW = 4
@@ -65,7 +78,7 @@ def _is_held(chunks: list[str], i: int, held_right: bool) -> bool:
     if right_marker or left_marker:
         return True
     last = i == len(chunks) - 1
-    return last and any(_core(c) in _CUES for c in chunks[max(0, i - _CUE_WINDOW): i])
+    return last and any(_core(c) in _CUES for c in chunks[max(0, i - _CUE_WINDOW) : i])
 
 
 class PartialGuard:

@@ -47,9 +47,7 @@ def frame_count(fmt: AudioFormat, nbytes: int, max_seconds: float = 1.0) -> int:
         raise InternalError("frame_count: negative byte count")
     samples, remainder = divmod(nbytes, fmt.frame_bytes)
     if remainder:
-        raise BadAudio(
-            f"audio frame of {nbytes} bytes is not a whole number of {fmt.frame_bytes}-byte sample frames"
-        )
+        raise BadAudio(f"audio frame of {nbytes} bytes is not a whole number of {fmt.frame_bytes}-byte sample frames")
     if samples > max_seconds * fmt.sample_rate:
         raise BadAudio(f"audio frame longer than {max_seconds:g} s")
     return samples
@@ -75,8 +73,7 @@ class AudioDecoder:
         self._resamplers: list[soxr.ResampleStream] | None = None
         if fmt.sample_rate != TARGET_RATE:
             self._resamplers = [
-                soxr.ResampleStream(fmt.sample_rate, TARGET_RATE, 1, dtype="float32")
-                for _ in range(fmt.channels)
+                soxr.ResampleStream(fmt.sample_rate, TARGET_RATE, 1, dtype="float32") for _ in range(fmt.channels)
             ]
 
     def decode(self, data: bytes) -> list[FloatArray]:

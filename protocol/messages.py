@@ -446,7 +446,6 @@ class ServerWarning:
         server_time(self.at, "warning.at")
 
 
-
 @dataclass(frozen=True, slots=True)
 class SpeechStarted:
     """Compatible extension (``type: "speech_started"``, only when ``start.vad_events``): the VAD opened
@@ -462,8 +461,15 @@ class SpeechStarted:
         server_time(self.at, "speech_started.at")
 
 
-
 ServerMessage = (
-    Ready | ConsentState | Partial | Final | ErrorMessage | Closed | CallEnded | PrivacyEvent | ServerWarning
+    Ready
+    | ConsentState
+    | Partial
+    | Final
+    | ErrorMessage
+    | Closed
+    | CallEnded
+    | PrivacyEvent
+    | ServerWarning
     | SpeechStarted
 )

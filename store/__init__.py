@@ -16,15 +16,15 @@ from store.config import StoreConfig
 from store.errors import CallNotFound, KeyUnavailable, PurposeDenied, StoreConfigError, StoreError
 from store.keys import KeyRing, MasterKey, load_keyring
 from store.model import (
-                         CallEnd,
-                         CallSummary,
-                         ConsentChange,
-                         ExportedCall,
-                         StoreFinal,
-                         SubjectExport,
-                         SubjectLink,
-                         Transcript,
-                         WriteCommand,
+    CallEnd,
+    CallSummary,
+    ConsentChange,
+    ExportedCall,
+    StoreFinal,
+    SubjectExport,
+    SubjectLink,
+    Transcript,
+    WriteCommand,
 )
 from store.service import SqlTranscriptStore, TranscriptStore, maintain
 

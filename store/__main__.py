@@ -36,13 +36,17 @@ from store.service import SqlTranscriptStore
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m store", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m store", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("command", choices=["verify", "anchor", "rotate", "purge", "keygen"])
     p.add_argument("file", nargs="?", help="keygen: where to write the new key")
     p.add_argument("--dsn", default=os.environ.get("CALLSCRIBE_STORE_DSN"))
-    p.add_argument("--anchor-file", default=os.environ.get("CALLSCRIBE_AUDIT_ANCHOR"),
-                   help="audit chain anchors (JSON lines) kept outside the database")
+    p.add_argument(
+        "--anchor-file",
+        default=os.environ.get("CALLSCRIBE_AUDIT_ANCHOR"),
+        help="audit chain anchors (JSON lines) kept outside the database",
+    )
     p.add_argument("--master-key-file", default=None)
     p.add_argument("--old-key-file", action="append", default=[], help="previous master key (repeatable)")
     return p

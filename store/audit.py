@@ -19,8 +19,20 @@ from typing import Any
 
 GENESIS = "0" * 64
 
-ACTIONS = frozenset({"call_opened", "consent", "read", "export", "erase_call", "erase_subject", "purge",
-                     "key_rotated", "subject_linked", "special_stop"})
+ACTIONS = frozenset(
+    {
+        "call_opened",
+        "consent",
+        "read",
+        "export",
+        "erase_call",
+        "erase_subject",
+        "purge",
+        "key_rotated",
+        "subject_linked",
+        "special_stop",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +62,11 @@ class ChainReport:
         return self.broken_at is None
 
 
-def canonical(row_id: int, at: float, tenant: str, call_id: str | None, action: str,
-              details: Mapping[str, Any]) -> bytes:
+def canonical(
+    row_id: int, at: float, tenant: str, call_id: str | None, action: str, details: Mapping[str, Any]
+) -> bytes:
     """The bytes a row's hash covers (everything but the hashes themselves)."""
-    body = {"id": row_id, "at": at, "tenant": tenant, "call_id": call_id, "action": action,
-            "details": details}
+    body = {"id": row_id, "at": at, "tenant": tenant, "call_id": call_id, "action": action, "details": details}
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 

@@ -58,8 +58,9 @@ class StoreConfig:
         if self.anchor_file is not None and not self.anchor_file.strip():
             raise StoreConfigError("anchor_file must name a file (None turns anchoring off)")
         object.__setattr__(self, "retention_days", MappingProxyType(dict(self.retention_days)))
-        object.__setattr__(self, "recipients", MappingProxyType(
-            {purpose: tuple(names) for purpose, names in self.recipients.items()}))
+        object.__setattr__(
+            self, "recipients", MappingProxyType({purpose: tuple(names) for purpose, names in self.recipients.items()})
+        )
 
     def retention_for(self, purposes: tuple[str, ...]) -> float | None:
         """Seconds the call is kept: the longest retention of its purposes; None when none is known."""

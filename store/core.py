@@ -60,9 +60,10 @@ class StoreCore:
             if rows:
                 return unwrap(self.ring, rows[0][0], bytes(rows[0][1]), SYSTEM, _SUBJECT_SECRET)
             key = new_data_key()
-            tx.execute("INSERT INTO store_secrets (name, key_id, wrapped) VALUES (?, ?, ?)",
-                       (_SUBJECT_SECRET, self.ring.current.key_id, wrap(self.ring.current, key, SYSTEM,
-                                                                        _SUBJECT_SECRET)))
+            tx.execute(
+                "INSERT INTO store_secrets (name, key_id, wrapped) VALUES (?, ?, ?)",
+                (_SUBJECT_SECRET, self.ring.current.key_id, wrap(self.ring.current, key, SYSTEM, _SUBJECT_SECRET)),
+            )
             return key
 
     # -- writes from the listener --------------------------------------------------------------------
@@ -77,24 +78,32 @@ class StoreCore:
             self._subject_link(cmd)
         elif isinstance(cmd, SpecialStop):
             with self.db.transaction() as tx:
-                records.append_audit(tx, self.clock(), cmd.tenant, cmd.call_id, "special_stop",
-                                     {"category": cmd.category, "at": cmd.at})
+                records.append_audit(
+                    tx, self.clock(), cmd.tenant, cmd.call_id, "special_stop", {"category": cmd.category, "at": cmd.at}
+                )
         else:
             self._end(cmd)
 
     def _consent(self, cmd: ConsentChange) -> None:
         now = self.clock()
         with self.db.transaction() as tx:
-            records.append_audit(tx, now, cmd.tenant, cmd.call_id, "consent",
-                                 {"state": cmd.state, "at": cmd.at, "announcement": cmd.announcement})
-            exists = bool(tx.execute("SELECT 1 FROM calls WHERE tenant = ? AND call_id = ?",
-                                     (cmd.tenant, cmd.call_id)))
+            records.append_audit(
+                tx,
+                now,
+                cmd.tenant,
+                cmd.call_id,
+                "consent",
+                {"state": cmd.state, "at": cmd.at, "announcement": cmd.announcement},
+            )
+            exists = bool(tx.execute("SELECT 1 FROM calls WHERE tenant = ? AND call_id = ?", (cmd.tenant, cmd.call_id)))
             if cmd.state == "declined":
                 if exists:
                     self._erase(tx, now, cmd.tenant, cmd.call_id, "consent_declined", None)
             elif exists:
-                tx.execute("UPDATE calls SET consent = ? WHERE tenant = ? AND call_id = ?",
-                           (cmd.state, cmd.tenant, cmd.call_id))
+                tx.execute(
+                    "UPDATE calls SET consent = ? WHERE tenant = ? AND call_id = ?",
+                    (cmd.state, cmd.tenant, cmd.call_id),
+                )
             elif cmd.state == "active":
                 self._open(tx, now, cmd)
         if cmd.state == "declined" and exists:
@@ -107,13 +116,28 @@ class StoreCore:
             log.info("call_not_stored", call_id=cmd.call_id, tenant=cmd.tenant, reason="no_known_purpose")
             return
         key = new_data_key()
-        tx.execute("INSERT INTO calls (tenant, call_id, purposes, consent, created_at, expires_at, key_id, "
-                   "wrapped_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                   (cmd.tenant, cmd.call_id, json.dumps(list(purposes)), cmd.state, now, now + retention,
-                    self.ring.current.key_id, wrap(self.ring.current, key, cmd.tenant, cmd.call_id)))
-        records.append_audit(tx, now, cmd.tenant, cmd.call_id, "call_opened",
-                             {"purposes": list(purposes), "expires_at": now + retention,
-                              "key_id": self.ring.current.key_id})
+        tx.execute(
+            "INSERT INTO calls (tenant, call_id, purposes, consent, created_at, expires_at, key_id, "
+            "wrapped_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                cmd.tenant,
+                cmd.call_id,
+                json.dumps(list(purposes)),
+                cmd.state,
+                now,
+                now + retention,
+                self.ring.current.key_id,
+                wrap(self.ring.current, key, cmd.tenant, cmd.call_id),
+            ),
+        )
+        records.append_audit(
+            tx,
+            now,
+            cmd.tenant,
+            cmd.call_id,
+            "call_opened",
+            {"purposes": list(purposes), "expires_at": now + retention, "key_id": self.ring.current.key_id},
+        )
 
     def _final(self, cmd: StoreFinal) -> None:
         with self.db.transaction() as tx:
@@ -121,8 +145,9 @@ class StoreCore:
             if not rows:  # not stored at all (no known purpose), or erased
                 return
             if rows[0][0] not in STORABLE:  # the listener posts finals only while storable: a bug upstream
-                log.warning("final_not_stored", call_id=cmd.call_id, tenant=cmd.tenant, seq=cmd.final.seq,
-                            consent=rows[0][0])
+                log.warning(
+                    "final_not_stored", call_id=cmd.call_id, tenant=cmd.tenant, seq=cmd.final.seq, consent=rows[0][0]
+                )
                 return
             key = records.data_key(tx, self.ring, cmd.tenant, cmd.call_id)
             assert key is not None  # the row exists in this transaction
@@ -130,8 +155,10 @@ class StoreCore:
 
     def _end(self, cmd: CallEnd) -> None:
         with self.db.transaction() as tx:
-            tx.execute("UPDATE calls SET ended_at = ? WHERE tenant = ? AND call_id = ?",
-                       (self.clock(), cmd.tenant, cmd.call_id))
+            tx.execute(
+                "UPDATE calls SET ended_at = ? WHERE tenant = ? AND call_id = ?",
+                (self.clock(), cmd.tenant, cmd.call_id),
+            )
 
     def _subject_link(self, cmd: SubjectLink) -> None:
         """The listener's link (from `start.caller`): skipped when the call has no row (not stored)."""
@@ -148,8 +175,11 @@ class StoreCore:
             self._link(tx, now, tenant, call_id, subject, actor)
 
     def _link(self, tx: Tx, now: float, tenant: str, call_id: str, subject: str, actor: str) -> None:
-        tx.execute("INSERT INTO subjects (tenant, subject_hash, call_id, linked_at) VALUES (?, ?, ?, ?) "
-                   "ON CONFLICT DO NOTHING", (tenant, subject_hash(self._subject_key, tenant, subject), call_id, now))
+        tx.execute(
+            "INSERT INTO subjects (tenant, subject_hash, call_id, linked_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
+            (tenant, subject_hash(self._subject_key, tenant, subject), call_id, now),
+        )
         records.append_audit(tx, now, tenant, call_id, "subject_linked", {"actor": actor})
 
     # -- reads ---------------------------------------------------------------------------------------
@@ -162,8 +192,9 @@ class StoreCore:
 
     def list_calls(self, tenant: str) -> list[CallSummary]:
         with self.db.transaction() as tx:
-            rows = tx.execute(f"SELECT {records.CALL_COLUMNS} FROM calls c WHERE tenant = ? "
-                              "ORDER BY created_at, call_id", (tenant,))
+            rows = tx.execute(
+                f"SELECT {records.CALL_COLUMNS} FROM calls c WHERE tenant = ? ORDER BY created_at, call_id", (tenant,)
+            )
         return [records.summary(r) for r in rows]
 
     def read(self, tenant: str, call_id: str, purpose: str, actor: str) -> Transcript:
@@ -172,8 +203,9 @@ class StoreCore:
         with self.db.transaction() as tx:
             call = records.call_summary(tx, tenant, call_id)
             allowed = purpose in call.purposes
-            records.append_audit(tx, now, tenant, call_id, "read",
-                                 {"purpose": purpose, "actor": actor, "allowed": allowed})
+            records.append_audit(
+                tx, now, tenant, call_id, "read", {"purpose": purpose, "actor": actor, "allowed": allowed}
+            )
             if allowed:
                 key = records.data_key(tx, self.ring, tenant, call_id)
                 assert key is not None
@@ -185,16 +217,26 @@ class StoreCore:
         now = self.clock()
         digest = subject_hash(self._subject_key, tenant, subject)
         with self.db.transaction() as tx:
-            ids = [r[0] for r in tx.execute("SELECT call_id FROM subjects WHERE tenant = ? AND subject_hash = ? "
-                                             "ORDER BY linked_at, call_id", (tenant, digest))]
+            ids = [
+                r[0]
+                for r in tx.execute(
+                    "SELECT call_id FROM subjects WHERE tenant = ? AND subject_hash = ? ORDER BY linked_at, call_id",
+                    (tenant, digest),
+                )
+            ]
             calls = []
             for call_id in ids:
                 call = records.call_summary(tx, tenant, call_id)
                 key = records.data_key(tx, self.ring, tenant, call_id)
                 assert key is not None
                 recipients = {p: self.config.recipients.get(p, ()) for p in call.purposes}
-                calls.append(ExportedCall(Transcript(call, records.read_finals(tx, key, tenant, call_id)),
-                                          recipients, records.read_insights(tx, key, tenant, call_id)))
+                calls.append(
+                    ExportedCall(
+                        Transcript(call, records.read_finals(tx, key, tenant, call_id)),
+                        recipients,
+                        records.read_insights(tx, key, tenant, call_id),
+                    )
+                )
             records.append_audit(tx, now, tenant, None, "export", {"actor": actor, "calls": ids})
         return SubjectExport(tuple(calls))
 
@@ -218,8 +260,9 @@ class StoreCore:
         with self.db.transaction() as tx:
             call = records.call_summary(tx, tenant, call_id)
             allowed = purpose in call.purposes
-            records.append_audit(tx, now, tenant, call_id, "read_insights",
-                                 {"purpose": purpose, "actor": actor, "allowed": allowed})
+            records.append_audit(
+                tx, now, tenant, call_id, "read_insights", {"purpose": purpose, "actor": actor, "allowed": allowed}
+            )
             if allowed:
                 key = records.data_key(tx, self.ring, tenant, call_id)
                 assert key is not None
@@ -269,8 +312,9 @@ class StoreCore:
         """The ids of the calls linked to a data subject (ids only; e.g. to notify recipients of an erasure)."""
         digest = subject_hash(self._subject_key, tenant, subject)
         with self.db.transaction() as tx:
-            rows = tx.execute("SELECT call_id FROM subjects WHERE tenant = ? AND subject_hash = ? ORDER BY call_id",
-                              (tenant, digest))
+            rows = tx.execute(
+                "SELECT call_id FROM subjects WHERE tenant = ? AND subject_hash = ? ORDER BY call_id", (tenant, digest)
+            )
         return [r[0] for r in rows]
 
     def erase_subject(self, tenant: str, subject: str, actor: str) -> int:
@@ -278,8 +322,12 @@ class StoreCore:
         now = self.clock()
         digest = subject_hash(self._subject_key, tenant, subject)
         with self.db.transaction() as tx:
-            ids = [r[0] for r in tx.execute("SELECT call_id FROM subjects WHERE tenant = ? AND subject_hash = ?",
-                                            (tenant, digest))]
+            ids = [
+                r[0]
+                for r in tx.execute(
+                    "SELECT call_id FROM subjects WHERE tenant = ? AND subject_hash = ?", (tenant, digest)
+                )
+            ]
             for call_id in ids:
                 self._erase(tx, now, tenant, call_id, "subject_request", actor)
             records.append_audit(tx, now, tenant, None, "erase_subject", {"actor": actor, "calls": ids})
@@ -290,13 +338,13 @@ class StoreCore:
         """Erase every call past its retention date (the clock is injected); returns how many."""
         now = self.clock()
         with self.db.transaction() as tx:
-            expired = tx.execute("SELECT tenant, call_id FROM calls WHERE expires_at <= ? ORDER BY tenant, call_id",
-                                 (now,))
+            expired = tx.execute(
+                "SELECT tenant, call_id FROM calls WHERE expires_at <= ? ORDER BY tenant, call_id", (now,)
+            )
             for tenant, call_id in expired:
                 self._erase(tx, now, tenant, call_id, "retention", None)
             for tenant in sorted({t for t, _ in expired}):
-                records.append_audit(tx, now, tenant, None, "purge",
-                                     {"calls": [c for t, c in expired if t == tenant]})
+                records.append_audit(tx, now, tenant, None, "purge", {"calls": [c for t, c in expired if t == tenant]})
         if expired:
             self.db.compact()
         return len(expired)
@@ -307,22 +355,34 @@ class StoreCore:
         old_ids: set[str] = set()
         while True:
             with self.db.transaction() as tx:
-                rows = tx.execute("SELECT tenant, call_id, key_id, wrapped_key FROM calls WHERE key_id <> ? "
-                                  "LIMIT ?", (current.key_id, self.config.rotate_batch))
+                rows = tx.execute(
+                    "SELECT tenant, call_id, key_id, wrapped_key FROM calls WHERE key_id <> ? LIMIT ?",
+                    (current.key_id, self.config.rotate_batch),
+                )
                 for tenant, call_id, key_id, wrapped in rows:
                     key = unwrap(self.ring, key_id, bytes(wrapped), tenant, call_id)
-                    tx.execute("UPDATE calls SET key_id = ?, wrapped_key = ? WHERE tenant = ? AND call_id = ?",
-                               (current.key_id, wrap(current, key, tenant, call_id), tenant, call_id))
+                    tx.execute(
+                        "UPDATE calls SET key_id = ?, wrapped_key = ? WHERE tenant = ? AND call_id = ?",
+                        (current.key_id, wrap(current, key, tenant, call_id), tenant, call_id),
+                    )
                     old_ids.add(key_id)
             total += len(rows)
             if not rows:
                 break
         with self.db.transaction() as tx:
-            tx.execute("UPDATE store_secrets SET key_id = ?, wrapped = ? WHERE name = ?",
-                       (current.key_id, wrap(current, self._subject_key, SYSTEM, _SUBJECT_SECRET), _SUBJECT_SECRET))
+            tx.execute(
+                "UPDATE store_secrets SET key_id = ?, wrapped = ? WHERE name = ?",
+                (current.key_id, wrap(current, self._subject_key, SYSTEM, _SUBJECT_SECRET), _SUBJECT_SECRET),
+            )
             if total:
-                records.append_audit(tx, self.clock(), SYSTEM, None, "key_rotated",
-                                     {"from": sorted(old_ids), "to": current.key_id, "data_keys": total})
+                records.append_audit(
+                    tx,
+                    self.clock(),
+                    SYSTEM,
+                    None,
+                    "key_rotated",
+                    {"from": sorted(old_ids), "to": current.key_id, "data_keys": total},
+                )
         return total
 
     def close(self) -> None:

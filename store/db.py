@@ -65,8 +65,13 @@ class SqliteDatabase:
                 self._conn = sqlite3.connect(f"file:{path}?mode=rw", uri=True, isolation_level=None)
         except (sqlite3.Error, OSError) as exc:
             raise StoreConfigError(f"cannot open SQLite database {path}: {exc}") from None
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "secure_delete=ON", "foreign_keys=ON",
-                       "busy_timeout=10000"):
+        for pragma in (
+            "journal_mode=WAL",
+            "synchronous=NORMAL",
+            "secure_delete=ON",
+            "foreign_keys=ON",
+            "busy_timeout=10000",
+        ):
             self._conn.execute(f"PRAGMA {pragma}")
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> list[Row]:

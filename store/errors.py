@@ -1,10 +1,10 @@
 """The store's exception hierarchy (one root).
 
-    StoreError                  root: every exception raised on purpose by this package
-    ├── StoreConfigError        bad configuration or key material (start-up)
-    ├── CallNotFound            no such call for this tenant (HTTP 404)
-    ├── PurposeDenied           the named purpose is not one the call declared (HTTP 403)
-    └── KeyUnavailable          a wrapped key's master key is not in the key ring
+StoreError                  root: every exception raised on purpose by this package
+├── StoreConfigError        bad configuration or key material (start-up)
+├── CallNotFound            no such call for this tenant (HTTP 404)
+├── PurposeDenied           the named purpose is not one the call declared (HTTP 403)
+└── KeyUnavailable          a wrapped key's master key is not in the key ring
 """
 
 from __future__ import annotations

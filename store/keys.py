@@ -128,8 +128,9 @@ def wrap(master: MasterKey, data_key: bytes, tenant: str, call_id: str) -> bytes
 def unwrap(ring: KeyRing, key_id: str, wrapped: bytes, tenant: str, call_id: str) -> bytes:
     master = ring.get(key_id)
     try:
-        return AESGCM(master.secret).decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:],
-                                             _wrap_ad(key_id, tenant, call_id))
+        return AESGCM(master.secret).decrypt(
+            wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], _wrap_ad(key_id, tenant, call_id)
+        )
     except InvalidTag:
         raise StoreError("a wrapped data key failed authentication") from None
 

@@ -79,8 +79,10 @@ def current_version(tx: Tx) -> int:
 def migrate(db: Database, now: float) -> int:
     """Apply every migration newer than the database's version; returns the resulting version."""
     with db.transaction() as tx:
-        tx.execute("CREATE TABLE IF NOT EXISTS schema_version "
-                   "(version INTEGER PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)")
+        tx.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version "
+            "(version INTEGER PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)"
+        )
     version = 0
     for number, statements in migrations(db.dialect):
         with db.transaction() as tx:

@@ -15,26 +15,32 @@ from store.errors import CallNotFound, StoreError
 from store.keys import KeyRing, open_sealed, seal, unwrap
 from store.model import CallSummary
 
-CALL_COLUMNS = "call_id, purposes, consent, created_at, expires_at, ended_at, " \
-               "(SELECT COUNT(*) FROM finals f WHERE f.tenant = c.tenant AND f.call_id = c.call_id)"
+CALL_COLUMNS = (
+    "call_id, purposes, consent, created_at, expires_at, ended_at, "
+    "(SELECT COUNT(*) FROM finals f WHERE f.tenant = c.tenant AND f.call_id = c.call_id)"
+)
 
 
-def append_audit(tx: Tx, at: float, tenant: str, call_id: str | None, action: str,
-                 details: Mapping[str, Any]) -> None:
+def append_audit(tx: Tx, at: float, tenant: str, call_id: str | None, action: str, details: Mapping[str, Any]) -> None:
     """Append one row to the hash chain (holds the audit lock until the transaction ends)."""
     tx.lock_audit()
     last = tx.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")
     row_id, prev = (int(last[0][0]) + 1, str(last[0][1])) if last else (1, GENESIS)
     text = encode_details(details)
     body = canonical(row_id, float(at), tenant, call_id, action, json.loads(text))
-    tx.execute("INSERT INTO audit_log (id, at, tenant, call_id, action, details, prev_hash, hash) "
-               "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-               (row_id, float(at), tenant, call_id, action, text, prev, chain_hash(prev, body)))
+    tx.execute(
+        "INSERT INTO audit_log (id, at, tenant, call_id, action, details, prev_hash, hash) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (row_id, float(at), tenant, call_id, action, text, prev, chain_hash(prev, body)),
+    )
 
 
 def audit_rows(tx: Tx, after_id: int, limit: int) -> list[AuditRow]:
-    rows = tx.execute("SELECT id, at, tenant, call_id, action, details, prev_hash, hash FROM audit_log "
-                      "WHERE id > ? ORDER BY id LIMIT ?", (after_id, limit))
+    rows = tx.execute(
+        "SELECT id, at, tenant, call_id, action, details, prev_hash, hash FROM audit_log "
+        "WHERE id > ? ORDER BY id LIMIT ?",
+        (after_id, limit),
+    )
     return [AuditRow(int(r[0]), float(r[1]), r[2], r[3], r[4], json.loads(r[5]), r[6], r[7]) for r in rows]
 
 
@@ -48,9 +54,15 @@ def chain_head(tx: Tx) -> tuple[int, int, str] | None:
 
 
 def summary(row: Row) -> CallSummary:
-    return CallSummary(call_id=row[0], purposes=tuple(json.loads(row[1])), consent=row[2],
-                       created_at=float(row[3]), expires_at=float(row[4]),
-                       ended_at=None if row[5] is None else float(row[5]), finals=int(row[6]))
+    return CallSummary(
+        call_id=row[0],
+        purposes=tuple(json.loads(row[1])),
+        consent=row[2],
+        created_at=float(row[3]),
+        expires_at=float(row[4]),
+        ended_at=None if row[5] is None else float(row[5]),
+        finals=int(row[6]),
+    )
 
 
 def call_summary(tx: Tx, tenant: str, call_id: str) -> CallSummary:
@@ -75,16 +87,22 @@ def insert_final(tx: Tx, key: bytes, tenant: str, call_id: str, final: Final) ->
     if final.special:
         secret["special"] = list(final.special)  # art. 9 categories: sealed with the content
     nonce, ciphertext = seal(key, json.dumps(secret, ensure_ascii=False).encode(), tenant, call_id, final.seq)
-    tx.execute("INSERT INTO finals (tenant, call_id, seq, leg, start_s, end_s, language, nonce, ciphertext) "
-               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-               (tenant, call_id, final.seq, final.leg, final.start, final.end, final.language, nonce, ciphertext))
+    tx.execute(
+        "INSERT INTO finals (tenant, call_id, seq, leg, start_s, end_s, language, nonce, ciphertext) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        (tenant, call_id, final.seq, final.leg, final.start, final.end, final.language, nonce, ciphertext),
+    )
 
 
 def read_finals(tx: Tx, key: bytes, tenant: str, call_id: str) -> tuple[Final, ...]:
-    rows = tx.execute("SELECT seq, leg, start_s, end_s, language, nonce, ciphertext FROM finals "
-                      "WHERE tenant = ? AND call_id = ? ORDER BY seq", (tenant, call_id))
-    return tuple(_final(row, open_sealed(key, bytes(row[5]), bytes(row[6]), tenant, call_id, int(row[0])))
-                 for row in rows)
+    rows = tx.execute(
+        "SELECT seq, leg, start_s, end_s, language, nonce, ciphertext FROM finals "
+        "WHERE tenant = ? AND call_id = ? ORDER BY seq",
+        (tenant, call_id),
+    )
+    return tuple(
+        _final(row, open_sealed(key, bytes(row[5]), bytes(row[6]), tenant, call_id, int(row[0]))) for row in rows
+    )
 
 
 def _final(row: Row, plaintext: bytes) -> Final:
@@ -93,8 +111,18 @@ def _final(row: Row, plaintext: bytes) -> Final:
         words = tuple(Word(w["word"], w["start"], w["end"], w["probability"]) for w in content["words"])
         redactions = tuple(Redaction(r["kind"], r["start"], r["end"]) for r in content["redactions"])
         special = tuple(str(c) for c in content.get("special", ()))
-        return Final(int(row[0]), row[1], content["utterance_id"], content["text"], float(row[2]),
-                     float(row[3]), row[4], words, redactions, special)
+        return Final(
+            int(row[0]),
+            row[1],
+            content["utterance_id"],
+            content["text"],
+            float(row[2]),
+            float(row[3]),
+            row[4],
+            words,
+            redactions,
+            special,
+        )
     except (ValueError, KeyError, TypeError, InternalError):
         raise StoreError("a stored final could not be decoded") from None
 
@@ -107,8 +135,10 @@ def write_insights(tx: Tx, key: bytes, now: float, tenant: str, call_id: str, do
     """Seal the call's insights JSON with its data key; a later analysis replaces an earlier one."""
     nonce, ciphertext = seal(key, document.encode(), tenant, call_id, INSIGHTS_SEQ)
     tx.execute("DELETE FROM insights WHERE tenant = ? AND call_id = ?", (tenant, call_id))
-    tx.execute("INSERT INTO insights (tenant, call_id, created_at, nonce, ciphertext) VALUES (?, ?, ?, ?, ?)",
-               (tenant, call_id, now, nonce, ciphertext))
+    tx.execute(
+        "INSERT INTO insights (tenant, call_id, created_at, nonce, ciphertext) VALUES (?, ?, ?, ?, ?)",
+        (tenant, call_id, now, nonce, ciphertext),
+    )
 
 
 def read_insights(tx: Tx, key: bytes, tenant: str, call_id: str) -> dict[str, Any] | None:

@@ -73,13 +73,15 @@ class SqlTranscriptStore:
         """Posted writes not applied yet (disk full...): `degraded`, `failures`, `lost` (see `store.backlog`)."""
 
     @classmethod
-    async def open(cls, dsn: str, config: StoreConfig, ring: KeyRing,
-                   clock: Callable[[], float] = time.time) -> SqlTranscriptStore:
+    async def open(
+        cls, dsn: str, config: StoreConfig, ring: KeyRing, clock: Callable[[], float] = time.time
+    ) -> SqlTranscriptStore:
         """Connect on the worker thread and apply pending schema migrations."""
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
         try:
             core = await asyncio.get_running_loop().run_in_executor(
-                executor, lambda: StoreCore(connect(dsn), ring, config, clock))
+                executor, lambda: StoreCore(connect(dsn), ring, config, clock)
+            )
         except BaseException:
             executor.shutdown(wait=False)
             raise
@@ -175,8 +177,13 @@ RETRY_EVERY_S = 1.0
 """How often the maintenance task retries writes that wait for the database (disk full...)."""
 
 
-async def maintain(store: TranscriptStore, interval_s: float, rotate: bool, anchor_file: str | None = None,
-                   anchor_interval_s: float = 300.0) -> None:
+async def maintain(
+    store: TranscriptStore,
+    interval_s: float,
+    rotate: bool,
+    anchor_file: str | None = None,
+    anchor_interval_s: float = 300.0,
+) -> None:
     """Background task: rewrap old data keys once (when the ring has old keys), purge now and every interval,
     retry writes that wait for the database; with `anchor_file`, also append the audit chain head to it now
     and every `anchor_interval_s`."""

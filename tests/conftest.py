@@ -41,8 +41,12 @@ class ManifestRow:
 def manifest() -> list[ManifestRow]:
     with (AUDIO / "manifest.tsv").open() as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
-    return [ManifestRow(r["file"], r["lang"], float(r["seconds"]), int(r["sample_rate"]), int(r["channels"]),
-                        r["reference_text"]) for r in rows]
+    return [
+        ManifestRow(
+            r["file"], r["lang"], float(r["seconds"]), int(r["sample_rate"]), int(r["channels"]), r["reference_text"]
+        )
+        for r in rows
+    ]
 
 
 @pytest.fixture(scope="session")
@@ -72,8 +76,12 @@ class Gateway:
     server: GatewayServer
 
 
-async def start_gateway(config: ServerConfig, engines: dict[str, Transcriber], vad_model: SileroModel,
-                        clock: Callable[[], float] = time.monotonic) -> tuple[Gateway, asyncio.Task[None]]:
+async def start_gateway(
+    config: ServerConfig,
+    engines: dict[str, Transcriber],
+    vad_model: SileroModel,
+    clock: Callable[[], float] = time.monotonic,
+) -> tuple[Gateway, asyncio.Task[None]]:
     runtime = Runtime(config, engines, vad_model, clock=clock)
     server = GatewayServer(runtime)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]

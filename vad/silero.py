@@ -81,9 +81,7 @@ class SileroModel:
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         try:
-            session = ort.InferenceSession(
-                str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
-            )
+            session = ort.InferenceSession(str(model_path), sess_options=options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime's errors derive from Exception only: wrap, keep the cause
             raise VadModelError(f"cannot load silero VAD model {model_path}: {exc}") from exc
         return cls(session, model_path)

@@ -64,8 +64,10 @@ class RedisBridge:
         self._ready.set()
 
     async def start(self) -> None:
-        self._tasks = [asyncio.create_task(self._write(), name="cluster-writer"),
-                       asyncio.create_task(self._read(), name="cluster-reader")]
+        self._tasks = [
+            asyncio.create_task(self._write(), name="cluster-writer"),
+            asyncio.create_task(self._read(), name="cluster-reader"),
+        ]
         log.info("cluster_bridge_started", node=self.node, stream=self.config.stream)
 
     async def aclose(self) -> None:
@@ -88,8 +90,7 @@ class RedisBridge:
                 continue
             record = self._outbox[0]
             try:
-                await self._redis.xadd(self.config.stream, {"r": record}, maxlen=self.config.max_len,
-                                       approximate=True)
+                await self._redis.xadd(self.config.stream, {"r": record}, maxlen=self.config.max_len, approximate=True)
             except Exception as exc:  # Redis away: keep the record, retry with back-off
                 log.warning("cluster_write_failed", error=type(exc).__name__)
                 await asyncio.sleep(delay)

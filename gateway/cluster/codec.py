@@ -75,21 +75,35 @@ def _event(kind: str, tenant: str, call_id: str, obj: dict[str, Any]) -> CallEve
 
 def _message(d: dict[str, Any]) -> Partial | Final:
     if d["type"] == "partial":
-        return Partial(d["leg"], d["utterance_id"], d["text"], float(d["start"]), float(d["end"]),
-                       int(d.get("stable_chars", 0)))
+        return Partial(
+            d["leg"], d["utterance_id"], d["text"], float(d["start"]), float(d["end"]), int(d.get("stable_chars", 0))
+        )
     if d["type"] == "final":
-        words = tuple(Word(w["word"], float(w["start"]), float(w["end"]), float(w["probability"]))
-                      for w in d.get("words", ()))
+        words = tuple(
+            Word(w["word"], float(w["start"]), float(w["end"]), float(w["probability"])) for w in d.get("words", ())
+        )
         reds = tuple(Redaction(r["kind"], int(r["start"]), int(r["end"])) for r in d.get("redactions", ()))
-        return Final(int(d["seq"]), d["leg"], d["utterance_id"], d["text"], float(d["start"]), float(d["end"]),
-                     d["language"], words, reds, tuple(d.get("special", ())))
+        return Final(
+            int(d["seq"]),
+            d["leg"],
+            d["utterance_id"],
+            d["text"],
+            float(d["start"]),
+            float(d["end"]),
+            d["language"],
+            words,
+            reds,
+            tuple(d.get("special", ())),
+        )
     raise BadRecord(f"sent: unexpected message type {d['type']!r}")
 
 
 def encode_command(node: str, tenant: str, call_id: str, event: str, announcement: str | None) -> bytes:
     """A consent command for whichever node holds the call (the consent API of another node sent it)."""
-    packed: bytes = msgpack.packb({"node": node, "tenant": tenant, "call_id": call_id, "event": event,
-                                   "announcement": announcement}, use_bin_type=True)
+    packed: bytes = msgpack.packb(
+        {"node": node, "tenant": tenant, "call_id": call_id, "event": event, "announcement": announcement},
+        use_bin_type=True,
+    )
     return packed
 
 
@@ -98,7 +112,12 @@ def decode_command(record: bytes) -> tuple[str, str, str, str, str | None]:
     try:
         obj = msgpack.unpackb(record, raw=False)
         announcement = obj.get("announcement")
-        return (str(obj["node"]), str(obj["tenant"]), str(obj["call_id"]), str(obj["event"]),
-                None if announcement is None else str(announcement))
+        return (
+            str(obj["node"]),
+            str(obj["tenant"]),
+            str(obj["call_id"]),
+            str(obj["event"]),
+            None if announcement is None else str(announcement),
+        )
     except Exception as exc:
         raise BadRecord(f"unreadable command record ({type(exc).__name__})") from None

@@ -64,8 +64,14 @@ class CallSummary:
 
     def to_dict(self) -> dict[str, object]:
         """The JSON form (`started_at` as ISO 8601 UTC)."""
-        return {"call_id": self.call_id, "legs": list(self.legs), "started_at": iso_time(self.started_at),
-                "duration_s": round(self.duration_s, 1), "consent": self.consent, "viewers": self.viewers}
+        return {
+            "call_id": self.call_id,
+            "legs": list(self.legs),
+            "started_at": iso_time(self.started_at),
+            "duration_s": round(self.duration_s, 1),
+            "consent": self.consent,
+            "viewers": self.viewers,
+        }
 
 
 class _Call:
@@ -86,8 +92,11 @@ class _Call:
 
     def call_frame(self, call_id: str) -> str:
         assert self.started_at is not None
-        return json.dumps({"type": "call", "call_id": call_id, "legs": list(self.legs),
-                           "started_at": iso_time(self.started_at)}, separators=(",", ":"), ensure_ascii=False)
+        return json.dumps(
+            {"type": "call", "call_id": call_id, "legs": list(self.legs), "started_at": iso_time(self.started_at)},
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
 
     def backlog(self, call_id: str) -> list[str]:
         """What a late joiner receives first."""
@@ -142,8 +151,7 @@ class CaptionHub:
         elif isinstance(msg, Final) and not call.erased:
             self._final(call, msg)
 
-    def subscribe(self, tenant: str, call_id: str, wake: Callable[[], None], now: float,
-                  wait: bool = False) -> Viewer:
+    def subscribe(self, tenant: str, call_id: str, wake: Callable[[], None], now: float, wait: bool = False) -> Viewer:
         """A new viewer of the tenant's call; `wait` admits a call that has not started yet.
 
         Raises `NotVisible` for a call this tenant does not have (whatever other tenants have) and
@@ -191,9 +199,11 @@ class CaptionHub:
     def active_calls(self, tenant: str, now: float) -> list[CallSummary]:
         """The tenant's live calls, oldest first."""
         self._expire(now)
-        out = [CallSummary(cid, c.legs, c.started_at, max(0.0, now - c.started_at), c.consent[0], len(c.viewers))
-               for (t, cid), c in self._calls.items()
-               if t == tenant and c.live and c.started_at is not None]
+        out = [
+            CallSummary(cid, c.legs, c.started_at, max(0.0, now - c.started_at), c.consent[0], len(c.viewers))
+            for (t, cid), c in self._calls.items()
+            if t == tenant and c.live and c.started_at is not None
+        ]
         return sorted(out, key=lambda s: (s.started_at, s.call_id))
 
     # -- internals ----------------------------------------------------------------------------------

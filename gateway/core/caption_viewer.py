@@ -94,8 +94,15 @@ class _Item:
 class Viewer:
     """One subscriber's outbound queue. The shell calls `pop()` until None, then checks `close_code`."""
 
-    def __init__(self, key: Key, backlog: list[str], config: HubConfig, counters: HubCounters,
-                 wake: Callable[[], None], ended: bool = False) -> None:
+    def __init__(
+        self,
+        key: Key,
+        backlog: list[str],
+        config: HubConfig,
+        counters: HubCounters,
+        wake: Callable[[], None],
+        ended: bool = False,
+    ) -> None:
         self.key = key
         self.wake = wake
         self.partials_dropped = 0

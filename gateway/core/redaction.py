@@ -74,8 +74,13 @@ class CallRedaction:
     `policy` applies to PII, `special` to special categories (see the module docstring).
     """
 
-    def __init__(self, language: str, policy: Policy, special: SpecialPolicy = SpecialPolicy.FLAG,
-                 numbers: NumberRule | None = None) -> None:
+    def __init__(
+        self,
+        language: str,
+        policy: Policy,
+        special: SpecialPolicy = SpecialPolicy.FLAG,
+        numbers: NumberRule | None = None,
+    ) -> None:
         self.policy = policy
         self.special = special
         self._language = language or "auto"
@@ -132,8 +137,7 @@ class CallRedaction:
             cursor = b
         return _Composed("".join(pieces), tuple(replaced), categories)
 
-    def _redact_stretch(self, text: str, start: int, end: int, pieces: list[str],
-                        replaced: list[_Replaced]) -> None:
+    def _redact_stretch(self, text: str, start: int, end: int, pieces: list[str], replaced: list[_Replaced]) -> None:
         """Append `text[start:end]` with its PII redacted; record each replacement in both offsets."""
         if start >= end:
             return
@@ -141,8 +145,9 @@ class CallRedaction:
         result = self._redactor.redact(text[start:end])
         pieces.append(result.text)
         for orig, new in zip(result.original_spans, result.redactions, strict=True):
-            replaced.append(_Replaced(orig.kind, start + orig.start, start + orig.end,
-                                      offset + new.start, offset + new.end))
+            replaced.append(
+                _Replaced(orig.kind, start + orig.start, start + orig.end, offset + new.start, offset + new.end)
+            )
 
 
 def _redact_words(text: str, words: tuple[Word, ...], tokens: list[tuple[int, int, str]]) -> tuple[Word, ...]:

@@ -148,8 +148,15 @@ class SessionCounters:
 class CallSession:
     """The state of one call from `start` to `closed`."""
 
-    def __init__(self, start: Start, config: SessionConfig, endpointers: Callable[[], LegEndpointer],
-                 text_filter: TextFilter | None = None, first_seq: int = 1, uid_prefix: str = "") -> None:
+    def __init__(
+        self,
+        start: Start,
+        config: SessionConfig,
+        endpointers: Callable[[], LegEndpointer],
+        text_filter: TextFilter | None = None,
+        first_seq: int = 1,
+        uid_prefix: str = "",
+    ) -> None:
         self.start = start
         self.config = config
         self.fmt = start.audio
@@ -310,12 +317,12 @@ class CallSession:
 
     def _request(self, leg: _Leg, uid: str, kind: Kind, start: int, audio: np.ndarray) -> Decode:
         prompt = leg.previous_text if kind == "final" and self.config.condition_on_previous else ""
-        request = DecodeRequest(self.start.call_id, leg.name, kind, audio.astype(np.float32, copy=False),
-                                leg.language, prompt)
+        request = DecodeRequest(
+            self.start.call_id, leg.name, kind, audio.astype(np.float32, copy=False), leg.language, prompt
+        )
         c = self.counters
         c.engine_audio_samples += len(audio)
-        c.earliest_engine_sample = start if c.earliest_engine_sample is None else min(
-            c.earliest_engine_sample, start)
+        c.earliest_engine_sample = start if c.earliest_engine_sample is None else min(c.earliest_engine_sample, start)
         return Decode(Ticket(leg.name, uid, kind, start, start + len(audio)), request)
 
     def _flush(self) -> list[Effect]:
@@ -364,8 +371,18 @@ class CallSession:
         committed = stable.text[: stable.stable_chars]
         shown = self._filter.partial(committed) if self._filter else committed
         stable_chars = len(shown) if text.startswith(shown) else 0
-        return [Send(Partial(leg.name, ticket.utterance_id, text, ticket.start / TARGET_RATE,
-                             ticket.end / TARGET_RATE, stable_chars))]
+        return [
+            Send(
+                Partial(
+                    leg.name,
+                    ticket.utterance_id,
+                    text,
+                    ticket.start / TARGET_RATE,
+                    ticket.end / TARGET_RATE,
+                    stable_chars,
+                )
+            )
+        ]
 
     def _final(self, leg: _Leg, ticket: Ticket, result: DecodeResult) -> list[Effect]:
         if not result.text:
@@ -376,8 +393,18 @@ class CallSession:
         out = self._filter.final(result.text, words) if self._filter else FilteredFinal(result.text, words)
         seq, self._next_seq = self._next_seq, self._next_seq + 1
         self.counters.finals_sent += 1
-        final = Final(seq, leg.name, ticket.utterance_id, out.text, round(offset, 3), round(last, 3),
-                      result.language, out.words, out.redactions, out.special)
+        final = Final(
+            seq,
+            leg.name,
+            ticket.utterance_id,
+            out.text,
+            round(offset, 3),
+            round(last, 3),
+            result.language,
+            out.words,
+            out.redactions,
+            out.special,
+        )
         sent = Send(final, None if out.special else result.text)
         return [sent, *self._halt(out.special[0])] if out.stop and out.special else [sent]
 

@@ -57,6 +57,7 @@ Handler = Callable[[Request, TranscriptStore, str, str], Awaitable[Response]]
 
 # -- lifespan ---------------------------------------------------------------------------------------------
 
+
 async def open_store(app: Starlette, runtime: Runtime) -> None:
     """Open the store when `store_dsn` is set: migrations, the listener, retention purges (and a pending
     key rotation) in the background. Sets `app.state.store` (None when storage is off)."""
@@ -74,8 +75,15 @@ async def open_store(app: Starlette, runtime: Runtime) -> None:
     runtime.store_degraded = lambda: store.degraded  # writes wait for the database: refuse new calls
     runtime.store_backlog = store.backlog
     app.state.store_task = asyncio.create_task(
-        maintain(store, config.store.purge_interval_s, rotate=bool(ring.previous), anchor_file=config.store.anchor_file,
-                 anchor_interval_s=config.store.anchor_interval_s), name="store-maintenance")
+        maintain(
+            store,
+            config.store.purge_interval_s,
+            rotate=bool(ring.previous),
+            anchor_file=config.store.anchor_file,
+            anchor_interval_s=config.store.anchor_interval_s,
+        ),
+        name="store-maintenance",
+    )
 
 
 async def close_store(app: Starlette, runtime: Runtime) -> None:
@@ -120,6 +128,7 @@ async def _attach_insights(app: Starlette, runtime: Runtime, store: TranscriptSt
 
 # -- HTTP -------------------------------------------------------------------------------------------------
 
+
 def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"code": code, "message": message}, status_code=status)
 
@@ -150,8 +159,11 @@ def _admin(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             if not is_transient(exc):
                 raise
             log.error("admin_request_failed", path=request.url.path, error=type(exc).__name__)
-            return _error(503, "unavailable", "the store cannot complete the request now (disk full or "
-                                              "database unreachable); retry later")
+            return _error(
+                503,
+                "unavailable",
+                "the store cannot complete the request now (disk full or database unreachable); retry later",
+            )
 
     return endpoint
 
@@ -161,9 +173,15 @@ def _iso(t: float | None) -> str | None:
 
 
 def _call(call: CallSummary) -> dict[str, object]:
-    return {"call_id": call.call_id, "purposes": list(call.purposes), "consent": call.consent,
-            "created_at": _iso(call.created_at), "retained_until": _iso(call.expires_at),
-            "ended_at": _iso(call.ended_at), "finals": call.finals}
+    return {
+        "call_id": call.call_id,
+        "purposes": list(call.purposes),
+        "consent": call.consent,
+        "created_at": _iso(call.created_at),
+        "retained_until": _iso(call.expires_at),
+        "ended_at": _iso(call.ended_at),
+        "finals": call.finals,
+    }
 
 
 def _transcript(t: Transcript) -> dict[str, object]:
@@ -190,7 +208,7 @@ async def _subject_of(request: Request) -> str | None:
         body = await request.json()
     except ValueError:
         body = None
-    subject = (body.get("subject", body.get("caller")) if isinstance(body, dict) else None)
+    subject = body.get("subject", body.get("caller")) if isinstance(body, dict) else None
     return subject if isinstance(subject, str) and subject.strip() else None
 
 
@@ -220,8 +238,14 @@ async def export_subject(request: Request, store: TranscriptStore, tenant: str, 
     if subject is None:
         return _error(400, "bad_request", _NO_SUBJECT)
     export = await store.export_subject(tenant, subject, actor)
-    calls = [{**_transcript(c.transcript), "recipients": {p: list(r) for p, r in c.recipients.items()},
-              "insights": c.insights} for c in export.calls]
+    calls = [
+        {
+            **_transcript(c.transcript),
+            "recipients": {p: list(r) for p, r in c.recipients.items()},
+            "insights": c.insights,
+        }
+        for c in export.calls
+    ]
     return JSONResponse({"calls": calls})
 
 

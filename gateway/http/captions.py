@@ -47,7 +47,7 @@ _ASSETS = {
 }
 _HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-                               "img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    "img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
     "Referrer-Policy": "no-referrer",  # the token may be in the URL
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
@@ -58,8 +58,9 @@ _CLOSE_TIMEOUT_S = 5.0
 class CaptionService:
     """The caption hub wired to a runtime: its listener (called with every call message) and routes."""
 
-    def __init__(self, runtime: Runtime, config: HubConfig | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, runtime: Runtime, config: HubConfig | None = None, clock: Callable[[], float] = time.time
+    ) -> None:
         self.runtime = runtime
         self.hub = CaptionHub(config)
         self._clock = clock
@@ -154,8 +155,12 @@ class _ViewerConnection:
                 continue
             if (close := self.viewer.close_code) is not None:
                 if close[0] != 1000:
-                    log.info("caption_viewer_closed", code=close[0], reason=close[1],
-                             partials_dropped=self.viewer.partials_dropped)
+                    log.info(
+                        "caption_viewer_closed",
+                        code=close[0],
+                        reason=close[1],
+                        partials_dropped=self.viewer.partials_dropped,
+                    )
                 return close
             await self.wake.wait()
 

@@ -124,8 +124,13 @@ async def _apply(mine: CallDriver, tenant: str, call_id: str, event: ConsentEven
         await mine.handle(event)
     except ProtocolError as exc:  # an illegal transition: the state is unchanged, the call goes on
         return _error(409, "conflict", exc.message)
-    log.info("consent_api_event", tenant=tenant, call_id=call_id, consent_event=event.event,
-             consent=mine.session.consent.state)
+    log.info(
+        "consent_api_event",
+        tenant=tenant,
+        call_id=call_id,
+        consent_event=event.event,
+        consent=mine.session.consent.state,
+    )
     return JSONResponse({"call_id": call_id, "consent": mine.session.consent.state, "at": round(mine.session.now, 3)})
 
 

@@ -47,8 +47,11 @@ def _consent_outcomes(rt: Runtime) -> Iterator[Metric]:
     outcomes = next((fn for fn in rt.bus.listeners if isinstance(fn, ConsentOutcomes)), None)
     if outcomes is None:
         return
-    family = CounterMetricFamily("callscribe_consent_outcomes", "Consent state changes by tenant, announcement "
-                                 "version and state (never by caller).", labels=["tenant", "announcement", "state"])
+    family = CounterMetricFamily(
+        "callscribe_consent_outcomes",
+        "Consent state changes by tenant, announcement version and state (never by caller).",
+        labels=["tenant", "announcement", "state"],
+    )
     for (tenant, announcement, state), count in sorted(outcomes.counts.items()):
         family.add_metric([tenant, announcement, state], count)
     yield family
@@ -74,8 +77,11 @@ class RuntimeCollector(Collector):
         rt, s = self.rt, self.rt.scheduler.stats
         yield _gauge("callscribe_calls_live", "Calls streaming now.", rt.registry.live)
         yield _gauge("callscribe_scheduler_queued", "Decode requests waiting.", rt.scheduler.queued)
-        yield _gauge("callscribe_engine_busy_ratio", "Share of the last 10 s the engine spent decoding.",
-                     rt.telemetry.load.busy_ratio(rt.telemetry.clock()))
+        yield _gauge(
+            "callscribe_engine_busy_ratio",
+            "Share of the last 10 s the engine spent decoding.",
+            rt.telemetry.load.busy_ratio(rt.telemetry.clock()),
+        )
         for name, help_text, value in (
             ("callscribe_batches_total", "Engine calls.", s.batches),
             ("callscribe_decode_requests_total", "Requests decoded.", s.requests),
@@ -93,8 +99,9 @@ class RuntimeCollector(Collector):
     def _connections(self) -> Metric:
         """Open connections by transport (every connection class names its `transport`)."""
         counts = Counter(conn.transport for conn in list(self.rt.connections))
-        family = GaugeMetricFamily("callscribe_connections_open", "Connections open now, by transport.",
-                                   labels=["transport"])
+        family = GaugeMetricFamily(
+            "callscribe_connections_open", "Connections open now, by transport.", labels=["transport"]
+        )
         for name in [*TRANSPORTS, *sorted(set(counts) - set(TRANSPORTS))]:
             family.add_metric([name], counts[name])
         return family
@@ -108,12 +115,21 @@ class RuntimeCollector(Collector):
         yield _gauge("callscribe_caption_viewers", "Caption viewers connected now.", service.hub.viewers_live)
         for name, help_text, value in (
             ("callscribe_caption_viewers_subscribed_total", "Caption viewers accepted.", c.viewers_subscribed),
-            ("callscribe_caption_viewers_evicted_total", "Caption viewers closed as too slow (1013).",
-             c.viewers_evicted),
-            ("callscribe_caption_partials_dropped_total", "Partials dropped from full viewer queues.",
-             c.partials_dropped),
-            ("callscribe_caption_partials_coalesced_total",
-             "Queued partials replaced by a newer one of the same utterance.", c.partials_coalesced),
+            (
+                "callscribe_caption_viewers_evicted_total",
+                "Caption viewers closed as too slow (1013).",
+                c.viewers_evicted,
+            ),
+            (
+                "callscribe_caption_partials_dropped_total",
+                "Partials dropped from full viewer queues.",
+                c.partials_dropped,
+            ),
+            (
+                "callscribe_caption_partials_coalesced_total",
+                "Queued partials replaced by a newer one of the same utterance.",
+                c.partials_coalesced,
+            ),
             ("callscribe_caption_frames_queued_total", "Frames queued for caption viewers.", c.frames_queued),
         ):
             yield _counter(name, help_text, value)
@@ -123,9 +139,12 @@ class RuntimeCollector(Collector):
         backlog = self.rt.store_backlog
         if backlog is None:
             return
-        yield _gauge("callscribe_store_pending_writes", "Writes waiting for the database (disk full...).",
-                     backlog.pending)
-        yield _counter("callscribe_store_write_failures_total", "Store write attempts that failed.",
-                       backlog.failures)
-        yield _counter("callscribe_store_writes_lost_total", "Store writes given up (bounded backlog full, or "
-                                                            "a non-transient failure).", backlog.dropped)
+        yield _gauge(
+            "callscribe_store_pending_writes", "Writes waiting for the database (disk full...).", backlog.pending
+        )
+        yield _counter("callscribe_store_write_failures_total", "Store write attempts that failed.", backlog.failures)
+        yield _counter(
+            "callscribe_store_writes_lost_total",
+            "Store writes given up (bounded backlog full, or a non-transient failure).",
+            backlog.dropped,
+        )

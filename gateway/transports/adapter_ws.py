@@ -88,8 +88,15 @@ class AdapterEndpoint:
 class AdapterConnection(WebSocketShell):
     """One accepted media-server WebSocket, driven through its protocol adapter."""
 
-    def __init__(self, ws: WebSocket, runtime: Runtime, tenant: str, params: Mapping[str, str],
-                 endpoint: AdapterEndpoint, adapter: WebSocketAdapter | None = None) -> None:
+    def __init__(
+        self,
+        ws: WebSocket,
+        runtime: Runtime,
+        tenant: str,
+        params: Mapping[str, str],
+        endpoint: AdapterEndpoint,
+        adapter: WebSocketAdapter | None = None,
+    ) -> None:
         self.endpoint = endpoint
         self.transport = endpoint.transport
         entry = _telephony_entry(runtime, endpoint.transport)
@@ -165,10 +172,21 @@ ENDPOINTS: tuple[AdapterEndpoint, ...] = (
     AdapterEndpoint("twilio", "/v1/telephony/twilio", TwilioAdapter, _twilio_tenant, _twilio_signs),
     AdapterEndpoint("telnyx", "/v1/telephony/telnyx", TelnyxAdapter),
     AdapterEndpoint("jambonz", "/v1/telephony/jambonz", JambonzAdapter),
-    AdapterEndpoint("deepgram", "/v1/listen", DeepgramAdapter, credentials=compat.deepgram_key,
-                    options=compat.deepgram_options, refusal=compat.deepgram_refusal),
-    AdapterEndpoint("openai_realtime", "/v1/realtime", OpenAiRealtimeAdapter, credentials=compat.openai_key,
-                    options=compat.openai_options),
+    AdapterEndpoint(
+        "deepgram",
+        "/v1/listen",
+        DeepgramAdapter,
+        credentials=compat.deepgram_key,
+        options=compat.deepgram_options,
+        refusal=compat.deepgram_refusal,
+    ),
+    AdapterEndpoint(
+        "openai_realtime",
+        "/v1/realtime",
+        OpenAiRealtimeAdapter,
+        credentials=compat.openai_key,
+        options=compat.openai_options,
+    ),
 )
 """The media servers served over WebSocket: a new one is an adapter module and a row here."""
 

@@ -50,8 +50,9 @@ class AudioSocketConnection:
         self.rt = runtime
         self.reader, self.writer = reader, writer
         entry = cfg.telephony.audiosocket
-        self.adapter = AudioSocketAdapter(entry.defaults() | dict(cfg.audiosocket_params),
-                                          audio_format=entry.audio_format)
+        self.adapter = AudioSocketAdapter(
+            entry.defaults() | dict(cfg.audiosocket_params), audio_format=entry.audio_format
+        )
         self.idle_timeout_s = entry.idle_timeout_s
         _keepalive(writer)
         self.driver = CallDriver(runtime, cfg.audiosocket_tenant, self._emit, self.transport)

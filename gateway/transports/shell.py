@@ -47,15 +47,19 @@ Interrupt = Literal["idle", "drain", "gone"]
 """What `next_input` returns instead of an input."""
 
 _CLOSES: dict[EndReason, tuple[int, str]] = {
-    "stop": (1000, ""), "idle": (1000, "idle timeout"), "drain": (1001, "shutting down"),
-    "takeover": TAKEOVER_CLOSE}
+    "stop": (1000, ""),
+    "idle": (1000, "idle timeout"),
+    "drain": (1001, "shutting down"),
+    "takeover": TAKEOVER_CLOSE,
+}
 _SETTLE_S = 2.0  # a taken-over peer (frozen network) gets this long to take its last frames
 SLOW_PEER = (1013, "client too slow")
 """Close code and reason for a peer that stopped reading its outbound frames."""
 
 
-async def next_input(source: Awaitable[T], idle_s: float, drain: asyncio.Event,
-                     gone: asyncio.Event | None = None) -> T | Interrupt:
+async def next_input(
+    source: Awaitable[T], idle_s: float, drain: asyncio.Event, gone: asyncio.Event | None = None
+) -> T | Interrupt:
     """The next input, or what came first instead: the drain, the peer's hang-up, or `idle_s` of nothing."""
     receive = asyncio.ensure_future(source)
     stops = {asyncio.ensure_future(drain.wait()): "drain"}
@@ -250,8 +254,7 @@ class WebSocketShell:
     async def _receive_loop(self) -> EndReason:
         limit = self.rt.config.max_frame_bytes
         while True:
-            frame = await next_input(self.ws.receive(), self.idle_timeout_s, self._drain,
-                                     self._out.overflowed)
+            frame = await next_input(self.ws.receive(), self.idle_timeout_s, self._drain, self._out.overflowed)
             if frame == "gone":  # the peer stopped reading: end the call as if it had hung up
                 raise WebSocketDisconnect(1013)
             if isinstance(frame, str):

@@ -33,18 +33,30 @@ def first_start(adapter: WebSocketAdapter, *texts: str) -> Start:
 
 # -- jambonz: call attributes `direction` / `from` (docs.jambonz.org, listen.js) ----------------------------
 
+
 def jambonz_attributes(**extra: object) -> str:
-    return json.dumps({"sampleRate": 8000, "mixType": "mono", "callSid": "9fb35c28-9688-4531-943c-e280b04f3adf",
-                       "from": CALLER, "to": "+15083728299", **extra})
+    return json.dumps(
+        {
+            "sampleRate": 8000,
+            "mixType": "mono",
+            "callSid": "9fb35c28-9688-4531-943c-e280b04f3adf",
+            "from": CALLER,
+            "to": "+15083728299",
+            **extra,
+        }
+    )
 
 
-@pytest.mark.parametrize(("extra", "caller"), [
-    ({"direction": "inbound"}, CALLER),
-    ({"direction": "outbound"}, None),  # `from` is then your own number
-    ({}, None),
-    ({"direction": "outbound", "caller": "+3225550100"}, "+3225550100"),  # metadata `caller` wins
-    ({"direction": "inbound", "caller": "+3225550100"}, "+3225550100"),
-])
+@pytest.mark.parametrize(
+    ("extra", "caller"),
+    [
+        ({"direction": "inbound"}, CALLER),
+        ({"direction": "outbound"}, None),  # `from` is then your own number
+        ({}, None),
+        ({"direction": "outbound", "caller": "+3225550100"}, "+3225550100"),  # metadata `caller` wins
+        ({"direction": "inbound", "caller": "+3225550100"}, "+3225550100"),
+    ],
+)
 def test_jambonz_caller_is_from_of_inbound_calls(extra: dict[str, object], caller: str | None) -> None:
     """An inbound jambonz call's `from` is its caller; the listen metadata's `caller` overrides it."""
     assert first_start(JambonzAdapter(), jambonz_attributes(**extra)).caller == caller
@@ -52,11 +64,23 @@ def test_jambonz_caller_is_from_of_inbound_calls(extra: dict[str, object], calle
 
 # -- Twilio: `start.customParameters.caller` only (the start message has no caller number) ------------------
 
+
 def twilio_start(parameters: dict[str, str]) -> str:
-    return json.dumps({"event": "start", "sequenceNumber": "1", "streamSid": "MZ18ad3ab5a668481ce02b83e7395059f0",
-                       "start": {"accountSid": "AC123", "streamSid": "MZ18ad3ab5a668481ce02b83e7395059f0",
-                                 "callSid": "CA123", "tracks": ["inbound"], "customParameters": parameters,
-                                 "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}})
+    return json.dumps(
+        {
+            "event": "start",
+            "sequenceNumber": "1",
+            "streamSid": "MZ18ad3ab5a668481ce02b83e7395059f0",
+            "start": {
+                "accountSid": "AC123",
+                "streamSid": "MZ18ad3ab5a668481ce02b83e7395059f0",
+                "callSid": "CA123",
+                "tracks": ["inbound"],
+                "customParameters": parameters,
+                "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
+            },
+        }
+    )
 
 
 def test_twilio_caller_comes_from_the_stream_parameter() -> None:
@@ -68,11 +92,22 @@ def test_twilio_caller_comes_from_the_stream_parameter() -> None:
 
 # -- Telnyx: `start.from`, a custom parameter `caller` wins -------------------------------------------------
 
+
 def telnyx_start(parameters: list[dict[str, str]]) -> str:
-    return json.dumps({"event": "start", "sequence_number": "1", "stream_id": "32DE0DEA-53CB-4B21-89A4-9E1819C043BC",
-                       "start": {"call_control_id": "v2:T02llQxIyaRkhfRKxgAP8nY511EhFLizdvdUKJiSw8d6A9BborherQ",
-                                 "from": CALLER, "to": "+13122123456", "custom_parameters": parameters,
-                                 "media_format": {"encoding": "PCMU", "sample_rate": 8000, "channels": 1}}})
+    return json.dumps(
+        {
+            "event": "start",
+            "sequence_number": "1",
+            "stream_id": "32DE0DEA-53CB-4B21-89A4-9E1819C043BC",
+            "start": {
+                "call_control_id": "v2:T02llQxIyaRkhfRKxgAP8nY511EhFLizdvdUKJiSw8d6A9BborherQ",
+                "from": CALLER,
+                "to": "+13122123456",
+                "custom_parameters": parameters,
+                "media_format": {"encoding": "PCMU", "sample_rate": 8000, "channels": 1},
+            },
+        }
+    )
 
 
 def test_telnyx_caller_is_start_from_unless_a_parameter_says_otherwise() -> None:
@@ -84,12 +119,16 @@ def test_telnyx_caller_is_start_from_unless_a_parameter_says_otherwise() -> None
 
 # -- FreeSWITCH: metadata `caller` or `caller_id_number` (from ${caller_id_number}) ----------------------------
 
-@pytest.mark.parametrize(("extra", "caller"), [
-    ('"caller":"+31612345678"', CALLER),
-    ('"caller_id_number":"+31612345678"', CALLER),
-    ('"caller":"+3225550100","caller_id_number":"+31612345678"', "+3225550100"),
-    ('"language":"nl"', None),
-])
+
+@pytest.mark.parametrize(
+    ("extra", "caller"),
+    [
+        ('"caller":"+31612345678"', CALLER),
+        ('"caller_id_number":"+31612345678"', CALLER),
+        ('"caller":"+3225550100","caller_id_number":"+31612345678"', "+3225550100"),
+        ('"language":"nl"', None),
+    ],
+)
 def test_freeswitch_caller_from_metadata(extra: str, caller: str | None) -> None:
     """The fork's metadata names the caller as `caller` (preferred) or FreeSWITCH's `caller_id_number`."""
     meta = '{"call_id":"5b1c9e1e-8d3a-4a59-9a3b-2f3f4b5c6d7e","mix_type":"mono","sample_rate":8000,' + extra + "}"
@@ -98,10 +137,18 @@ def test_freeswitch_caller_from_metadata(extra: str, caller: str | None) -> None
 
 # -- Asterisk chan_websocket: channel variable CALLSCRIBE_CALLER, or the `caller` query parameter -----------
 
+
 def test_asterisk_ws_caller_from_channel_variable_or_query() -> None:
     """`__CALLSCRIBE_CALLER=${CALLERID(num)}` (JSON MEDIA_START) or `v(caller=...)` (query) set the caller."""
-    json_start = json.dumps({"event": "MEDIA_START", "connection_id": "e226e283", "channel_id": "1712345678.42",
-                             "format": "ulaw", "channel_variables": {"__CALLSCRIBE_CALLER": CALLER}})
+    json_start = json.dumps(
+        {
+            "event": "MEDIA_START",
+            "connection_id": "e226e283",
+            "channel_id": "1712345678.42",
+            "format": "ulaw",
+            "channel_variables": {"__CALLSCRIBE_CALLER": CALLER},
+        }
+    )
     plain_start = "MEDIA_START connection_id:e226e283 channel_id:1712345678.42 format:ulaw"
     assert first_start(AsteriskWsAdapter(), json_start).caller == CALLER
     assert first_start(AsteriskWsAdapter({"caller": CALLER}), plain_start).caller == CALLER

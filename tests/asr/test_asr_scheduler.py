@@ -101,8 +101,7 @@ async def test_waiting_finals_go_before_waiting_partials() -> None:
     gate.set()
     await asyncio.gather(*futures)
     await scheduler.aclose()
-    assert [[r.kind for r in b] for b in engine.batches] == [["final"], ["final", "final"],
-                                                             ["partial", "partial"]]
+    assert [[r.kind for r in b] for b in engine.batches] == [["final"], ["final", "final"], ["partial", "partial"]]
 
 
 async def test_engine_failure_reaches_every_future_and_the_scheduler_recovers() -> None:
@@ -154,8 +153,10 @@ async def test_would_overload_follows_the_queue_bound() -> None:
 def test_fake_transcriber_records_batches_and_fails_on_demand() -> None:
     """The fake answers "<kind> <seconds>" per request, fixes "auto" to English, and can be made to fail."""
     engine = FakeTranscriber("fake-a")
-    batch = [request("partial", seconds=0.5),
-             DecodeRequest("c2", "agent", "final", np.zeros(16000, np.float32), "auto")]
+    batch = [
+        request("partial", seconds=0.5),
+        DecodeRequest("c2", "agent", "final", np.zeros(16000, np.float32), "auto"),
+    ]
     results = engine.transcribe_batch(batch)
     assert [(r.text, r.language) for r in results] == [("partial 0.50", "en"), ("final 1.00", "en")]
     assert engine.batches == [batch]

@@ -45,8 +45,16 @@ def test_committed_prefix_is_never_retracted() -> None:
 def test_shown_text_always_starts_with_the_committed_prefix() -> None:
     """Through a run of wavering hypotheses, every shown text starts with every earlier stable prefix."""
     s = PartialStabilizer()
-    hypotheses = ["ask", "ask not", "ask not what", "ass not what you", "ask not what your country",
-                  "ask not what your country can", "as not", "ask not what your country can do for you"]
+    hypotheses = [
+        "ask",
+        "ask not",
+        "ask not what",
+        "ass not what you",
+        "ask not what your country",
+        "ask not what your country can",
+        "as not",
+        "ask not what your country can do for you",
+    ]
     prefixes: list[str] = []
     for h in hypotheses:
         out = s.update(h)

@@ -28,9 +28,11 @@ from bench.servers import Server
 
 DELAY = 0.7
 RATE = 8000
-TURNS = [("left", "agent", 0.2, 1.0, "Good morning, how can I help?"),
-         ("right", "caller", 1.2, 2.0, "My invoice is wrong."),
-         ("left", "agent", 2.2, 2.6, "Let me check 4 5 7.")]
+TURNS = [
+    ("left", "agent", 0.2, 1.0, "Good morning, how can I help?"),
+    ("right", "caller", 1.2, 2.0, "My invoice is wrong."),
+    ("left", "agent", 2.2, 2.6, "Let me check 4 5 7."),
+]
 
 
 @pytest.fixture
@@ -47,7 +49,8 @@ def manifest(tmp_path: Path) -> Path:
     (tmp_path / "call.tsv").write_text("\n".join(lines) + "\n")
     (tmp_path / "manifest.tsv").write_text(
         "file\tlang\tseconds\tsample_rate\tchannels\torigin\tlicense\treference_text\n"
-        "call.wav\ten\t2.800\t8000\t2\ttest\tnone\tsee call.tsv\n")
+        "call.wav\ten\t2.800\t8000\t2\ttest\tnone\tsee call.tsv\n"
+    )
     return tmp_path / "manifest.tsv"
 
 
@@ -89,13 +92,29 @@ class FakeGateway:
 
     @staticmethod
     def _partial(t: Turn, end: float) -> dict[str, Any]:
-        return {"type": "partial", "leg": t.leg, "utterance_id": f"{t.leg}-{t.start}", "text": t.text.split()[0],
-                "start": t.start, "end": end}
+        return {
+            "type": "partial",
+            "leg": t.leg,
+            "utterance_id": f"{t.leg}-{t.start}",
+            "text": t.text.split()[0],
+            "start": t.start,
+            "end": end,
+        }
 
     @staticmethod
     def _final(t: Turn, seq: int) -> dict[str, Any]:
-        return {"type": "final", "seq": seq, "leg": t.leg, "utterance_id": f"{t.leg}-{t.start}", "text": t.text,
-                "start": t.start, "end": t.end, "language": "en", "words": [], "redactions": []}
+        return {
+            "type": "final",
+            "seq": seq,
+            "leg": t.leg,
+            "utterance_id": f"{t.leg}-{t.start}",
+            "text": t.text,
+            "start": t.start,
+            "end": t.end,
+            "language": "en",
+            "words": [],
+            "redactions": [],
+        }
 
 
 @pytest.fixture

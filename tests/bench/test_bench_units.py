@@ -61,8 +61,11 @@ def test_sent_timeline_answers_when_audio_had_been_sent() -> None:
 def test_finals_go_to_the_turn_they_overlap_most() -> None:
     """A final spanning two turns is assigned to the one it covers most; a final far from any is dropped."""
     turns = [Turn("agent", 0.0, 6.1, "a"), Turn("agent", 12.3, 16.8, "b"), Turn("agent", 20.8, 25.3, "c")]
-    finals = [Hyp("final", 1, "agent", "x", 0.0, 5.8), Hyp("final", 2, "agent", "y", 12.0, 20.8),
-              Hyp("final", 3, "agent", "z", 40.0, 41.0)]
+    finals = [
+        Hyp("final", 1, "agent", "x", 0.0, 5.8),
+        Hyp("final", 2, "agent", "y", 12.0, 20.8),
+        Hyp("final", 3, "agent", "z", 40.0, 41.0),
+    ]
     groups = assign_finals(turns, finals)
     assert {i: [f.text for f in fs] for i, fs in groups.items()} == {0: ["x"], 1: ["y"]}
 
@@ -98,8 +101,9 @@ def test_whisperlive_reader_counts_each_completed_segment_once_and_flushes_the_o
     assert [h.kind for h in r.feed({"segments": [{**seg, "completed": False}]}, 1.0)] == ["partial"]
     first = r.feed({"segments": [seg, {"start": "1.500", "end": "2.000", "text": " How", "completed": False}]}, 2.0)
     assert [(h.kind, h.text, h.start) for h in first] == [("final", "Hello there.", 0.0), ("partial", "How", 1.5)]
-    assert r.feed({"segments": [seg, {"start": "1.500", "end": "2.000", "text": " How", "completed": False}]},
-                  2.5) == []
+    assert (
+        r.feed({"segments": [seg, {"start": "1.500", "end": "2.000", "text": " How", "completed": False}]}, 2.5) == []
+    )
     assert [(h.kind, h.at, h.text) for h in r.flush(9.0)] == [("final", 9.0, "How")]
     assert r.flush(9.5) == []
 
@@ -107,13 +111,20 @@ def test_whisperlive_reader_counts_each_completed_segment_once_and_flushes_the_o
 def test_whisperlivekit_reader_turns_committed_growth_into_finals() -> None:
     """Newly committed words are a final from the previous committed end; the buffer is a partial."""
     r = WhisperLiveKitReader("agent")
-    msg1 = {"lines": [{"speaker": 1, "text": " And so my", "start": "0:00:00.00", "end": "0:00:01.38"}],
-            "buffer_transcription": " fellow", "remaining_time_transcription": 0.5}
+    msg1 = {
+        "lines": [{"speaker": 1, "text": " And so my", "start": "0:00:00.00", "end": "0:00:01.38"}],
+        "buffer_transcription": " fellow",
+        "remaining_time_transcription": 0.5,
+    }
     out = r.feed(msg1, 10.0, audio_sent=2.5)
-    assert [(h.kind, h.text, h.start, h.end) for h in out] == [("final", "And so my", 0.0, 1.38),
-                                                               ("partial", "fellow", 1.38, 2.0)]
-    msg2 = {"lines": [{"speaker": 1, "text": " And so my fellow Americans.", "start": "0:00:00.00",
-                       "end": "0:00:02.08"}], "buffer_transcription": ""}
+    assert [(h.kind, h.text, h.start, h.end) for h in out] == [
+        ("final", "And so my", 0.0, 1.38),
+        ("partial", "fellow", 1.38, 2.0),
+    ]
+    msg2 = {
+        "lines": [{"speaker": 1, "text": " And so my fellow Americans.", "start": "0:00:00.00", "end": "0:00:02.08"}],
+        "buffer_transcription": "",
+    }
     assert [(h.text, h.start, h.end) for h in r.feed(msg2, 11.0, 3.0)] == [("fellow Americans.", 1.38, 2.08)]
     assert r.feed(msg2, 11.5, 3.1) == []
     assert parse_clock("1:02:03.25") == pytest.approx(3723.25)

@@ -8,16 +8,19 @@ from bench.metrics import revised
 from bench.wer import normalize, wer
 
 
-@pytest.mark.parametrize(("reference", "hypothesis", "language"), [
-    ("Sure, it's four five seven two nine one.", "Sure it's 4 5 7 2 9 1", "en"),
-    ("For the twentieth time that evening", "for the 20th time that evening", "en"),
-    ("MISTER QUILTER IS THE APOSTLE", "Mr. Quilter is the apostle.", "en"),
-    ("Ask not what your country can do for you", "ask not — what your country can do for you!", "en"),
-    ("a twenty-one gun salute", "a 21 gun salute", "en"),
-    ("De Straat van Gibraltar is een zee-engte", "de straat van Gibraltar is een zee engte", "nl"),
-    ("vijfentwintig euro", "25 euro", "nl"),
-    ("It costs 1,200 dollars", "it costs one thousand two hundred dollars", "en"),
-])
+@pytest.mark.parametrize(
+    ("reference", "hypothesis", "language"),
+    [
+        ("Sure, it's four five seven two nine one.", "Sure it's 4 5 7 2 9 1", "en"),
+        ("For the twentieth time that evening", "for the 20th time that evening", "en"),
+        ("MISTER QUILTER IS THE APOSTLE", "Mr. Quilter is the apostle.", "en"),
+        ("Ask not what your country can do for you", "ask not — what your country can do for you!", "en"),
+        ("a twenty-one gun salute", "a 21 gun salute", "en"),
+        ("De Straat van Gibraltar is een zee-engte", "de straat van Gibraltar is een zee engte", "nl"),
+        ("vijfentwintig euro", "25 euro", "nl"),
+        ("It costs 1,200 dollars", "it costs one thousand two hundred dollars", "en"),
+    ],
+)
 def test_spelling_variants_normalise_to_zero_wer(reference: str, hypothesis: str, language: str) -> None:
     """Case, punctuation, titles, ordinals, digits and hyphens do not count as errors."""
     assert normalize(reference, language) == normalize(hypothesis, language)

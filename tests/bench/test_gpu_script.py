@@ -14,8 +14,14 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_gpu_script_smoke_run_records_every_level(tmp_path: Path) -> None:
     """Both levels are measured with finals, and the engine summary holds batches and a mean batch size."""
     env = {**os.environ, "PORT": "18743"}
-    done = subprocess.run(["bash", str(ROOT / "bench" / "gpu.sh"), "--smoke", "tiny.en", str(tmp_path)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        ["bash", str(ROOT / "bench" / "gpu.sh"), "--smoke", "tiny.en", str(tmp_path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     results = json.loads((tmp_path / "results.json").read_text())
     scenarios = results["systems"]["gateway"]["scenarios"]

@@ -44,8 +44,9 @@ class ViewerRun:
 async def watch(gw: Gateway, call_id: str, token: str, wait: bool = True) -> ViewerRun:
     """Watch a call's captions until the server closes the socket."""
     run = ViewerRun()
-    async with websockets.connect(captions_url(gw, call_id, wait), max_size=None,
-                                  additional_headers={"Authorization": f"Bearer {token}"}) as ws:
+    async with websockets.connect(
+        captions_url(gw, call_id, wait), max_size=None, additional_headers={"Authorization": f"Bearer {token}"}
+    ) as ws:
         try:
             async for frame in ws:
                 assert isinstance(frame, str), "captions are JSON text frames"

@@ -78,8 +78,12 @@ def test_waiting_viewer_receives_the_call_from_its_start() -> None:
     feed_hub(hub, "a", "c1", final(1), 101.0)
     assert [f["type"] for f in drain(viewer)] == ["call", "consent", "final"] and woken
     summary = hub.active_calls("a", 112.5)[0]
-    assert (summary.legs, summary.duration_s, summary.consent, summary.viewers) == (("agent", "caller"), 12.5,
-                                                                                    "active", 1)
+    assert (summary.legs, summary.duration_s, summary.consent, summary.viewers) == (
+        ("agent", "caller"),
+        12.5,
+        "active",
+        1,
+    )
 
 
 def test_slow_viewer_drops_partials_then_is_evicted_without_affecting_others() -> None:

@@ -19,11 +19,21 @@ from tests.conftest import AUDIO, TOKEN, Gateway
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 SYNTHETIC = AUDIO / "synthetic" / "synthetic_call_en.wav"  # left = agent, right = caller
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium (/usr/bin/chromium) is not "
-                                "installed; `apt-get install chromium` (CI installs it)")
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="Debian's chromium (/usr/bin/chromium) is not installed; `apt-get install chromium` (CI installs it)",
+)
 
 # Test instrumentation: records banner states and added caption lines in the order the page shows them.
 RECORDER = """() => {
@@ -83,10 +93,24 @@ async def test_captions_page_follows_a_live_two_leg_call(gateway: Gateway, brows
     page = await open_captions(browser, gateway, "page-call", viewport={"width": 1100, "height": 700})
     await until_viewers(gateway, "tenant-a", "page-call", 1)
     await page.evaluate(RECORDER)
-    call = asyncio.create_task(stream_call(gateway.url, TOKEN, clip, StreamOptions(
-        call_id="page-call", encoding="mulaw", consent="pending", pace=1.0,
-        actions=[Action(1.0, ConsentEvent("granted", "ann-1")), Action(6.2, ConsentEvent("paused")),
-                 Action(6.6, ConsentEvent("resumed"))])))
+    call = asyncio.create_task(
+        stream_call(
+            gateway.url,
+            TOKEN,
+            clip,
+            StreamOptions(
+                call_id="page-call",
+                encoding="mulaw",
+                consent="pending",
+                pace=1.0,
+                actions=[
+                    Action(1.0, ConsentEvent("granted", "ann-1")),
+                    Action(6.2, ConsentEvent("paused")),
+                    Action(6.6, ConsentEvent("resumed")),
+                ],
+            ),
+        )
+    )
     await page.wait_for_selector("#log .line.final", timeout=20_000)
     hub_of(gateway).viewers("tenant-a", "page-call")[0].evict()  # the server drops the page: it reconnects
     calls = await (await browser.new_context()).new_page()
@@ -101,11 +125,9 @@ async def test_captions_page_follows_a_live_two_leg_call(gateway: Gateway, brows
     await page.screenshot(path=ARTIFACTS / "captions-ended.png")
 
     events, lines = await page.evaluate("window.__events"), await page.evaluate(LINES)
-    assert [e["state"] for e in events if e["kind"] == "banner"] == ["pending", "active", "paused", "active",
-                                                                      "ended"]
+    assert [e["state"] for e in events if e["kind"] == "banner"] == ["pending", "active", "paused", "active", "ended"]
     assert await page.eval_on_selector_all("#legs h2", "hs => hs.map((h) => h.textContent)") == ["agent", "caller"]
-    assert [(ln["seq"], ln["leg"], ln["text"]) for ln in lines] == [(f["seq"], f["leg"], f["text"])
-                                                                     for f in run.finals]
+    assert [(ln["seq"], ln["leg"], ln["text"]) for ln in lines] == [(f["seq"], f["leg"], f["text"]) for f in run.finals]
     assert all(ln["column"] == ("0" if ln["leg"] == "agent" else "1") for ln in lines)
     agent = " ".join(ln["text"] for ln in lines if ln["leg"] == "agent").lower()
     caller = " ".join(ln["text"] for ln in lines if ln["leg"] == "caller").lower()
@@ -158,8 +180,9 @@ async def test_page_mechanics_redaction_scrolling_and_zoom(gateway: Gateway, bro
     publish_to_runtime(gateway.runtime, "tenant-a", "mech", CallEnded("mech", 31))
     await page.wait_for_function("() => document.getElementById('consent').dataset.state === 'ended'")
 
-    zoomed = await open_captions(browser, gateway, "mech", "Call ended", viewport={"width": 450, "height": 400},
-                                 device_scale_factor=2)  # 900 px at 200 % zoom
+    zoomed = await open_captions(
+        browser, gateway, "mech", "Call ended", viewport={"width": 450, "height": 400}, device_scale_factor=2
+    )  # 900 px at 200 % zoom
     await zoomed.wait_for_function("() => document.querySelectorAll('#log .line.final').length === 31")
     assert await zoomed.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     await zoomed.screenshot(path=ARTIFACTS / "captions-zoom200.png")

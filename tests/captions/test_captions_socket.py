@@ -58,8 +58,13 @@ async def test_late_joiner_first_gets_the_finals_so_far(gateway: Gateway) -> Non
         late.append(asyncio.create_task(watch(gateway, "late", TOKEN, wait=False)))
 
     joiner = asyncio.create_task(join_late())
-    run = await stream_call(gateway.url, TOKEN, clip, StreamOptions(call_id="late", pace=2.0),
-                            on_message=lambda r: first_final.set() if r.msg["type"] == "final" else None)
+    run = await stream_call(
+        gateway.url,
+        TOKEN,
+        clip,
+        StreamOptions(call_id="late", pace=2.0),
+        on_message=lambda r: first_final.set() if r.msg["type"] == "final" else None,
+    )
     await joiner
     viewer = await late[0]
     assert len(run.finals) >= 2
@@ -81,8 +86,16 @@ async def test_viewers_see_only_their_tenants_calls(gateway: Gateway) -> None:
     """Another tenant's live call and a call that does not exist get the same 403 before the upgrade, no
     token gets 401, and the call list shows only the tenant's own calls."""
     async with websockets.connect(gateway.url, additional_headers={"Authorization": f"Bearer {TOKEN_B}"}) as b:
-        await b.send(json.dumps({"type": "start", "call_id": "b-call", "consent": "pending",
-                                 "audio": {"encoding": "mulaw", "sample_rate": 8000, "channels": 2}}))
+        await b.send(
+            json.dumps(
+                {
+                    "type": "start",
+                    "call_id": "b-call",
+                    "consent": "pending",
+                    "audio": {"encoding": "mulaw", "sample_rate": 8000, "channels": 2},
+                }
+            )
+        )
         assert json.loads(await b.recv())["type"] == "ready"
         other = await _denied(captions_url(gateway, "b-call"), TOKEN)
         missing = await _denied(captions_url(gateway, "no-such-call"), TOKEN)
@@ -95,8 +108,12 @@ async def test_viewers_see_only_their_tenants_calls(gateway: Gateway) -> None:
             anonymous = await http.get("/v1/calls")
         assert mine == {"calls": []} and anonymous.status_code == 401
         [call] = theirs["calls"]
-        assert (call["call_id"], call["legs"], call["consent"], call["viewers"]) == ("b-call", ["agent", "caller"],
-                                                                                     "pending", 0)
+        assert (call["call_id"], call["legs"], call["consent"], call["viewers"]) == (
+            "b-call",
+            ["agent", "caller"],
+            "pending",
+            0,
+        )
         assert call["duration_s"] >= 0 and call["started_at"].endswith("Z")
         await b.send(json.dumps({"type": "stop"}))
         with contextlib.suppress(websockets.ConnectionClosed):
@@ -110,8 +127,13 @@ async def _slow_viewer(gw: Gateway, call_id: str) -> websockets.ClientConnection
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sock.setblocking(False)
     await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", gw.server.port))
-    return await websockets.connect(captions_url(gw, call_id, wait=True), sock=sock, max_queue=1, max_size=None,
-                                    additional_headers={"Authorization": f"Bearer {TOKEN}"})
+    return await websockets.connect(
+        captions_url(gw, call_id, wait=True),
+        sock=sock,
+        max_queue=1,
+        max_size=None,
+        additional_headers={"Authorization": f"Bearer {TOKEN}"},
+    )
 
 
 async def _flood(gw: Gateway, call_id: str, stop: Any, most: int) -> int:

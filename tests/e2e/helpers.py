@@ -28,6 +28,7 @@ def as_float16k(clip: Clip, channel: int = 0) -> np.ndarray:
 
 async def stream_rows(gw: Gateway, rows: Sequence[ManifestRow], options: StreamOptions) -> list[CallRun]:
     """Stream each clip as its own call, all at once; 8 kHz clips as mu-law (as a PBX sends them)."""
+
     async def one(i: int, row: ManifestRow) -> CallRun:
         clip = read_wav(row.path)
         encoding = "mulaw" if clip.rate == 8000 else options.encoding

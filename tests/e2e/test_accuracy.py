@@ -30,7 +30,8 @@ async def _check(gw: Gateway, engine: Transcriber, rows: list, lang: str, mode: 
 
 @pytest.mark.parametrize("mode", [Mode.JSON, Mode.MSGPACK])
 async def test_english_streamed_wer_within_two_points_of_offline(
-        gateway: Gateway, engines: dict[str, Transcriber], mode: Mode) -> None:
+    gateway: Gateway, engines: dict[str, Transcriber], mode: Mode
+) -> None:
     """All English clips (16 kHz PCM and 8 kHz mu-law) streamed with tiny.en stay within 2 WER points of
     offline faster-whisper on the same clips, model and normaliser, in both subprotocols."""
     streamed, offline = await _check(gateway, engines["tiny.en"], EN, "en", mode)
@@ -38,7 +39,8 @@ async def test_english_streamed_wer_within_two_points_of_offline(
 
 
 async def test_dutch_streamed_wer_within_two_points_of_offline(
-        gateway: Gateway, engines: dict[str, Transcriber]) -> None:
+    gateway: Gateway, engines: dict[str, Transcriber]
+) -> None:
     """The Dutch clips (incl. the 8 kHz mu-law one) streamed with base match offline within 2 points."""
     streamed, offline = await _check(gateway, engines["base"], NL, "nl", Mode.JSON)
     assert streamed <= offline + 0.02

@@ -74,10 +74,13 @@ def _words(digits: str) -> re.Pattern[bytes]:
 
 CANARY = {
     "name": re.compile(rb"delphine|pemberton", re.IGNORECASE),
-    "phone": _digits(PHONE), "phone as words": _words(PHONE),
-    "bsn": _digits(BSN), "bsn as words": _words(BSN),
+    "phone": _digits(PHONE),
+    "phone as words": _words(PHONE),
+    "bsn": _digits(BSN),
+    "bsn as words": _words(BSN),
     "iban": re.compile(rb"\W{0,3}".join(c.encode() for c in IBAN[:8]), re.IGNORECASE),
-    "account": _digits(IBAN[8:]), "account as words": _words(IBAN[8:]),
+    "account": _digits(IBAN[8:]),
+    "account as words": _words(IBAN[8:]),
 }
 
 
@@ -106,10 +109,12 @@ async def gw(tmp_path: Path, engines: dict[str, Transcriber], vad_model: SileroM
     """A gateway with the real engines, storing transcripts (purpose "quality") in SQLite under tmp_path."""
     key_file = tmp_path / "master.key"
     write_key_file(key_file, MasterKey.generate())
-    config = make_config(store_dsn=f"sqlite:///{tmp_path}/store.db",
-                         store=StoreConfig(retention_days={"quality": 30, "complaint": 365},
-                                           master_key_file=str(key_file)),
-                         admin_tokens={ADMIN: "tenant-a"}, batcher=BatcherConfig(max_batch=1))
+    config = make_config(
+        store_dsn=f"sqlite:///{tmp_path}/store.db",
+        store=StoreConfig(retention_days={"quality": 30, "complaint": 365}, master_key_file=str(key_file)),
+        admin_tokens={ADMIN: "tenant-a"},
+        batcher=BatcherConfig(max_batch=1),
+    )
     gateway, task = await start_gateway(config, engines, vad_model)
     yield gateway
     gateway.server.should_exit = True
@@ -118,8 +123,14 @@ async def gw(tmp_path: Path, engines: dict[str, Transcriber], vad_model: SileroM
 
 async def stream(gw: Gateway, clip: Clip) -> list[dict[str, Any]]:
     """Stream the clip as a live call (consent granted, purpose quality) at pace 0; all messages."""
-    start = {"type": "start", "call_id": CALL_ID, "consent": "granted", "language": "en", "purposes": ["quality"],
-             "audio": {"encoding": "pcm_s16le", "sample_rate": clip.rate, "channels": 1}}
+    start = {
+        "type": "start",
+        "call_id": CALL_ID,
+        "consent": "granted",
+        "language": "en",
+        "purposes": ["quality"],
+        "audio": {"encoding": "pcm_s16le", "sample_rate": clip.rate, "channels": 1},
+    }
     step = clip.rate // 50  # 20 ms frames
     received = []
     async with websockets.connect(gw.url, additional_headers={"Authorization": f"Bearer {TOKEN}"}) as ws:
@@ -165,8 +176,9 @@ async def read_stored(http: httpx.AsyncClient) -> list[str]:
     return [f["text"] for f in read.json()["transcript"]]
 
 
-async def test_spoken_canary_never_leaves_unredacted(gw: Gateway, canary_call: Clip, tmp_path: Path,
-                                                      caplog: pytest.LogCaptureFixture) -> None:
+async def test_spoken_canary_never_leaves_unredacted(
+    gw: Gateway, canary_call: Clip, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """The name, phone number, BSN and IBAN spoken on a stored call are redaction tokens on the wire and in
     the stored transcript (readable for its purpose only), absent from every file and log line, and an
     erasure removes the call's rows and its wrapped data key."""

@@ -13,8 +13,9 @@ async def test_concurrent_two_leg_calls_share_batches(gateway: Gateway) -> None:
     """Four two-leg calls streamed together: each gets its finals on the right legs, and the scheduler's
     own counters show batches that hold more than one call."""
     clip = read_wav(AUDIO / "synthetic" / "synthetic_call_en.wav")
-    runs = await asyncio.gather(*(
-        stream_call(gateway.url, TOKEN, clip, StreamOptions(call_id=f"conc-{i}", pace=4.0)) for i in range(4)))
+    runs = await asyncio.gather(
+        *(stream_call(gateway.url, TOKEN, clip, StreamOptions(call_id=f"conc-{i}", pace=4.0)) for i in range(4))
+    )
     for run in runs:
         assert run.close_code == 1000
         legs = {f["leg"] for f in run.finals}

@@ -39,9 +39,17 @@ async def test_speech_before_granted_is_never_processed(gateway: Gateway) -> Non
     first, second = read_wav(A1), read_wav(A3)
     granted_at = 5.0  # on a 20 ms frame boundary: the client sends control messages between frames
     clip = concat(first, silence(granted_at - first.seconds, first.rate, 1), second)
-    run = await stream_call(gateway.url, TOKEN, clip, StreamOptions(
-        call_id="pending-call", consent="pending", pace=0,
-        actions=[Action(granted_at, ConsentEvent("granted", "ann-v3"))]))
+    run = await stream_call(
+        gateway.url,
+        TOKEN,
+        clip,
+        StreamOptions(
+            call_id="pending-call",
+            consent="pending",
+            pace=0,
+            actions=[Action(granted_at, ConsentEvent("granted", "ann-v3"))],
+        ),
+    )
     assert run.close_code == 1000
     assert states(run) == [("active", granted_at)]
     assert not any(A1_WORDS.search(t) for t in texts(run))
@@ -59,9 +67,17 @@ async def test_announced_call_starts_after_the_opt_out_window(gateway: Gateway) 
     exactly when the window ends."""
     first, second = read_wav(A1), read_wav(A3)
     clip = concat(first, silence(5.5 - first.seconds, first.rate, 1), second)
-    run = await stream_call(gateway.url, TOKEN, clip, StreamOptions(
-        call_id="announced-call", consent="pending", pace=0,
-        actions=[Action(0.0, ConsentEvent("announced", "ann-v3"))]))
+    run = await stream_call(
+        gateway.url,
+        TOKEN,
+        clip,
+        StreamOptions(
+            call_id="announced-call",
+            consent="pending",
+            pace=0,
+            actions=[Action(0.0, ConsentEvent("announced", "ann-v3"))],
+        ),
+    )
     assert states(run) == [("active", 5.0)]
     assert not any(A1_WORDS.search(t) for t in texts(run))
     assert any("hands" in f["text"].lower() for f in run.finals)
@@ -70,8 +86,9 @@ async def test_announced_call_starts_after_the_opt_out_window(gateway: Gateway) 
 
 async def _opt_out(gateway: Gateway, call_id: str, message: Dtmf | ConsentEvent) -> CallRun:
     clip = read_wav(AUDIO / "real" / "jfk.wav")  # opt out at 1.5 s: mid "And so my fellow Americans"
-    return await stream_call(gateway.url, TOKEN, clip, StreamOptions(
-        call_id=call_id, pace=3.0, actions=[Action(1.5, message)]))
+    return await stream_call(
+        gateway.url, TOKEN, clip, StreamOptions(call_id=call_id, pace=3.0, actions=[Action(1.5, message)])
+    )
 
 
 async def test_dtmf_opt_out_mid_utterance_yields_no_final_and_nothing_after(gateway: Gateway) -> None:
@@ -92,8 +109,12 @@ async def test_declined_event_mid_utterance_yields_no_final(gateway: Gateway) ->
     run = await _opt_out(gateway, "declined", ConsentEvent("declined"))
     assert run.finals == [] and states(run)[-1][0] == "declined"
     clip = read_wav(A3)
-    other = await stream_call(gateway.url, TOKEN, clip, StreamOptions(
-        call_id="other-digit", pace=0, actions=[Action(0.5, Dtmf("5", "caller"))]))
+    other = await stream_call(
+        gateway.url,
+        TOKEN,
+        clip,
+        StreamOptions(call_id="other-digit", pace=0, actions=[Action(0.5, Dtmf("5", "caller"))]),
+    )
     assert any("hands" in f["text"].lower() for f in other.finals)
 
 
@@ -102,9 +123,19 @@ async def test_pause_drops_exactly_the_paused_span(gateway: Gateway) -> None:
     exactly its samples are dropped."""
     a1, a2, a3 = read_wav(A1), read_wav(A2), read_wav(A3)
     clip: Clip = concat(a1, a2, a3)
-    run = await stream_call(gateway.url, TOKEN, clip, StreamOptions(
-        call_id="paused-call", pace=0, actions=[Action(a1.seconds, ConsentEvent("paused")),
-                                                Action(a1.seconds + a2.seconds, ConsentEvent("resumed"))]))
+    run = await stream_call(
+        gateway.url,
+        TOKEN,
+        clip,
+        StreamOptions(
+            call_id="paused-call",
+            pace=0,
+            actions=[
+                Action(a1.seconds, ConsentEvent("paused")),
+                Action(a1.seconds + a2.seconds, ConsentEvent("resumed")),
+            ],
+        ),
+    )
     finals = " ".join(f["text"] for f in run.finals).lower()
     assert "danger" in finals and "hands" in finals
     assert not any(A2_WORDS.search(t) for t in texts(run))

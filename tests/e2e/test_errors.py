@@ -16,17 +16,26 @@ from bench.audio import read_wav
 from bench.client import StreamOptions, stream_call
 from tests.conftest import AUDIO, TOKEN, Gateway, make_config, start_gateway
 
-START = {"type": "start", "call_id": "bad", "audio": {"encoding": "pcm_s16le", "sample_rate": 16000,
-                                                        "channels": 1}, "language": "en", "consent": "granted"}
+START = {
+    "type": "start",
+    "call_id": "bad",
+    "audio": {"encoding": "pcm_s16le", "sample_rate": 16000, "channels": 1},
+    "language": "en",
+    "consent": "granted",
+}
 
 
-async def exchange(gw: Gateway, frames: list[str | bytes], subprotocol: str = "transcribe.v1",
-                   token: str = TOKEN) -> tuple[list[dict[str, Any]], int | None]:
+async def exchange(
+    gw: Gateway, frames: list[str | bytes], subprotocol: str = "transcribe.v1", token: str = TOKEN
+) -> tuple[list[dict[str, Any]], int | None]:
     """Send frames, read until the server closes; returns (messages, close code)."""
     msgs: list[dict[str, Any]] = []
-    async with websockets.connect(gw.url, subprotocols=[websockets.Subprotocol(subprotocol)],
-                                  additional_headers={"Authorization": f"Bearer {token}"},
-                                  max_size=None) as ws:
+    async with websockets.connect(
+        gw.url,
+        subprotocols=[websockets.Subprotocol(subprotocol)],
+        additional_headers={"Authorization": f"Bearer {token}"},
+        max_size=None,
+    ) as ws:
         try:
             for frame in frames:
                 await ws.send(frame)
@@ -60,15 +69,20 @@ CASES: list[tuple[str, list[str | bytes], str, int]] = [
     ("unsupported rate", [start(sample_rate=44100)], "unsupported", 1003),
     ("unsupported channels", [start(channels=3)], "unsupported", 1003),
     ("unsupported language", [start(language="xx")], "unsupported", 1003),
-    ("illegal consent transition", [start(consent="pending"), json.dumps({"type": "consent", "event": "resumed"})],
-     "bad_message", 1008),
+    (
+        "illegal consent transition",
+        [start(consent="pending"), json.dumps({"type": "consent", "event": "resumed"})],
+        "bad_message",
+        1008,
+    ),
     ("frame over the size limit", [start(), b"\x00\x00" * 100_000], "too_large", 1009),
 ]
 
 
 @pytest.mark.parametrize(("frames", "code", "close"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 async def test_error_rows_answer_with_code_and_close_code(
-        gateway: Gateway, frames: list[str | bytes], code: str, close: int) -> None:
+    gateway: Gateway, frames: list[str | bytes], code: str, close: int
+) -> None:
     """Each bad input gets one `error` with its documented code, then the documented close code."""
     msgs, close_code = await exchange(gateway, frames)
     errors = [m for m in msgs if m["type"] == "error"]

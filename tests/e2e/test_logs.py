@@ -15,8 +15,12 @@ async def test_a_call_logs_events_without_text(gateway: Gateway) -> None:
     logged value contains a word of the transcript, the digit or the bearer token."""
     clip = read_wav(AUDIO / "real" / "jfk.wav")
     with structlog.testing.capture_logs() as logs:
-        run = await stream_call(gateway.url, TOKEN, clip, StreamOptions(
-            call_id="log-call", pace=0, actions=[Action(1.0, Dtmf("7", "caller"))]))
+        run = await stream_call(
+            gateway.url,
+            TOKEN,
+            clip,
+            StreamOptions(call_id="log-call", pace=0, actions=[Action(1.0, Dtmf("7", "caller"))]),
+        )
     assert run.finals
     events = [e["event"] for e in logs]
     assert "call_started" in events and "call_ended" in events

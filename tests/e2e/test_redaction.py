@@ -23,18 +23,19 @@ def phone_call(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.fail("espeak-ng and sox are required (installed by .ci/run)")
     out = tmp_path_factory.mktemp("pii")
     subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(out / "raw.wav"), SCRIPT], check=True)
-    subprocess.run(["sox", str(out / "raw.wav"), "-r", "8000", "-c", "1", "-b", "16", str(out / "call.wav")],
-                   check=True)
+    subprocess.run(
+        ["sox", str(out / "raw.wav"), "-r", "8000", "-c", "1", "-b", "16", str(out / "call.wav")], check=True
+    )
     return out / "call.wav"
 
 
 @pytest.mark.parametrize("pace", [0.0, 1.0])
-async def test_phone_number_is_masked_in_partials_and_finals(gateway: Gateway, phone_call: Path,
-                                                             pace: float) -> None:
+async def test_phone_number_is_masked_in_partials_and_finals(gateway: Gateway, phone_call: Path, pace: float) -> None:
     """The number is `[PHONE]` in the final (text, redactions and words), and no partial or final ever
     shows a run of three or more digits, also at real-time pace when the number arrives across partials."""
-    run = await stream_call(gateway.url, TOKEN, read_wav(phone_call),
-                            StreamOptions(call_id=f"pii-{pace}", encoding="mulaw", pace=pace))
+    run = await stream_call(
+        gateway.url, TOKEN, read_wav(phone_call), StreamOptions(call_id=f"pii-{pace}", encoding="mulaw", pace=pace)
+    )
     finals = " ".join(f["text"] for f in run.finals)
     assert "[PHONE]" in finals
     for msg in run.partials + run.finals:

@@ -9,17 +9,20 @@ from gateway.auth import bearer_token, tenant_for
 TOKENS = {"secret-a": "tenant-a", "secret-b": "tenant-b"}
 
 
-@pytest.mark.parametrize(("headers", "query", "expected"), [
-    ({"authorization": "Bearer secret-a"}, {}, "secret-a"),
-    ({"authorization": "bearer  secret-a "}, {}, "secret-a"),
-    ({"authorization": "BEARER secret-a"}, {"token": "secret-b"}, "secret-a"),
-    ({}, {"token": "secret-b"}, "secret-b"),
-    ({"authorization": "Bearer "}, {"token": "secret-b"}, "secret-b"),
-    ({"authorization": "Basic dXNlcjpwYXNz"}, {}, None),
-    ({"authorization": "Bearer"}, {}, None),
-    ({}, {"token": ""}, None),
-    ({}, {}, None),
-])
+@pytest.mark.parametrize(
+    ("headers", "query", "expected"),
+    [
+        ({"authorization": "Bearer secret-a"}, {}, "secret-a"),
+        ({"authorization": "bearer  secret-a "}, {}, "secret-a"),
+        ({"authorization": "BEARER secret-a"}, {"token": "secret-b"}, "secret-a"),
+        ({}, {"token": "secret-b"}, "secret-b"),
+        ({"authorization": "Bearer "}, {"token": "secret-b"}, "secret-b"),
+        ({"authorization": "Basic dXNlcjpwYXNz"}, {}, None),
+        ({"authorization": "Bearer"}, {}, None),
+        ({}, {"token": ""}, None),
+        ({}, {}, None),
+    ],
+)
 def test_bearer_token(headers: dict[str, str], query: dict[str, str], expected: str | None) -> None:
     """The header's bearer token wins, `?token=` is the fallback, other schemes and blanks give None."""
     assert bearer_token(headers, query) == expected

@@ -23,8 +23,15 @@ def test_no_core_module_imports_io_libraries() -> None:
 
 def test_core_modules_import_no_shell_of_the_gateway() -> None:
     """The core never reaches up into the shells (transports, http, driver, runtime, app)."""
-    shells = ("gateway.transports", "gateway.http", "gateway.driver", "gateway.runtime", "gateway.app",
-              "gateway.server", "gateway.cli")
+    shells = (
+        "gateway.transports",
+        "gateway.http",
+        "gateway.driver",
+        "gateway.runtime",
+        "gateway.app",
+        "gateway.server",
+        "gateway.cli",
+    )
     for path in sorted(CORE_DIR.rglob("*.py")):
         text = path.read_text()
         assert not [s for s in shells if f"from {s}" in text or f"import {s}" in text], path.name
@@ -35,6 +42,7 @@ def test_importing_the_core_pulls_in_no_io_library() -> None:
     modules = sorted(f"gateway.core.{f.stem}" for f in CORE_DIR.glob("*.py") if f.stem != "__init__")
     loaded = sorted(FORBIDDEN - {"socket"})  # the standard library's own modules may load socket
     code = f"import sys, {', '.join(modules)}; print(sorted(m for m in {loaded!r} if m in sys.modules))"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                            cwd=CORE_DIR.parents[1])
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=CORE_DIR.parents[1]
+    )
     assert result.stdout.strip() == "[]"

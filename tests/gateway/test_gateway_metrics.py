@@ -16,9 +16,14 @@ from tests.captions.helpers import until_viewers, watch
 from tests.conftest import AUDIO, TOKEN, Gateway
 
 _SAMPLE = re.compile(r"^([a-z_]+(?:\{[^}]*\})?) (\S+)$")
-CAPTION_SERIES = ("callscribe_caption_viewers", "callscribe_caption_viewers_subscribed_total",
-                  "callscribe_caption_viewers_evicted_total", "callscribe_caption_partials_dropped_total",
-                  "callscribe_caption_partials_coalesced_total", "callscribe_caption_frames_queued_total")
+CAPTION_SERIES = (
+    "callscribe_caption_viewers",
+    "callscribe_caption_viewers_subscribed_total",
+    "callscribe_caption_viewers_evicted_total",
+    "callscribe_caption_partials_dropped_total",
+    "callscribe_caption_partials_coalesced_total",
+    "callscribe_caption_frames_queued_total",
+)
 
 
 async def scrape(gw: Gateway) -> dict[str, float]:
@@ -36,7 +41,6 @@ async def scrape(gw: Gateway) -> dict[str, float]:
     for name in {re.sub(r"_(bucket|sum|count)$", "", key.split("{")[0]) for key in samples}:
         assert f"# TYPE {name} " in response.text and f"# HELP {name} " in response.text
     return samples
-
 
 
 async def test_metrics_expose_caption_and_connection_series_that_move_with_a_call(gateway: Gateway) -> None:

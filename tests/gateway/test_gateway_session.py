@@ -57,25 +57,36 @@ def call_en() -> Clip:
     return clip("synthetic/synthetic_call_en.wav")
 
 
-def chunks(c: Clip, fmt: AudioFormat, seconds: float, start_s: float = 0.0,
-           end_s: float | None = None) -> list[AudioChunk]:
+def chunks(
+    c: Clip, fmt: AudioFormat, seconds: float, start_s: float = 0.0, end_s: float | None = None
+) -> list[AudioChunk]:
     """The clip's samples in [start_s, end_s) as wire frames of `seconds` each (the last may be shorter)."""
     assert c.rate == fmt.sample_rate and c.channels == fmt.channels
     step = round(seconds * c.rate)
     first = round(start_s * c.rate)
     last = len(c.samples) if end_s is None else round(end_s * c.rate)
-    return [AudioChunk(encode(c.samples[i : min(i + step, last)], fmt.encoding))
-            for i in range(first, last, step)]
+    return [AudioChunk(encode(c.samples[i : min(i + step, last)], fmt.encoding)) for i in range(first, last, step)]
 
 
-def make_session(model: SileroModel, consent: str = "granted", fmt: AudioFormat = PCM16,
-                 language: str = "en", interim: bool = True, config: SessionConfig | None = None,
-                 **kwargs: object) -> CallSession:
+def make_session(
+    model: SileroModel,
+    consent: str = "granted",
+    fmt: AudioFormat = PCM16,
+    language: str = "en",
+    interim: bool = True,
+    config: SessionConfig | None = None,
+    **kwargs: object,
+) -> CallSession:
     legs = ("caller",) if fmt.channels == 1 else ("agent", "caller")
-    start = Start("call-1", fmt, legs, language=language, consent=consent,  # type: ignore[arg-type]
-                  interim_results=interim)
-    return CallSession(start, config or SessionConfig(), lambda: LegEndpointer(model, VadConfig()),
-                       **kwargs)  # type: ignore[arg-type]
+    start = Start(
+        "call-1",
+        fmt,
+        legs,
+        language=language,
+        consent=consent,  # type: ignore[arg-type]
+        interim_results=interim,
+    )
+    return CallSession(start, config or SessionConfig(), lambda: LegEndpointer(model, VadConfig()), **kwargs)  # type: ignore[arg-type]
 
 
 def feed(session: CallSession, messages: Iterable[AudioChunk]) -> list[Effect]:
@@ -124,14 +135,17 @@ def test_pending_audio_is_counted_and_never_reaches_vad(model: SileroModel) -> N
     assert session.closed().finals == 0
 
 
-@pytest.mark.parametrize(("name", "fmt", "frame_s", "announce_after", "window_s"), [
-    ("real/jfk.wav", PCM16, 0.3, 0, 5.0),
-    ("real/jfk.wav", PCM16, 0.3, 4, 2.5),
-    ("synthetic/synthetic_call_en.wav", MULAW8_STEREO, 0.3, 3, 4.0),
-])
+@pytest.mark.parametrize(
+    ("name", "fmt", "frame_s", "announce_after", "window_s"),
+    [
+        ("real/jfk.wav", PCM16, 0.3, 0, 5.0),
+        ("real/jfk.wav", PCM16, 0.3, 4, 2.5),
+        ("synthetic/synthetic_call_en.wav", MULAW8_STEREO, 0.3, 3, 4.0),
+    ],
+)
 def test_announced_call_turns_active_at_the_window_sample(
-        model: SileroModel, name: str, fmt: AudioFormat, frame_s: float, announce_after: int,
-        window_s: float) -> None:
+    model: SileroModel, name: str, fmt: AudioFormat, frame_s: float, announce_after: int, window_s: float
+) -> None:
     """After `announced`, audio is dropped up to exactly the window's end sample, even inside a frame."""
     c = clip(name)
     frames = chunks(c, fmt, frame_s, end_s=10.0)
@@ -171,8 +185,7 @@ def test_opt_out_inside_the_window_keeps_the_call_dark(model: SileroModel) -> No
 
 
 @pytest.mark.parametrize(("digit", "other"), [("9", "1"), ("#", "9")])
-def test_dtmf_opt_out_digit_declines_and_other_digits_do_nothing(
-        model: SileroModel, digit: str, other: str) -> None:
+def test_dtmf_opt_out_digit_declines_and_other_digits_do_nothing(model: SileroModel, digit: str, other: str) -> None:
     """Only the configured opt-out digit declines; it discards the open utterance without a final."""
     session = make_session(model, config=SessionConfig(opt_out_digit=digit))
     feed(session, chunks(jfk(), PCM16, 0.5, end_s=2.0))
@@ -292,14 +305,12 @@ def test_resumed_call_continues_its_seq(model: SileroModel) -> None:
 def test_final_times_and_words_are_on_the_leg_clock(model: SileroModel) -> None:
     """A final's times are its ticket's in seconds; word times are shifted into it and clamped inside it."""
     session = make_session(model)
-    words = (WordTiming("and", 0.0, 0.4, 0.9), WordTiming("so", 0.4, 0.9, 1.2),
-             WordTiming("more", -0.1, 3.0, 0.5))
+    words = (WordTiming("and", 0.0, 0.4, 0.9), WordTiming("so", 0.4, 0.9, 1.2), WordTiming("more", -0.1, 3.0, 0.5))
     out = session.decoded(final_ticket(start=32000, end=48000), result("and so more", words=words))
     (final,) = sent(out)
     assert isinstance(final, Final)
     assert (final.start, final.end, final.language) == (2.0, 3.0, "en")
-    assert [(w.word, w.start, w.end) for w in final.words] == [("and", 2.0, 2.4), ("so", 2.4, 2.9),
-                                                               ("more", 2.0, 3.0)]
+    assert [(w.word, w.start, w.end) for w in final.words] == [("and", 2.0, 2.4), ("so", 2.4, 2.9), ("more", 2.0, 3.0)]
     assert all(0.0 <= w.probability <= 1.0 for w in final.words)
 
 
@@ -320,8 +331,9 @@ def test_redacted_final_replaces_the_value_in_text_and_words(model: SileroModel)
 # -- partials -----------------------------------------------------------------------------------------
 
 
-def run_answering_partials(session: CallSession, frames: list[AudioChunk],
-                           text: str = "and so my fellow") -> list[Effect]:
+def run_answering_partials(
+    session: CallSession, frames: list[AudioChunk], text: str = "and so my fellow"
+) -> list[Effect]:
     """Feed frames, answering every partial request at once (as a fast engine would)."""
     effects: list[Effect] = []
     for frame in frames:

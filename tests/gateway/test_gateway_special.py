@@ -76,20 +76,32 @@ def test_mask_replaces_the_sentence_in_text_words_and_redactions(model: SileroMo
     final = final_of(session.decoded(ticket, result(SPOKEN, words=words_of(SPOKEN))))
     assert final.text == "Hello, my name is [NAME]. [SPECIAL:health]. Can you help?"
     assert [(r.kind, final.text[r.start : r.end]) for r in final.redactions] == [
-        ("name", "[NAME]"), ("special", "[SPECIAL:health]")]
+        ("name", "[NAME]"),
+        ("special", "[SPECIAL:health]"),
+    ]
     assert final.special == ("health",)
     token = next(w for w in final.words if w.word == "[SPECIAL:health]")
     first = 7  # words of "Hello, my name is Jan de Vries."
     assert (token.start, token.end) == (0.5 * first, 0.5 * (first + len(HEALTH.split()) - 1) + 0.4)
-    assert [w.word.strip() for w in final.words] == ["Hello,", "my", "name", "is", "[NAME]", "[SPECIAL:health]",
-                                                     "Can", "you", "help?"]
+    assert [w.word.strip() for w in final.words] == [
+        "Hello,",
+        "my",
+        "name",
+        "is",
+        "[NAME]",
+        "[SPECIAL:health]",
+        "Can",
+        "you",
+        "help?",
+    ]
     assert not any("diabet" in w.word or "diagnosed" in w.word for w in final.words)
     assert not session.halted
 
 
 @pytest.mark.parametrize(("special", "masked"), [("flag", False), ("mask", True), ("stop", True)])
-def test_partials_mask_the_sentence_under_mask_and_stop(model: SileroModel, special: SpecialPolicy,
-                                                        masked: bool) -> None:
+def test_partials_mask_the_sentence_under_mask_and_stop(
+    model: SileroModel, special: SpecialPolicy, masked: bool
+) -> None:
     """A partial holding a mention shows its sentence as `[SPECIAL:health]` under `mask` and `stop`
     (never the words), and unchanged under `flag`; partials never stop the call."""
     session = session_with(model, special)
@@ -171,19 +183,29 @@ class ScriptedEngine(FakeTranscriber):
 @pytest.fixture
 async def scripted_gw(vad_model: SileroModel) -> AsyncIterator[Gateway]:
     engines = {"tiny.en": ScriptedEngine("tiny.en"), "base": ScriptedEngine("base")}
-    gateway, task = await start_gateway(make_config(special_categories="mask"), engines,  # type: ignore[arg-type]
-                                        vad_model)
+    gateway, task = await start_gateway(
+        make_config(special_categories="mask"),
+        engines,  # type: ignore[arg-type]
+        vad_model,
+    )
     yield gateway
     gateway.server.should_exit = True
     await task
 
 
-async def run_call(gw: Gateway, call_id: str, drop_after: str | None = None,
-                   **start: object) -> list[dict[str, object]]:
+async def run_call(
+    gw: Gateway, call_id: str, drop_after: str | None = None, **start: object
+) -> list[dict[str, object]]:
     """One call over the socket; with `drop_after` the client leaves without `stop` once that message came."""
     pcm = jfk().samples.tobytes()
-    msg = {"type": "start", "call_id": call_id, "consent": "granted", "language": "en",
-           "audio": {"encoding": "pcm_s16le", "sample_rate": 16000, "channels": 1}, **start}
+    msg = {
+        "type": "start",
+        "call_id": call_id,
+        "consent": "granted",
+        "language": "en",
+        "audio": {"encoding": "pcm_s16le", "sample_rate": 16000, "channels": 1},
+        **start,
+    }
     async with websockets.connect(gw.url, additional_headers={"Authorization": f"Bearer {TOKEN}"}) as ws:
         await ws.send(json.dumps(msg))
         for i in range(0, len(pcm), 6400):

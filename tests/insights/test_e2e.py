@@ -50,8 +50,9 @@ async def setup(
     write_key_file(key_file, MasterKey.generate())
     secret_file.write_bytes(SECRET)
     async with FakeCrm(SECRET) as crm:
-        options = InsightsOptions(webhook_url=crm.url, webhook_secret_file=str(secret_file),
-                                  outbox_path=str(tmp_path / "outbox.db"))
+        options = InsightsOptions(
+            webhook_url=crm.url, webhook_secret_file=str(secret_file), outbox_path=str(tmp_path / "outbox.db")
+        )
         config = make_config(
             store_dsn=f"sqlite:///{tmp_path}/store.db",
             store=StoreConfig(retention_days=STORE_CONFIG.retention_days, master_key_file=str(key_file)),

@@ -104,8 +104,7 @@ async def test_subject_export_includes_insights_and_erasure_removes_them(gw: Gat
     await _analysed(gw, tmp_path)
     auth = {"Authorization": f"Bearer {ADMIN_A}"}
     async with httpx.AsyncClient(base_url=gw.http) as client:
-        export = (await client.post("/v1/admin/subjects/export", json={"caller": "+31612345678"},
-                                    headers=auth)).json()
+        export = (await client.post("/v1/admin/subjects/export", json={"caller": "+31612345678"}, headers=auth)).json()
         erased = await client.post("/v1/admin/subjects/erase", json={"caller": "+31612345678"}, headers=auth)
         assert erased.status_code == 200
         after = await client.get("/v1/calls/call-nl/insights", params={"purpose": "quality"}, headers=auth)
@@ -167,8 +166,11 @@ async def test_subject_erasure_sends_a_notice_per_call(gw: Gateway, tmp_path: Pa
         worker.start()
         try:
             async with httpx.AsyncClient(base_url=gw.http) as client:
-                r = await client.post("/v1/admin/subjects/erase", json={"caller": "+31612345678"},
-                                      headers={"Authorization": f"Bearer {ADMIN_A}"})
+                r = await client.post(
+                    "/v1/admin/subjects/erase",
+                    json={"caller": "+31612345678"},
+                    headers={"Authorization": f"Bearer {ADMIN_A}"},
+                )
             assert r.json() == {"erased": 2}
             await crm.wait_for(2)
         finally:

@@ -38,7 +38,7 @@ def test_ambiguous_word_in_dictated_chain_becomes_digit(spoken: str, normalised:
     ],
 )
 def test_ambiguous_word_outside_dictation_stays_word(text: str, normalised: str) -> None:
-    """"one"/"een"/the letter "o" stay words unless in a chain of three or more single digits, one plain."""
+    """ "one"/"een"/the letter "o" stay words unless in a chain of three or more single digits, one plain."""
     assert normalise(text).text == normalised
 
 

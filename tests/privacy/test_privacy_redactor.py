@@ -21,14 +21,14 @@ def _check_offsets(original: str, result: RedactionResult, policy: Policy) -> No
     """The text between redactions is the original text between findings, character for character."""
     orig_pos = red_pos = 0
     for span, orig in zip(result.redactions, result.original_spans, strict=True):
-        token = result.text[span.start: span.end]
+        token = result.text[span.start : span.end]
         assert token.startswith(f"[{span.kind.upper()}") and token.endswith("]")
         assert span.kind == orig.kind
-        assert original[orig_pos: orig.start] == result.text[red_pos: span.start]
+        assert original[orig_pos : orig.start] == result.text[red_pos : span.start]
         orig_pos, red_pos = orig.end, span.end
     assert original[orig_pos:] == result.text[red_pos:]
     if policy is Policy.MASK:
-        assert all(result.text[s.start: s.end] == f"[{s.kind.upper()}]" for s in result.redactions)
+        assert all(result.text[s.start : s.end] == f"[{s.kind.upper()}]" for s in result.redactions)
 
 
 def test_redaction_spans_are_offsets_into_the_redacted_text() -> None:
@@ -36,15 +36,13 @@ def test_redaction_spans_are_offsets_into_the_redacted_text() -> None:
     result = Redactor("en").redact(_CALL)
     assert [s.kind for s in result.redactions] == ["name", "phone", "email", "iban"]
     _check_offsets(_CALL, result, Policy.MASK)
-    assert result.text == (
-        "Hi, this is [NAME], my number is [PHONE] and my email is [EMAIL]; IBAN [IBAN]."
-    )
+    assert result.text == ("Hi, this is [NAME], my number is [PHONE] and my email is [EMAIL]; IBAN [IBAN].")
 
 
 def test_original_spans_point_at_the_pii_in_the_original() -> None:
     """original_spans are offsets into the input text and cover the PII exactly."""
     result = Redactor("en").redact(_CALL)
-    values = [_CALL[s.start: s.end] for s in result.original_spans]
+    values = [_CALL[s.start : s.end] for s in result.original_spans]
     assert values == [
         "Sarah Johnson",
         "oh six one two three four five six seven eight",
@@ -101,8 +99,32 @@ def test_redaction_never_logs_the_text(caplog: pytest.LogCaptureFixture) -> None
 @given(
     st.lists(
         st.sampled_from(
-            ["oh", "six", "zes", "twaalf", "at", "dot", "punt", "Jan", "met", "06-48231957", "NL84", "ABNA",
-             "5260", "1815", "90", ",", ".", "born", "12", "March", "1985", "my name is", "hello", "1234 AB"]
+            [
+                "oh",
+                "six",
+                "zes",
+                "twaalf",
+                "at",
+                "dot",
+                "punt",
+                "Jan",
+                "met",
+                "06-48231957",
+                "NL84",
+                "ABNA",
+                "5260",
+                "1815",
+                "90",
+                ",",
+                ".",
+                "born",
+                "12",
+                "March",
+                "1985",
+                "my name is",
+                "hello",
+                "1234 AB",
+            ]
         ),
         max_size=25,
     ).map(" ".join),

@@ -8,7 +8,7 @@ from privacy import PrivacyError, SpecialHit, detect_special
 
 
 def _hits(text: str, language: str) -> list[tuple[str, str]]:
-    return [(h.category, text[h.start: h.end]) for h in detect_special(text, language)]
+    return [(h.category, text[h.start : h.end]) for h in detect_special(text, language)]
 
 
 @pytest.mark.parametrize(

@@ -16,13 +16,22 @@ def _shown(partials: list[str], language: str) -> list[str]:
 @pytest.mark.parametrize(
     ("language", "partials", "secret"),
     [
-        ("en", ["my number is oh six four eight", "my number is oh six four eight two three one nine five seven"],
-         ["six", "four", "eight", "two", "nine"]),
-        ("nl", ["Mijn nummer is nul zes", "Mijn nummer is nul zes achtenveertig drieëntwintig negentien"],
-         ["zes", "achtenveertig", "negentien"]),
+        (
+            "en",
+            ["my number is oh six four eight", "my number is oh six four eight two three one nine five seven"],
+            ["six", "four", "eight", "two", "nine"],
+        ),
+        (
+            "nl",
+            ["Mijn nummer is nul zes", "Mijn nummer is nul zes achtenveertig drieëntwintig negentien"],
+            ["zes", "achtenveertig", "negentien"],
+        ),
         ("en", ["Call me on 06-4823", "Call me on 06-4823 1957"], ["4823", "1957"]),
-        ("en", ["my email is jan", "my email is jan at gmail dot", "my email is jan at gmail dot com"],
-         ["jan", "gmail"]),
+        (
+            "en",
+            ["my email is jan", "my email is jan at gmail dot", "my email is jan at gmail dot com"],
+            ["jan", "gmail"],
+        ),
         ("nl", ["mijn IBAN is NL84", "mijn IBAN is NL84 ABNA 5260"], ["NL84", "ABNA", "5260"]),
     ],
 )

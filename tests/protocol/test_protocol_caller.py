@@ -35,12 +35,15 @@ def test_start_caller_is_parsed_and_round_trips(mode: Mode) -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize(("value", "error"), [
-    (31612345678, "start.caller: expected a string"),
-    ("", "start.caller: must not be empty"),
-    ("+" + "3" * MAX_CALLER_LEN, f"start.caller: longer than {MAX_CALLER_LEN} characters"),
-    (["+31612345678"], "start.caller: expected a string"),
-])
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        (31612345678, "start.caller: expected a string"),
+        ("", "start.caller: must not be empty"),
+        ("+" + "3" * MAX_CALLER_LEN, f"start.caller: longer than {MAX_CALLER_LEN} characters"),
+        (["+31612345678"], "start.caller: expected a string"),
+    ],
+)
 def test_bad_caller_is_a_bad_message_that_does_not_echo_it(mode: Mode, value: object, error: str) -> None:
     """A wrongly typed, empty or over-long caller is refused naming the field, never repeating the value."""
     with pytest.raises(BadMessage, match=error) as caught:

@@ -253,9 +253,7 @@ def test_invalid_json_closes_1007(text: str) -> None:
     assert info.value.close_code == 1007
 
 
-@pytest.mark.parametrize(
-    "data", [b"", b"\xc1", b"\x81", b"\x81\xa4type", b"\x91\x01\x02", b"\x81\xa1\xff\x01"]
-)
+@pytest.mark.parametrize("data", [b"", b"\xc1", b"\x81", b"\x81\xa4type", b"\x91\x01\x02", b"\x81\xa1\xff\x01"])
 def test_invalid_msgpack_closes_1007(data: bytes) -> None:
     """Bytes that are not one complete msgpack object are bad_message with close code 1007."""
     with pytest.raises(BadMessage) as info:

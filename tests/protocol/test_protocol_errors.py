@@ -49,9 +49,7 @@ def test_internal_error_is_a_separate_root() -> None:
 
 def test_error_message_from_exception() -> None:
     """The error message mirrors a peer error but hides the text of an internal error."""
-    assert ErrorMessage.from_exception(TooLarge("frame over 64 KiB")) == ErrorMessage(
-        "too_large", "frame over 64 KiB"
-    )
+    assert ErrorMessage.from_exception(TooLarge("frame over 64 KiB")) == ErrorMessage("too_large", "frame over 64 KiB")
     assert ErrorMessage.from_exception(InternalError("index 3 out of range")) == ErrorMessage(
         "internal", "internal error"
     )

@@ -46,11 +46,14 @@ def test_start_special_categories_is_parsed_and_round_trips(mode: Mode, policy: 
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize(("value", "error"), [
-    ("block", "start.special_categories: must be one of"),
-    (3, "start.special_categories: expected a string"),
-    ("", "start.special_categories"),
-])
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        ("block", "start.special_categories: must be one of"),
+        (3, "start.special_categories: expected a string"),
+        ("", "start.special_categories"),
+    ],
+)
 def test_bad_special_categories_is_a_bad_message(mode: Mode, value: object, error: str) -> None:
     """An unknown or wrongly typed special-category policy is refused with the field named."""
     with pytest.raises(BadMessage, match=error):
@@ -63,14 +66,27 @@ def test_start_encodes_special_categories_for_clients() -> None:
     assert json.loads(str(encode_client(start, Mode.JSON)))["special_categories"] == "mask"
 
 
-FINAL = Final(1, "caller", "u-1", "[SPECIAL:health]. Bye", 0.0, 2.0, "en",
-              redactions=(Redaction("special", 0, 16),), special=("health",))
+FINAL = Final(
+    1,
+    "caller",
+    "u-1",
+    "[SPECIAL:health]. Bye",
+    0.0,
+    2.0,
+    "en",
+    redactions=(Redaction("special", 0, 16),),
+    special=("health",),
+)
 EXTENDED: list[tuple[ServerMessage, dict[str, Any]]] = [
-    (ConsentState("active", 1.5, "ivr-v7"), {"type": "consent", "state": "active", "at": 1.5,
-                                              "announcement": "ivr-v7"}),
+    (
+        ConsentState("active", 1.5, "ivr-v7"),
+        {"type": "consent", "state": "active", "at": 1.5, "announcement": "ivr-v7"},
+    ),
     (ConsentState("paused", 2.0), {"type": "consent", "state": "paused", "at": 2.0}),
-    (PrivacyEvent("special_category_stop", "health", 12.3456),
-     {"type": "privacy", "event": "special_category_stop", "category": "health", "at": 12.346}),
+    (
+        PrivacyEvent("special_category_stop", "health", 12.3456),
+        {"type": "privacy", "event": "special_category_stop", "category": "health", "at": 12.346},
+    ),
 ]
 
 
@@ -91,15 +107,18 @@ def test_final_special_is_sent_only_when_present(mode: Mode) -> None:
     assert "special" not in parse_server(encode_server(plain, mode), mode)
 
 
-@pytest.mark.parametrize("build", [
-    lambda: Final(1, "caller", "u", "x", 0.0, 1.0, "en", special=("health", "health")),
-    lambda: Final(1, "caller", "u", "x", 0.0, 1.0, "en", special=("",)),
-    lambda: Final(1, "caller", "u", "x", 0.0, 1.0, "en", special=["health"]),  # type: ignore[arg-type]
-    lambda: ConsentState("active", 1.0, ""),
-    lambda: PrivacyEvent("special_category_flag", "health", 1.0),  # type: ignore[arg-type]
-    lambda: PrivacyEvent("special_category_stop", "", 1.0),
-    lambda: PrivacyEvent("special_category_stop", "health", -1.0),
-])
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: Final(1, "caller", "u", "x", 0.0, 1.0, "en", special=("health", "health")),
+        lambda: Final(1, "caller", "u", "x", 0.0, 1.0, "en", special=("",)),
+        lambda: Final(1, "caller", "u", "x", 0.0, 1.0, "en", special=["health"]),  # type: ignore[arg-type]
+        lambda: ConsentState("active", 1.0, ""),
+        lambda: PrivacyEvent("special_category_flag", "health", 1.0),  # type: ignore[arg-type]
+        lambda: PrivacyEvent("special_category_stop", "", 1.0),
+        lambda: PrivacyEvent("special_category_stop", "health", -1.0),
+    ],
+)
 def test_invalid_extended_server_messages_are_our_bug(build: Any) -> None:
     """Server-side extensions validate themselves: a bad value is an InternalError, never sent."""
     with pytest.raises(InternalError):

@@ -24,16 +24,12 @@ GOOD_VALUES = st.sampled_from(
 scalars = st.none() | st.booleans() | st.floats() | st.text(max_size=8) | GOOD_VALUES
 json_values = st.recursive(
     scalars | st.integers(),
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=4), inner)
-    ),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=4), inner),
     max_leaves=12,
 )
 msgpack_values = st.recursive(
     scalars | st.integers(-(2**63), 2**64 - 1) | st.binary(max_size=8),
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=4), inner)
-    ),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=4), inner),
     max_leaves=12,
 )
 
@@ -59,9 +55,7 @@ VALID: list[dict[str, object]] = [
 _DELETE = object()
 
 
-def _mutate(
-    base: dict[str, object], changes: dict[str, object], audio: dict[str, object]
-) -> dict[str, object]:
+def _mutate(base: dict[str, object], changes: dict[str, object], audio: dict[str, object]) -> dict[str, object]:
     """``base`` with some fields replaced or deleted, its audio format too."""
     out = {k: v for k, v in (base | changes).items() if v is not _DELETE}
     if isinstance(out.get("audio"), dict):

@@ -29,8 +29,11 @@ def redis_url() -> Iterator[str]:
     if shutil.which("redis-server") is None:
         pytest.fail("Debian's redis-server is required (make system-deps installs it)")
     port = free_port()
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         for _ in range(250):
             with socket.socket() as s:
@@ -49,8 +52,13 @@ def ray_app() -> Iterator[str]:
     """A local Ray instance (2 CPUs, no dashboard, no HTTP proxy) with one CPU replica of tiny.en."""
     ray = pytest.importorskip("ray")
     serve = pytest.importorskip("ray.serve")
-    ray.init(num_cpus=2, namespace="callscribe", include_dashboard=False, log_to_driver=False,
-             runtime_env={"env_vars": {"PYTHONPATH": str(REPO)}})
+    ray.init(
+        num_cpus=2,
+        namespace="callscribe",
+        include_dashboard=False,
+        log_to_driver=False,
+        runtime_env={"env_vars": {"PYTHONPATH": str(REPO)}},
+    )
     try:
         from deploy.ray_whisper import build
 

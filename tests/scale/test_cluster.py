@@ -90,8 +90,9 @@ def test_records_carry_no_caller_and_no_text_before_redaction() -> None:
     start = Start("c", AudioFormat("mulaw", 8000, 2), ("agent", "caller"), caller="+31612345678")
     opened = encode(CallOpened("t", "c", start), "a")
     assert opened is not None and b"31612345678" not in opened
-    final = Final(3, "caller", "u3", "mail [EMAIL]", 1.0, 2.0, "en", (Word("mail", 1.0, 1.2, 0.9),),
-                  (Redaction("email", 5, 12),))
+    final = Final(
+        3, "caller", "u3", "mail [EMAIL]", 1.0, 2.0, "en", (Word("mail", 1.0, 1.2, 0.9),), (Redaction("email", 5, 12),)
+    )
     record = encode(Sent("t", "c", final, raw_text="mail jan@example.nl"), "a")
     assert record is not None and b"jan@example.nl" not in record
     node, event = decode(record)
@@ -105,8 +106,9 @@ async def test_a_consent_event_posted_to_another_node_reaches_the_call(nodes: tu
     the bus (202), node A applies it, and the call is transcribed from then on."""
     a, b = nodes
     clip = read_wav(AUDIO / "real" / "jfk.wav")
-    call = asyncio.create_task(stream_call(a.url, TOKEN, clip, StreamOptions("remote-consent", pace=1.0,
-                                                                             consent="pending")))
+    call = asyncio.create_task(
+        stream_call(a.url, TOKEN, clip, StreamOptions("remote-consent", pace=1.0, consent="pending"))
+    )
     for _ in range(300):  # until node B sees the call on the bus
         if [c for c in hub_of(b).active_calls("tenant-a", 0.0) if c.call_id == "remote-consent"]:
             break

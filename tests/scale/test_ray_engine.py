@@ -26,8 +26,11 @@ def remote(**overrides: Any) -> RemoteConfig:
 
 
 def replica_actors() -> list[Any]:
-    names = [a["name"] for a in ray.util.list_named_actors(all_namespaces=True)
-             if a["name"].startswith("SERVE_REPLICA") and APP in a["name"]]
+    names = [
+        a["name"]
+        for a in ray.util.list_named_actors(all_namespaces=True)
+        if a["name"].startswith("SERVE_REPLICA") and APP in a["name"]
+    ]
     return [ray.get_actor(name, namespace="serve") for name in names]
 
 

@@ -29,9 +29,24 @@ def two_nodes(ray_app: str, redis_url: str, tmp_path_factory: pytest.TempPathFac
     try:
         for name in ("a", "b"):
             data = tmp_path_factory.mktemp(f"node-{name}")
-            args = ["--remote-backend", "ray", "--multilingual-model", "none", "--redis-url", redis_url,
-                    "--set", f"cluster.node_id={name}", "--set", f"cluster.stream={stream}",
-                    "--data-dir", str(data), "--redaction", "mask", "--log-level", "info"]
+            args = [
+                "--remote-backend",
+                "ray",
+                "--multilingual-model",
+                "none",
+                "--redis-url",
+                redis_url,
+                "--set",
+                f"cluster.node_id={name}",
+                "--set",
+                f"cluster.stream={stream}",
+                "--data-dir",
+                str(data),
+                "--redaction",
+                "mask",
+                "--log-level",
+                "info",
+            ]
             servers.append(start_gateway(TOKEN, data / "gateway.log", args))
         yield servers
     finally:
@@ -64,8 +79,7 @@ async def test_a_call_on_node_a_through_ray_is_seen_and_controlled_from_node_b(t
     viewer = asyncio.create_task(_watch(b_http, "two-nodes"))
     await asyncio.sleep(1.0)  # the viewer waits on B for a call that has not started
     clip = read_wav(AUDIO / "real" / "jfk.wav")
-    call = asyncio.create_task(stream_call(a_url, TOKEN, clip, StreamOptions("two-nodes", pace=1.0,
-                                                                             consent="pending")))
+    call = asyncio.create_task(stream_call(a_url, TOKEN, clip, StreamOptions("two-nodes", pace=1.0, consent="pending")))
     listed: list[str] = []
     async with httpx.AsyncClient(base_url=b_http, headers={"Authorization": f"Bearer {TOKEN}"}) as http:
         for _ in range(200):

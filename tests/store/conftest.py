@@ -19,8 +19,10 @@ from store import KeyRing, MasterKey, SqlTranscriptStore, StoreConfig
 
 DAY = 86_400.0
 T0 = 1_700_000_000.0
-CONFIG = StoreConfig(retention_days={"quality": 30, "complaint": 365},
-                     recipients={"quality": ("QA team",), "complaint": ("complaints desk", "legal")})
+CONFIG = StoreConfig(
+    retention_days={"quality": 30, "complaint": 365},
+    recipients={"quality": ("QA team",), "complaint": ("complaints desk", "legal")},
+)
 
 
 class Clock:
@@ -84,16 +86,40 @@ def pg_cluster() -> Iterator[PgCluster]:
     if os.geteuid() == 0:
         shutil.chown(root, "postgres")
     cluster = PgCluster(root, pg_bin)
-    subprocess.run(_as_postgres([str(pg_bin / "initdb"), "-D", str(cluster.data), "-A", "trust", "-U", "postgres",
-                                 "-E", "UTF8", "--no-sync"]), check=True, capture_output=True)
+    subprocess.run(
+        _as_postgres(
+            [
+                str(pg_bin / "initdb"),
+                "-D",
+                str(cluster.data),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+    )
     opts = f"-k {root} -c listen_addresses='' -c fsync=off -c full_page_writes=off"
-    subprocess.run(_as_postgres([str(pg_bin / "pg_ctl"), "-D", str(cluster.data), "-o", opts, "-w",
-                                 "-l", str(root / "server.log"), "start"]), check=True, capture_output=True)
+    subprocess.run(
+        _as_postgres(
+            [str(pg_bin / "pg_ctl"), "-D", str(cluster.data), "-o", opts, "-w", "-l", str(root / "server.log"), "start"]
+        ),
+        check=True,
+        capture_output=True,
+    )
     try:
         yield cluster
     finally:
-        subprocess.run(_as_postgres([str(pg_bin / "pg_ctl"), "-D", str(cluster.data), "-m", "immediate", "stop"]),
-                       check=False, capture_output=True)
+        subprocess.run(
+            _as_postgres([str(pg_bin / "pg_ctl"), "-D", str(cluster.data), "-m", "immediate", "stop"]),
+            check=False,
+            capture_output=True,
+        )
         shutil.rmtree(root, ignore_errors=True)
 
 

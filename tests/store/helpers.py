@@ -17,12 +17,17 @@ def final(seq: int, text: str, leg: str = "caller") -> Final:
 
 
 def start(call_id: str, purposes: tuple[str, ...], consent: str = "granted") -> Start:
-    return Start(call_id, AudioFormat("pcm_s16le", 16000, 1), ("caller",), "nl", purposes,
-                 consent)  # type: ignore[arg-type]
+    return Start(call_id, AudioFormat("pcm_s16le", 16000, 1), ("caller",), "nl", purposes, consent)  # type: ignore[arg-type]
 
 
-def call(listener: StoreListener, call_id: str, purposes: tuple[str, ...], texts: list[str],
-         end: bool = True, tenant: str = TENANT) -> None:
+def call(
+    listener: StoreListener,
+    call_id: str,
+    purposes: tuple[str, ...],
+    texts: list[str],
+    end: bool = True,
+    tenant: str = TENANT,
+) -> None:
     """A call granted at start whose finals are `texts` (published as the session would)."""
     publish_to(listener, tenant, call_id, start(call_id, purposes))
     publish_to(listener, tenant, call_id, Ready("s1", call_id, "active", "base", ("nl",)))

@@ -38,10 +38,13 @@ _CLIENT_SIDE = ("httpx", "httpcore", "websockets.client", "uvicorn.access")
 async def gw(tmp_path: Path, vad_model: SileroModel) -> AsyncIterator[Gateway]:
     key_file = tmp_path / "master.key"
     write_key_file(key_file, MasterKey.generate())
-    config = make_config(store_dsn=f"sqlite:///{tmp_path}/store.db",
-                         store=StoreConfig(retention_days=CONFIG.retention_days, recipients=CONFIG.recipients,
-                                           master_key_file=str(key_file)),
-                         admin_tokens={ADMIN: "tenant-a"})
+    config = make_config(
+        store_dsn=f"sqlite:///{tmp_path}/store.db",
+        store=StoreConfig(
+            retention_days=CONFIG.retention_days, recipients=CONFIG.recipients, master_key_file=str(key_file)
+        ),
+        admin_tokens={ADMIN: "tenant-a"},
+    )
     engines = {"tiny.en": FakeTranscriber("tiny.en"), "base": FakeTranscriber("base")}
     gateway, task = await start_gateway(config, engines, vad_model)  # type: ignore[arg-type]
     yield gateway
@@ -54,8 +57,15 @@ async def stream(gw: Gateway, call_id: str, consent: str, decline: bool = False)
     clip = read_wav(CLIP)
     pcm = clip.samples.tobytes()
     step = clip.rate * clip.channels * 2 // 10  # 100 ms of 16-bit audio
-    start = {"type": "start", "call_id": call_id, "consent": consent, "language": "en", "purposes": ["quality"],
-             "caller": CALLER, "audio": {"encoding": "pcm_s16le", "sample_rate": clip.rate, "channels": 1}}
+    start = {
+        "type": "start",
+        "call_id": call_id,
+        "consent": consent,
+        "language": "en",
+        "purposes": ["quality"],
+        "caller": CALLER,
+        "audio": {"encoding": "pcm_s16le", "sample_rate": clip.rate, "channels": 1},
+    }
     async with websockets.connect(gw.url, additional_headers={"Authorization": f"Bearer {TOKEN}"}) as ws:
         await ws.send(json.dumps(start))
         if decline:
@@ -66,8 +76,9 @@ async def stream(gw: Gateway, call_id: str, consent: str, decline: bool = False)
         return [str(frame) async for frame in ws]
 
 
-async def test_caller_is_linked_as_subject_and_never_exposed(gw: Gateway, tmp_path: Path,
-                                                             caplog: pytest.LogCaptureFixture) -> None:
+async def test_caller_is_linked_as_subject_and_never_exposed(
+    gw: Gateway, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """The export for the caller's number returns the call's transcript, while the number appears in no
     file on disk, no log event and no frame sent to a caption viewer or back to the client."""
     caplog.set_level(logging.DEBUG)
@@ -114,8 +125,7 @@ async def test_caller_of_a_declined_call_is_never_linked(gw: Gateway, tmp_path: 
 
 
 def _start_with_caller(call_id: str, purposes: tuple[str, ...]) -> Start:
-    return Start(call_id, AudioFormat("pcm_s16le", 16000, 1), ("caller",), "nl", purposes, "pending",
-                 caller=CALLER)
+    return Start(call_id, AudioFormat("pcm_s16le", 16000, 1), ("caller",), "nl", purposes, "pending", caller=CALLER)
 
 
 def _links(backend: Backend) -> list[str]:
@@ -123,8 +133,9 @@ def _links(backend: Backend) -> list[str]:
     return [json.loads(d)["actor"] for (d,) in rows]
 
 
-async def test_caller_is_linked_once_when_consent_first_becomes_active(store: SqlTranscriptStore,
-                                                                       backend: Backend) -> None:
+async def test_caller_is_linked_once_when_consent_first_becomes_active(
+    store: SqlTranscriptStore, backend: Backend
+) -> None:
     """Nothing is linked while consent is pending; the first `active` links the caller, a resume does not again."""
     listener = StoreListener(store)
     publish_to(listener, TENANT, "c1", _start_with_caller("c1", ("quality",)))

@@ -25,8 +25,9 @@ from vad.silero import SileroModel
 
 
 def consent_rows(backend: Backend, call_id: str) -> list[dict[str, Any]]:
-    rows = backend.query(f"SELECT details FROM audit_log WHERE call_id = '{call_id}' AND action = 'consent' "
-                         "ORDER BY id")
+    rows = backend.query(
+        f"SELECT details FROM audit_log WHERE call_id = '{call_id}' AND action = 'consent' ORDER BY id"
+    )
     return [json.loads(str(r[0])) for r in rows]
 
 
@@ -40,7 +41,10 @@ async def test_consent_rows_carry_the_announcement(store: SqlTranscriptStore, ba
     await store.flush()
     rows = consent_rows(backend, "a")
     assert [(r["state"], r["at"], r["announcement"]) for r in rows] == [
-        ("pending", 0.0, None), ("active", 4.25, "ivr-consent-v7"), ("paused", 9.0, "ivr-consent-v7")]
+        ("pending", 0.0, None),
+        ("active", 4.25, "ivr-consent-v7"),
+        ("paused", 9.0, "ivr-consent-v7"),
+    ]
     assert (await store.verify()).ok
 
 
@@ -48,8 +52,10 @@ async def test_consent_rows_carry_the_announcement(store: SqlTranscriptStore, ba
 async def gw(tmp_path: Path, vad_model: SileroModel) -> AsyncIterator[Gateway]:
     key_file = tmp_path / "master.key"
     write_key_file(key_file, MasterKey.generate())
-    config = make_config(store_dsn=f"sqlite:///{tmp_path}/store.db",
-                         store=StoreConfig(retention_days=CONFIG.retention_days, master_key_file=str(key_file)))
+    config = make_config(
+        store_dsn=f"sqlite:///{tmp_path}/store.db",
+        store=StoreConfig(retention_days=CONFIG.retention_days, master_key_file=str(key_file)),
+    )
     engines = {"tiny.en": FakeTranscriber("tiny.en"), "base": FakeTranscriber("base")}
     gateway, task = await start_gateway(config, engines, vad_model)  # type: ignore[arg-type]
     yield gateway
@@ -60,8 +66,14 @@ async def gw(tmp_path: Path, vad_model: SileroModel) -> AsyncIterator[Gateway]:
 async def test_announcement_sent_by_the_client_reaches_the_audit_row(gw: Gateway, tmp_path: Path) -> None:
     """The announcement version of a `consent` event is echoed on the wire and recorded in the audit row of
     the transition it caused, and of later transitions that name none."""
-    start_msg = {"type": "start", "call_id": "ann", "consent": "pending", "language": "en",
-                 "purposes": ["quality"], "audio": {"encoding": "pcm_s16le", "sample_rate": 16000, "channels": 1}}
+    start_msg = {
+        "type": "start",
+        "call_id": "ann",
+        "consent": "pending",
+        "language": "en",
+        "purposes": ["quality"],
+        "audio": {"encoding": "pcm_s16le", "sample_rate": 16000, "channels": 1},
+    }
     async with websockets.connect(gw.url, additional_headers={"Authorization": f"Bearer {TOKEN}"}) as ws:
         await ws.send(json.dumps(start_msg))
         await ws.send(bytes(16000))  # 0.5 s while pending
@@ -73,12 +85,18 @@ async def test_announcement_sent_by_the_client_reaches_the_audit_row(gw: Gateway
     app: Starlette = gw.server.config.app  # type: ignore[assignment]
     await app.state.store.flush()  # the consent changes were posted before `closed` was sent
     consent = [m for m in wire if m["type"] == "consent"]
-    assert consent == [{"type": "consent", "state": "active", "at": 0.5, "announcement": "prompt-2026-03-nl"},
-                       {"type": "consent", "state": "paused", "at": 1.0, "announcement": "prompt-2026-03-nl"}]
+    assert consent == [
+        {"type": "consent", "state": "active", "at": 0.5, "announcement": "prompt-2026-03-nl"},
+        {"type": "consent", "state": "paused", "at": 1.0, "announcement": "prompt-2026-03-nl"},
+    ]
     with sqlite3.connect(tmp_path / "store.db") as conn:
-        rows = conn.execute("SELECT details FROM audit_log WHERE call_id = 'ann' AND action = 'consent' "
-                            "ORDER BY id").fetchall()
+        rows = conn.execute(
+            "SELECT details FROM audit_log WHERE call_id = 'ann' AND action = 'consent' ORDER BY id"
+        ).fetchall()
     conn.close()
     audited = [json.loads(d) for (d,) in rows]
     assert [(r["state"], r["announcement"]) for r in audited] == [
-        ("pending", None), ("active", "prompt-2026-03-nl"), ("paused", "prompt-2026-03-nl")]
+        ("pending", None),
+        ("active", "prompt-2026-03-nl"),
+        ("paused", "prompt-2026-03-nl"),
+    ]

@@ -14,9 +14,11 @@ NAME = "Quirinus Vandermolenbeek"
 IBAN = "NL91ABNA0417164300"
 BSN = "111222333"
 PHONE = "+31 6 4817 2290"
-CANARY_TEXTS = [f"goedemiddag u spreekt met {NAME}",
-                f"mijn rekeningnummer is {IBAN} en mijn bsn is {BSN}",
-                f"bel me terug op {PHONE} alstublieft"]
+CANARY_TEXTS = [
+    f"goedemiddag u spreekt met {NAME}",
+    f"mijn rekeningnummer is {IBAN} en mijn bsn is {BSN}",
+    f"bel me terug op {PHONE} alstublieft",
+]
 CANARIES = [NAME, "Vandermolenbeek", IBAN, BSN, PHONE, PHONE.replace(" ", "")]
 
 
@@ -27,8 +29,9 @@ async def _canary_call(store: SqlTranscriptStore) -> None:
     await store.link_subject(TENANT, "canary-1", PHONE, "admin:test")
 
 
-async def test_canary_never_on_disk_in_clear(store: SqlTranscriptStore, backend: Backend,
-                                             tmp_path_factory: pytest.TempPathFactory) -> None:
+async def test_canary_never_on_disk_in_clear(
+    store: SqlTranscriptStore, backend: Backend, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """Unredacted names, IBANs, BSNs and phone numbers reach no file (database, WAL, temp dirs) or log in clear."""
     with capture_logs() as logs:
         await _canary_call(store)

@@ -30,10 +30,13 @@ CLIP = AUDIO / "real" / "cmu_arctic_us_aew_a0001.wav"
 async def gw(tmp_path: Path, vad_model: SileroModel) -> AsyncIterator[Gateway]:
     key_file = tmp_path / "master.key"
     write_key_file(key_file, MasterKey.generate())
-    config = make_config(store_dsn=f"sqlite:///{tmp_path}/store.db",
-                         store=StoreConfig(retention_days=CONFIG.retention_days, recipients=CONFIG.recipients,
-                                           master_key_file=str(key_file)),
-                         admin_tokens={ADMIN_A: "tenant-a", ADMIN_B: "tenant-b"})
+    config = make_config(
+        store_dsn=f"sqlite:///{tmp_path}/store.db",
+        store=StoreConfig(
+            retention_days=CONFIG.retention_days, recipients=CONFIG.recipients, master_key_file=str(key_file)
+        ),
+        admin_tokens={ADMIN_A: "tenant-a", ADMIN_B: "tenant-b"},
+    )
     engines = {"tiny.en": FakeTranscriber("tiny.en"), "base": FakeTranscriber("base")}
     gateway, task = await start_gateway(config, engines, vad_model)  # type: ignore[arg-type]
     yield gateway
@@ -41,17 +44,27 @@ async def gw(tmp_path: Path, vad_model: SileroModel) -> AsyncIterator[Gateway]:
     await task
 
 
-async def stream(gw: Gateway, call_id: str, purposes: list[str], decline_at: int | None = None,
-                 clip_path: Path = CLIP) -> list[Any]:
+async def stream(
+    gw: Gateway, call_id: str, purposes: list[str], decline_at: int | None = None, clip_path: Path = CLIP
+) -> list[Any]:
     """Stream a clip as a live call (consent granted) as fast as the gateway takes it; returns its finals."""
     clip = read_wav(clip_path)
     pcm = clip.samples.tobytes()
     step = clip.rate * clip.channels * 2 // 10  # 100 ms of 16-bit audio
     finals = []
     async with websockets.connect(gw.url, additional_headers={"Authorization": f"Bearer {TOKEN}"}) as ws:
-        await ws.send(json.dumps({"type": "start", "call_id": call_id, "consent": "granted", "language": "en",
-                                  "purposes": purposes, "audio": {"encoding": "pcm_s16le", "sample_rate": clip.rate,
-                                                                  "channels": clip.channels}}))
+        await ws.send(
+            json.dumps(
+                {
+                    "type": "start",
+                    "call_id": call_id,
+                    "consent": "granted",
+                    "language": "en",
+                    "purposes": purposes,
+                    "audio": {"encoding": "pcm_s16le", "sample_rate": clip.rate, "channels": clip.channels},
+                }
+            )
+        )
         for k, i in enumerate(range(0, len(pcm), step)):
             if k == decline_at:
                 await ws.send(json.dumps({"type": "consent", "event": "declined"}))
@@ -93,11 +106,13 @@ async def test_subject_export_and_erasure_over_http(gw: Gateway, tmp_path: Path)
     await stream(gw, "call-other", ["quality"])
     subject = "+31 6 1234 5678"
     async with httpx.AsyncClient(base_url=gw.http) as http:
-        linked = await http.post("/v1/admin/calls/call-subject/subjects", json={"subject": subject},
-                                 headers=admin(ADMIN_A))
+        linked = await http.post(
+            "/v1/admin/calls/call-subject/subjects", json={"subject": subject}, headers=admin(ADMIN_A)
+        )
         assert linked.status_code == 204
-        export = (await http.post("/v1/admin/subjects/export", json={"caller": "+31612345678"},
-                                  headers=admin(ADMIN_A))).json()
+        export = (
+            await http.post("/v1/admin/subjects/export", json={"caller": "+31612345678"}, headers=admin(ADMIN_A))
+        ).json()
         (exported,) = export["calls"]
         assert exported["call_id"] == "call-subject" and exported["transcript"]
         assert exported["purposes"] == ["quality", "complaint"]
@@ -105,8 +120,9 @@ async def test_subject_export_and_erasure_over_http(gw: Gateway, tmp_path: Path)
         assert exported["retained_until"] > exported["created_at"]
         erased = await http.post("/v1/admin/subjects/erase", json={"subject": subject}, headers=admin(ADMIN_A))
         assert erased.json() == {"erased": 1}
-        gone = await http.get("/v1/admin/calls/call-subject/transcript", params={"purpose": "quality"},
-                              headers=admin(ADMIN_A))
+        gone = await http.get(
+            "/v1/admin/calls/call-subject/transcript", params={"purpose": "quality"}, headers=admin(ADMIN_A)
+        )
         assert gone.status_code == 404
         assert (await http.delete("/v1/admin/calls/call-other", headers=admin(ADMIN_A))).json() == {"erased": 1}
         assert (await http.delete("/v1/admin/calls/call-other", headers=admin(ADMIN_A))).status_code == 404

@@ -85,15 +85,18 @@ async def test_declined_erases_what_was_stored(store: SqlTranscriptStore, backen
     await store.flush()
     assert await store.list_calls(TENANT) == []
     assert backend.query("SELECT COUNT(*) FROM finals") == [(0,)]
-    actions = [(r[0], json.loads(str(r[1]))) for r in backend.query(
-        "SELECT action, details FROM audit_log WHERE call_id = 'd' ORDER BY id")]
+    actions = [
+        (r[0], json.loads(str(r[1])))
+        for r in backend.query("SELECT action, details FROM audit_log WHERE call_id = 'd' ORDER BY id")
+    ]
     assert [a for a, _ in actions] == ["consent", "call_opened", "consent", "erase_call"]
     assert actions[2][1]["state"] == "declined" and actions[2][1]["at"] == 9.5
     assert actions[3][1]["reason"] == "consent_declined"
 
 
-async def test_audit_chain_detects_an_edited_row(store: SqlTranscriptStore, backend: Backend,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+async def test_audit_chain_detects_an_edited_row(
+    store: SqlTranscriptStore, backend: Backend, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Editing an audit row in the database makes `verify` fail at exactly that row."""
     call(StoreListener(store), "a", ("quality",), ["een"])
     await store.flush()

@@ -74,11 +74,16 @@ class Telephony:
 
 
 @asynccontextmanager
-async def telephony_gateway(engines: dict[str, Transcriber], vad_model: SileroModel,
-                            **overrides: object) -> AsyncIterator[Telephony]:
+async def telephony_gateway(
+    engines: dict[str, Transcriber], vad_model: SileroModel, **overrides: object
+) -> AsyncIterator[Telephony]:
     """A real gateway on loopback ports with AudioSocket on, for the tenant `pbx-tenant`."""
-    config = make_config(**({"audiosocket_port": 0, "audiosocket_tenant": "pbx-tenant",
-                             "audiosocket_params": ENGLISH_GRANTED} | overrides))
+    config = make_config(
+        **(
+            {"audiosocket_port": 0, "audiosocket_tenant": "pbx-tenant", "audiosocket_params": ENGLISH_GRANTED}
+            | overrides
+        )
+    )
     gw, task = await start_gateway(config, engines, vad_model)
     log = CallLog()
     gw.runtime.bus.subscribe(wire_listener(log))
@@ -102,17 +107,28 @@ async def tel(engines: dict[str, Transcriber], vad_model: SileroModel) -> AsyncI
 _NATIVE: dict[tuple[str, tuple[str, ...], str, float | None], dict[str, list[str]]] = {}
 
 
-async def native_finals(gw: Gateway, clip: Clip, name: str, legs: Sequence[str], encoding: str,
-                        until_s: float | None = None) -> dict[str, list[str]]:
+async def native_finals(
+    gw: Gateway, clip: Clip, name: str, legs: Sequence[str], encoding: str, until_s: float | None = None
+) -> dict[str, list[str]]:
     """Per-leg final texts of the same audio streamed as a native `/v1/stream` call, in the codec the
     media server uses (mu-law is lossy on the synthetic call), cached per clip."""
     key = (name, tuple(legs), encoding, until_s)
     if key not in _NATIVE:
         if until_s is not None:
             clip = Clip(clip.samples[: int(until_s * clip.rate)], clip.rate)
-        run = await stream_call(gw.url, TOKEN, clip, StreamOptions(
-            call_id=f"native-{name}-{encoding}-{until_s}", encoding=encoding, language="en", pace=0, legs=tuple(legs),
-            interim_results=False))
+        run = await stream_call(
+            gw.url,
+            TOKEN,
+            clip,
+            StreamOptions(
+                call_id=f"native-{name}-{encoding}-{until_s}",
+                encoding=encoding,
+                language="en",
+                pace=0,
+                legs=tuple(legs),
+                interim_results=False,
+            ),
+        )
         assert run.close_code == 1000
         _NATIVE[key] = {leg: [f["text"] for f in run.finals if f["leg"] == leg] for leg in legs}
     return _NATIVE[key]

@@ -49,17 +49,31 @@ def _cut(clip: Clip, until_s: float | None) -> Clip:
 # -- Twilio / Telnyx ---------------------------------------------------------------------------------
 
 
-def twilio_timeline(clip: Clip, call_sid: str, *, channels: dict[str, int], params: dict[str, str],
-                    dtmf_at: float | None = None, until_s: float | None = None) -> Timeline:
+def twilio_timeline(
+    clip: Clip,
+    call_sid: str,
+    *,
+    channels: dict[str, int],
+    params: dict[str, str],
+    dtmf_at: float | None = None,
+    until_s: float | None = None,
+) -> Timeline:
     """Twilio Media Streams: 20 ms base64 mu-law `media` events per track (`channels`: track -> clip
     channel), an inbound `dtmf` at `dtmf_at`, and `stop` after the audio (cut at `until_s`)."""
     clip = _cut(clip, until_s)
     sid = "MZ" + uuid.uuid4().hex
-    start = {"streamSid": sid, "accountSid": "AC" + "0" * 32, "callSid": call_sid, "tracks": list(channels),
-             "customParameters": params,
-             "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}
-    out: Timeline = [(0.0, json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"})),
-                     (0.0, json.dumps({"event": "start", "sequenceNumber": "1", "start": start, "streamSid": sid}))]
+    start = {
+        "streamSid": sid,
+        "accountSid": "AC" + "0" * 32,
+        "callSid": call_sid,
+        "tracks": list(channels),
+        "customParameters": params,
+        "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
+    }
+    out: Timeline = [
+        (0.0, json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"})),
+        (0.0, json.dumps({"event": "start", "sequenceNumber": "1", "start": start, "streamSid": sid})),
+    ]
     seq = 2
     for k, (at, chunk) in enumerate(_chunks(clip.samples, clip.rate, [20])):
         if dtmf_at is not None and at >= dtmf_at:
@@ -70,23 +84,36 @@ def twilio_timeline(clip: Clip, call_sid: str, *, channels: dict[str, int], para
         for track in tracks:
             payload = base64.b64encode(encode(chunk[:, channels[track] : channels[track] + 1], "mulaw")).decode()
             media = {"track": track, "chunk": str(k + 1), "timestamp": str(k * 20), "payload": payload}
-            out.append((at, json.dumps({"event": "media", "sequenceNumber": str(seq), "media": media,
-                                        "streamSid": sid})))
+            out.append(
+                (at, json.dumps({"event": "media", "sequenceNumber": str(seq), "media": media, "streamSid": sid}))
+            )
             seq += 1
     stop = {"accountSid": start["accountSid"], "callSid": call_sid}
-    out.append((clip.seconds, json.dumps({"event": "stop", "sequenceNumber": str(seq), "stop": stop,
-                                          "streamSid": sid})))
+    out.append(
+        (clip.seconds, json.dumps({"event": "stop", "sequenceNumber": str(seq), "stop": stop, "streamSid": sid}))
+    )
     return out
 
 
-def telnyx_timeline(clip: Clip, call_control_id: str, *, params: dict[str, str] | list[dict[str, str]],
-                    dtmf_at: float | None = None, tracks: Sequence[str] = ("inbound",)) -> Timeline:
+def telnyx_timeline(
+    clip: Clip,
+    call_control_id: str,
+    *,
+    params: dict[str, str] | list[dict[str, str]],
+    dtmf_at: float | None = None,
+    tracks: Sequence[str] = ("inbound",),
+) -> Timeline:
     """Telnyx media streaming, PCMU: like Twilio in snake_case, with `sequence_number`s and
     neighbouring frames swapped (Telnyx does not guarantee frame order); each of `tracks` carries the
     clip's first channel (an `outbound` track silence)."""
-    start = {"call_control_id": call_control_id, "call_session_id": str(uuid.uuid4()), "from": "+3225550100",
-             "to": "+3225550199", "custom_parameters": params,
-             "media_format": {"encoding": "PCMU", "sample_rate": 8000, "channels": 1}}
+    start = {
+        "call_control_id": call_control_id,
+        "call_session_id": str(uuid.uuid4()),
+        "from": "+3225550100",
+        "to": "+3225550199",
+        "custom_parameters": params,
+        "media_format": {"encoding": "PCMU", "sample_rate": 8000, "channels": 1},
+    }
     sid = str(uuid.uuid4())
     events: list[tuple[float, dict[str, Any]]] = [(0.0, {"event": "start", "start": start})]
     for k, (at, chunk) in enumerate(_chunks(clip.samples, clip.rate, [20])):
@@ -96,8 +123,15 @@ def telnyx_timeline(clip: Clip, call_control_id: str, *, params: dict[str, str] 
         for track in tracks:
             audio = chunk[:, :1] if track == "inbound" else np.zeros_like(chunk[:, :1])
             payload = base64.b64encode(encode(audio, "mulaw")).decode()
-            events.append((at, {"event": "media", "media": {"track": track, "chunk": str(k + 1),
-                                                             "timestamp": str(k * 20), "payload": payload}}))
+            events.append(
+                (
+                    at,
+                    {
+                        "event": "media",
+                        "media": {"track": track, "chunk": str(k + 1), "timestamp": str(k * 20), "payload": payload},
+                    },
+                )
+            )
     events.append((clip.seconds, {"event": "stop", "stop": {"call_control_id": call_control_id}}))
     for n, (_, event) in enumerate(events, start=1):
         event.update(sequence_number=str(n), stream_id=sid)
@@ -110,8 +144,15 @@ def telnyx_timeline(clip: Clip, call_control_id: str, *, params: dict[str, str] 
 # -- L16 over WebSocket: FreeSWITCH, jambonz, Asterisk chan_websocket ---------------------------------
 
 
-def l16_timeline(first: str, clip: Clip, *, order: Sequence[int], sizes_ms: Sequence[int],
-                 dtmf: str | None = None, dtmf_at: float | None = None) -> Timeline:
+def l16_timeline(
+    first: str,
+    clip: Clip,
+    *,
+    order: Sequence[int],
+    sizes_ms: Sequence[int],
+    dtmf: str | None = None,
+    dtmf_at: float | None = None,
+) -> Timeline:
     """A text `first` frame, then binary little-endian PCM16 frames (channels in `order`, sizes cycling
     through `sizes_ms`), with the text `dtmf` frame at `dtmf_at`."""
     out: Timeline = [(0.0, first)]
@@ -123,14 +164,22 @@ def l16_timeline(first: str, clip: Clip, *, order: Sequence[int], sizes_ms: Sequ
     return out
 
 
-def asterisk_timeline(clip: Clip, channel_id: str, *, variables: dict[str, str],
-                      dtmf_at: float | None = None, fmt: str = "ulaw") -> Timeline:
+def asterisk_timeline(
+    clip: Clip, channel_id: str, *, variables: dict[str, str], dtmf_at: float | None = None, fmt: str = "ulaw"
+) -> Timeline:
     """chan_websocket in JSON control mode, `c(ulaw)` (or `c(slin16)`, `fmt`, at the clip's rate):
     MEDIA_START, 20 ms media frames, DTMF_END."""
     size = clip.rate // 50 * (1 if fmt == "ulaw" else 2)
-    start = {"event": "MEDIA_START", "connection_id": uuid.uuid4().hex, "channel": f"WebSocket/gw-{channel_id}",
-             "channel_id": channel_id, "format": fmt, "optimal_frame_size": size, "ptime": 20,
-             "channel_variables": variables}
+    start = {
+        "event": "MEDIA_START",
+        "connection_id": uuid.uuid4().hex,
+        "channel": f"WebSocket/gw-{channel_id}",
+        "channel_id": channel_id,
+        "format": fmt,
+        "optimal_frame_size": size,
+        "ptime": 20,
+        "channel_variables": variables,
+    }
     out: Timeline = [(0.0, json.dumps(start))]
     for at, chunk in _chunks(clip.samples, clip.rate, [20]):
         if dtmf_at is not None and at >= dtmf_at:
@@ -140,16 +189,19 @@ def asterisk_timeline(clip: Clip, channel_id: str, *, variables: dict[str, str],
     return out
 
 
-def asterisk_plain_timeline(clip: Clip, connection_id: str, *, channel_id: str | None = None,
-                            dtmf_at: float | None = None) -> Timeline:
+def asterisk_plain_timeline(
+    clip: Clip, connection_id: str, *, channel_id: str | None = None, dtmf_at: float | None = None
+) -> Timeline:
     """chan_websocket's default plain-text control mode, `c(ulaw)`. Without `channel_id` this is the
     `MEDIA_START` of 20.16.x, all 21.x (21.12.3 too), 22.6.x and 23.0.x (`chan_websocket.c:850` at
     20.16.0; `channel_id` came in 20.17.0/22.7.0/23.1.0), whose `connection_id` is the static
     `websocket_client` section name in client mode (`chan_websocket.c:1364-1402`); `DTMF_END digit:%c`
     as at `:1511`."""
     own = f" channel_id:{channel_id}" if channel_id else ""
-    start = (f"MEDIA_START connection_id:{connection_id} channel:WebSocket/{connection_id}/0x7f3a1c00{len(own):04x}"
-             f"{own} format:ulaw optimal_frame_size:160 ptime:20")
+    start = (
+        f"MEDIA_START connection_id:{connection_id} channel:WebSocket/{connection_id}/0x7f3a1c00{len(own):04x}"
+        f"{own} format:ulaw optimal_frame_size:160 ptime:20"
+    )
     out: Timeline = [(0.0, start)]
     for at, chunk in _chunks(clip.samples, clip.rate, [20]):
         if dtmf_at is not None and at >= dtmf_at:
@@ -167,8 +219,9 @@ def audiosocket_frame(kind: int, payload: bytes = b"") -> bytes:
     return bytes([kind]) + len(payload).to_bytes(2, "big") + payload
 
 
-def audiosocket_timeline(clip: Clip, call_uuid: uuid.UUID, *, dtmf_at: float | None = None,
-                         hangup: bool = True) -> list[tuple[float, bytes]]:
+def audiosocket_timeline(
+    clip: Clip, call_uuid: uuid.UUID, *, dtmf_at: float | None = None, hangup: bool = True
+) -> list[tuple[float, bytes]]:
     """AudioSocket: the UUID frame, 320-byte slin frames (20 ms at 8 kHz), a DTMF frame, hangup (0x00);
     the byte stream is cut into writes of 7, 500 and 333 bytes so frames straddle writes."""
     frames: list[tuple[float, bytes]] = [(0.0, audiosocket_frame(0x01, call_uuid.bytes))]
@@ -222,14 +275,26 @@ async def _gate(gate: Gate | None, at: float) -> Gate | None:
     return gate
 
 
-async def play_ws(url: str, timeline: Timeline, *, subprotocols: Sequence[str] = (), pace: float = 0.0,
-                  hang_up: bool = False, linger: Callable[[WsRun], bool] | None = None,
-                  headers: dict[str, str] | None = None, gate: Gate | None = None) -> WsRun:
+async def play_ws(
+    url: str,
+    timeline: Timeline,
+    *,
+    subprotocols: Sequence[str] = (),
+    pace: float = 0.0,
+    hang_up: bool = False,
+    linger: Callable[[WsRun], bool] | None = None,
+    headers: dict[str, str] | None = None,
+    gate: Gate | None = None,
+) -> WsRun:
     """Send `timeline` (pausing at `gate`); then hang up (close the socket; first wait, within bounds, until
     `linger` holds for what was received) or wait for the gateway to close it."""
     run = WsRun()
-    async with websockets.connect(url, subprotocols=[websockets.Subprotocol(p) for p in subprotocols] or None,
-                                  additional_headers=headers, max_size=None) as ws:
+    async with websockets.connect(
+        url,
+        subprotocols=[websockets.Subprotocol(p) for p in subprotocols] or None,
+        additional_headers=headers,
+        max_size=None,
+    ) as ws:
         run.subprotocol = ws.subprotocol
         satisfied = asyncio.Event()
         reader = asyncio.create_task(_read(ws, run, linger, satisfied))
@@ -261,8 +326,9 @@ async def _read(ws: Any, run: WsRun, linger: Callable[[WsRun], bool] | None, sat
         pass
 
 
-async def play_tcp(port: int, writes: list[tuple[float, bytes]], *, pace: float = 0.0,
-                   close: bool = True, gate: Gate | None = None) -> bytes:
+async def play_tcp(
+    port: int, writes: list[tuple[float, bytes]], *, pace: float = 0.0, close: bool = True, gate: Gate | None = None
+) -> bytes:
     """Write to an AudioSocket port (pausing at `gate`), half-close (EOF) when `close`, and return what the
     gateway sent."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)

@@ -36,8 +36,10 @@ async def test_audiosocket_call_matches_the_native_call(tel: Telephony) -> None:
     """320-byte slin frames written in pieces that split frames and headers give the native finals, for
     the configured AudioSocket tenant, with the UUID as call id; the gateway sends nothing back."""
     clip, call = read_wav(JFK), uuid.uuid4()
-    native, received = await asyncio.gather(native_finals(tel.gw, clip, "jfk", ("caller",), "mulaw"),
-                                            play_tcp(tel.audiosocket_port, audiosocket_timeline(clip, call)))
+    native, received = await asyncio.gather(
+        native_finals(tel.gw, clip, "jfk", ("caller",), "mulaw"),
+        play_tcp(tel.audiosocket_port, audiosocket_timeline(clip, call)),
+    )
     assert received == b""
     msgs = await tel.log.ended(str(call))
     assert tel.log.tenants[str(call)] == "pbx-tenant"
@@ -62,8 +64,10 @@ async def test_audiosocket_hangup_frame_mid_utterance_still_produces_the_final(t
     final is produced, with the same text as the native call cut at the same point."""
     clip, call, cut = read_wav(JFK), uuid.uuid4(), 1.6
     part = Clip(clip.samples[: int(cut * clip.rate)], clip.rate)
-    native, _ = await asyncio.gather(native_finals(tel.gw, clip, "jfk", ("caller",), "mulaw", cut),
-                                     play_tcp(tel.audiosocket_port, audiosocket_timeline(part, call), close=False))
+    native, _ = await asyncio.gather(
+        native_finals(tel.gw, clip, "jfk", ("caller",), "mulaw", cut),
+        play_tcp(tel.audiosocket_port, audiosocket_timeline(part, call), close=False),
+    )
     msgs = await tel.log.ended(str(call))
     finals = tel.log.finals(str(call))
     assert len(finals) == 1 and finals[0].end <= cut + 0.05

@@ -57,13 +57,15 @@ async def play_twilio(url: str, call_sid: str, headers: dict[str, str] | None = 
 
 
 async def test_a_valid_twilio_signature_authenticates_without_a_token(
-        engines: dict[str, Transcriber], vad_model: SileroModel) -> None:
+    engines: dict[str, Transcriber], vad_model: SileroModel
+) -> None:
     """With `twilio_auth_token` set, a Twilio upgrade whose URL has no query string (as `<Stream url>` must)
     and no bearer token is accepted when `X-Twilio-Signature` signs that URL (ws:// as seen, or wss:// as
     written in the TwiML), and its call belongs to `twilio_tenant`; with neither a valid token nor a valid
     signature it gets 403, while a valid bearer token alone still opens it for the token's tenant."""
-    async with telephony_gateway(engines, vad_model, twilio_auth_token=TWILIO_AUTH_TOKEN,
-                                 twilio_tenant="twilio-tenant") as tel:
+    async with telephony_gateway(
+        engines, vad_model, twilio_auth_token=TWILIO_AUTH_TOKEN, twilio_tenant="twilio-tenant"
+    ) as tel:
         url = tel.url("twilio", token=None)
         assert "?" not in url
         for n, signed in enumerate((url, url.replace("ws://", "wss://"))):
@@ -81,14 +83,18 @@ async def test_a_valid_twilio_signature_authenticates_without_a_token(
         assert await status_of(tel.url("telnyx", token=None), {"X-Twilio-Signature": twilio_signature(url)}) == 401
 
 
-@pytest.mark.parametrize(("name", "offered", "chosen"), [
-    ("freeswitch", ["audiostream.drachtio.org"], "audiostream.drachtio.org"),
-    ("jambonz", ["audio.jambonz.org"], "audio.jambonz.org"),
-    ("asterisk", ["media"], "media"),
-    ("twilio", [], None),
-])
-async def test_the_media_servers_subprotocol_is_negotiated(tel: Telephony, name: str, offered: list[str],
-                                                           chosen: str | None) -> None:
+@pytest.mark.parametrize(
+    ("name", "offered", "chosen"),
+    [
+        ("freeswitch", ["audiostream.drachtio.org"], "audiostream.drachtio.org"),
+        ("jambonz", ["audio.jambonz.org"], "audio.jambonz.org"),
+        ("asterisk", ["media"], "media"),
+        ("twilio", [], None),
+    ],
+)
+async def test_the_media_servers_subprotocol_is_negotiated(
+    tel: Telephony, name: str, offered: list[str], chosen: str | None
+) -> None:
     """Each endpoint accepts the subprotocol its media server offers (old mod_audio_fork releases too)."""
     run = await play_ws(tel.url(name), [], subprotocols=offered, hang_up=True)
     assert run.subprotocol == chosen

@@ -38,14 +38,26 @@ class MonoCall:
 
 def _freeswitch(clip: Clip, call_id: str, dtmf_at: float | None) -> Timeline:
     metadata = json.dumps({"call_id": call_id, "mix_type": "mono", "sample_rate": "8k"} | OPTIONS)
-    return l16_timeline(metadata, clip, order=(0,), sizes_ms=(20, 60, 10), dtmf_at=dtmf_at,
-                        dtmf=json.dumps({"event": "dtmf", "digit": "9"}))
+    return l16_timeline(
+        metadata,
+        clip,
+        order=(0,),
+        sizes_ms=(20, 60, 10),
+        dtmf_at=dtmf_at,
+        dtmf=json.dumps({"event": "dtmf", "digit": "9"}),
+    )
 
 
 def _jambonz(clip: Clip, call_id: str, dtmf_at: float | None) -> Timeline:
     attributes = json.dumps({"callSid": call_id, "sampleRate": 8000, "mixType": "mono"} | OPTIONS)
-    return l16_timeline(attributes, clip, order=(0,), sizes_ms=(20,), dtmf_at=dtmf_at,
-                        dtmf=json.dumps({"event": "dtmf", "dtmf": "9", "duration": 250}))
+    return l16_timeline(
+        attributes,
+        clip,
+        order=(0,),
+        sizes_ms=(20,),
+        dtmf_at=dtmf_at,
+        dtmf=json.dumps({"event": "dtmf", "dtmf": "9", "duration": 250}),
+    )
 
 
 def _asterisk(clip: Clip, call_id: str, dtmf_at: float | None) -> Timeline:
@@ -71,8 +83,12 @@ CALLS = {
 
 
 async def play(tel: Telephony, call: MonoCall, clip: Clip, call_id: str, dtmf_at: float | None = None) -> None:
-    await play_ws(tel.url(call.name, **dict(call.query)), call.timeline(clip, call_id, dtmf_at),
-                  subprotocols=call.subprotocols, hang_up=call.hangs_up)
+    await play_ws(
+        tel.url(call.name, **dict(call.query)),
+        call.timeline(clip, call_id, dtmf_at),
+        subprotocols=call.subprotocols,
+        hang_up=call.hangs_up,
+    )
 
 
 @pytest.mark.parametrize("name", sorted(CALLS))
@@ -94,8 +110,9 @@ async def test_hangup_mid_utterance_still_produces_the_final(tel: Telephony, nam
     clip, cut = read_wav(JFK), 1.6
     call_id = f"hangup-{name}-{uuid.uuid4().hex[:8]}"
     part = Clip(clip.samples[: int(cut * clip.rate)], clip.rate)
-    native, _ = await asyncio.gather(native_finals(tel.gw, clip, "jfk", ("caller",), "mulaw", cut),
-                                     play(tel, CALLS[name], part, call_id))
+    native, _ = await asyncio.gather(
+        native_finals(tel.gw, clip, "jfk", ("caller",), "mulaw", cut), play(tel, CALLS[name], part, call_id)
+    )
     msgs = await tel.log.ended(call_id)
     finals = tel.log.finals(call_id)
     assert len(finals) == 1 and finals[0].end <= cut + 0.05
@@ -106,8 +123,9 @@ async def test_hangup_mid_utterance_still_produces_the_final(tel: Telephony, nam
 async def test_freeswitch_protocol_error_sends_its_error_event_then_closes(tel: Telephony) -> None:
     """Audio that is not whole samples gets FreeSWITCH's `{"type": "error"}` frame, then close 1007."""
     metadata = json.dumps({"call_id": "fs-bad", "mix_type": "mono", "sample_rate": 8000} | OPTIONS)
-    run = await play_ws(tel.url("freeswitch"), [(0.0, metadata), (0.0, b"\x00\x01\x02")],
-                        subprotocols=["audio.drachtio.org"])
+    run = await play_ws(
+        tel.url("freeswitch"), [(0.0, metadata), (0.0, b"\x00\x01\x02")], subprotocols=["audio.drachtio.org"]
+    )
     assert run.close_code == 1007
     [frame] = run.json_frames()
     assert frame["type"] == "error" and frame["data"]["code"] == "bad_audio"

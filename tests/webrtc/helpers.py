@@ -35,7 +35,7 @@ def clip48k(path: object = JFK, span: tuple[float, float] | None = None) -> Samp
     clip = read_wav(str(path))
     mono = clip.samples[:, 0].astype(np.float32) / 32768.0
     if span is not None:
-        mono = mono[int(span[0] * clip.rate): int(span[1] * clip.rate)]
+        mono = mono[int(span[0] * clip.rate) : int(span[1] * clip.rate)]
     up = soxr.resample(mono, clip.rate, RATE)
     return np.asarray(np.clip(up * 32768.0, -32768, 32767), dtype=np.int16)
 
@@ -85,7 +85,7 @@ class ScriptTrack(MediaStreamTrack):
         gate = self._gates[self._seg]
         if self._pos == 0 and gate is not None and not gate.is_set():
             return np.zeros(FRAME, np.int16)
-        chunk = self._segments[self._seg][self._pos: self._pos + FRAME]
+        chunk = self._segments[self._seg][self._pos : self._pos + FRAME]
         self._pos += FRAME
         if self._pos >= len(self._segments[self._seg]):
             self.played[self._seg].set()
@@ -139,8 +139,7 @@ async def dial(http: str, token: str, tracks: Sequence[MediaStreamTrack], **star
     await phone.pc.setLocalDescription(await phone.pc.createOffer())
     body = {"sdp": phone.pc.localDescription.sdp, "type": "offer", **start}
     async with httpx.AsyncClient() as client:
-        response = await client.post(f"{http}/v1/webrtc/offer", json=body,
-                                     headers={"Authorization": f"Bearer {token}"})
+        response = await client.post(f"{http}/v1/webrtc/offer", json=body, headers={"Authorization": f"Bearer {token}"})
     response.raise_for_status()
     await phone.pc.setRemoteDescription(RTCSessionDescription(**response.json()))
     return phone

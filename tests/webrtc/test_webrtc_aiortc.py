@@ -17,8 +17,9 @@ SPEED = 4.0  # the tracks send audio four times faster than real time (the sampl
 async def test_consent_on_the_data_channel_gates_the_audio(gateway: Gateway) -> None:
     """Speech sent before `granted` (on the data channel) is never transcribed; speech after it comes back as finals."""
     granted = asyncio.Event()
-    track = ScriptTrack([clip48k(span=FELLOW), silence(1.5), clip48k(span=ASK_NOT), silence(1.5)],
-                        [None, None, granted, None], SPEED)
+    track = ScriptTrack(
+        [clip48k(span=FELLOW), silence(1.5), clip48k(span=ASK_NOT), silence(1.5)], [None, None, granted, None], SPEED
+    )
     phone = await dial(gateway.http, TOKEN, [track], call_id="rtc-consent", language="en")
     ready = await phone.wait_for("ready")
     assert ready["consent"] == "pending"
@@ -44,16 +45,24 @@ async def test_two_tracks_are_two_legs(gateway: Gateway) -> None:
     """Two audio tracks become the legs named in the request, each transcribed on its own leg."""
     agent = ScriptTrack([clip48k(AUDIO / "real" / "cmu_arctic_us_aew_a0003.wav"), silence(1.5)], [None, None], SPEED)
     caller = ScriptTrack([silence(0.5), clip48k(span=ASK_NOT), silence(1.5)], [None, None, None], SPEED)
-    phone = await dial(gateway.http, TOKEN, [agent, caller], call_id="rtc-legs", language="en",
-                       consent="granted", legs=["agent", "caller"])
+    phone = await dial(
+        gateway.http,
+        TOKEN,
+        [agent, caller],
+        call_id="rtc-legs",
+        language="en",
+        consent="granted",
+        legs=["agent", "caller"],
+    )
     await agent.played[1].wait()
     await caller.played[2].wait()
     phone.send({"type": "stop"})
     await phone.closed.wait()
     await phone.pc.close()
 
-    by_leg = {leg: words(" ".join(str(f["text"]) for f in phone.finals() if f["leg"] == leg))
-              for leg in ("agent", "caller")}
+    by_leg = {
+        leg: words(" ".join(str(f["text"]) for f in phone.finals() if f["leg"] == leg)) for leg in ("agent", "caller")
+    }
     assert "country can do for you" in by_leg["caller"]
     assert "shook hands" in by_leg["agent"]
     assert "country" not in by_leg["agent"] and "hands" not in by_leg["caller"]
@@ -65,8 +74,9 @@ async def test_offer_needs_a_token_and_a_usable_body(gateway: Gateway) -> None:
         url = f"{gateway.http}/v1/webrtc/offer"
         no_token = await client.post(url, json={"sdp": "v=0", "type": "offer", "call_id": "x"})
         bad_json = await client.post(url, content=b"{nope", headers={"Authorization": f"Bearer {TOKEN}"})
-        not_offer = await client.post(url, json={"sdp": "v=0", "type": "answer", "call_id": "x"},
-                                      params={"token": TOKEN})
+        not_offer = await client.post(
+            url, json={"sdp": "v=0", "type": "answer", "call_id": "x"}, params={"token": TOKEN}
+        )
     assert no_token.status_code == 401
     assert (bad_json.status_code, bad_json.json()["code"]) == (400, "bad_message")
     assert (not_offer.status_code, not_offer.json()["code"]) == (400, "bad_message")

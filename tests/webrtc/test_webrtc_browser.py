@@ -34,10 +34,19 @@ def _fake_mic_wav(path: Path) -> Path:
 
 
 def _chromium_args(wav: Path) -> list[str]:
-    return ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-audio-capture={wav}"]
+    return [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={wav}",
+    ]
 
 
 @pytest.mark.skipif(not Path(CHROMIUM).is_file(), reason="needs Debian's chromium (apt-get install chromium)")
@@ -65,10 +74,14 @@ async def test_softphone_page_shows_live_finals_from_a_fake_microphone(gateway: 
             await page.click("#consent")
             await page.wait_for_function(
                 "() => document.getElementById('finals').innerText.toLowerCase().includes('country can do for you')",
-                timeout=45_000)
+                timeout=45_000,
+            )
             await captions.wait_for_function(
                 "(sel) => [...document.querySelectorAll(sel)].map((el) => el.innerText).join(' ')"
-                ".toLowerCase().includes('country can do for you')", arg=CALLER_FINALS, timeout=20_000)
+                ".toLowerCase().includes('country can do for you')",
+                arg=CALLER_FINALS,
+                timeout=20_000,
+            )
             ARTIFACTS.mkdir(exist_ok=True)
             await captions.screenshot(path=str(ARTIFACTS / "webrtc-captions.png"))
             caller_column = words(" ".join(await captions.locator(CALLER_FINALS).all_inner_texts()))
