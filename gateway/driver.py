@@ -54,10 +54,17 @@ class CallDriver:
     """One call on one connection. `emit` receives every server message in order."""
 
     def __init__(
-        self, runtime: Runtime, tenant: str, emit: Callable[[ServerMessage], None], transport: str = "native"
+        self,
+        runtime: Runtime,
+        tenant: str,
+        emit: Callable[[ServerMessage], None],
+        transport: str = "native",
+        resumable: bool = True,
     ) -> None:
         self.rt = runtime
         self.tenant = tenant
+        self.resumable = resumable
+        """Whether the transport can resume a dropped call (`resume_from`); if not, a drop ends the call."""
         self.transport = transport
         self._emit = emit
         self.session: CallSession | None = None
@@ -209,7 +216,7 @@ class CallDriver:
         record.counters = c
         record.takeover = None
         record.halted = record.halted or session.halted
-        over = session.stopping or session.declined
+        over = session.stopping or session.declined or not self.resumable
         self.rt.publish(ConnectionClosed(self.tenant, record.call_id, c.finals_sent, resumable=not over))
         if session.declined:
             self.rt.close_call(record, CloseReason.DECLINED)

@@ -55,7 +55,7 @@ class AudioSocketConnection:
         )
         self.idle_timeout_s = entry.idle_timeout_s
         _keepalive(writer)
-        self.driver = CallDriver(runtime, cfg.audiosocket_tenant, self._emit, self.transport)
+        self.driver = CallDriver(runtime, cfg.audiosocket_tenant, self._emit, self.transport, resumable=False)
         self._drain = asyncio.Event()
         self.pacer = new_pacer(runtime)  # an unauthenticated peer cannot flood the engine faster than this
 

@@ -61,7 +61,7 @@ class WebRtcCall:
     def __init__(self, runtime: Runtime, tenant: str) -> None:
         self.rt = runtime
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-        self.driver = CallDriver(runtime, tenant, self._emit, self.transport)
+        self.driver = CallDriver(runtime, tenant, self._emit, self.transport, resumable=False)
         self._channel: RTCDataChannel | None = None
         self._outbox: list[str] = []
         self._inbox: asyncio.Queue[_Item] = asyncio.Queue()
