@@ -1,0 +1,75 @@
+"""Audio context across one leg's utterances (pure): what came before a final, for the encoder and decoder.
+
+Theory of operation: a long turn with pauses is cut by the endpointer into short utterances; decoded
+alone, a short phrase loses its context and comes out as other words (issue 12). So a final is decoded
+with the last seconds of the leg's previous final in front of it: that audio goes into the encoder window
+(which has room: it is padded up to 8-10 s anyway), and the previous final's words for exactly that audio
+are forced as the decoder prefix, so the model continues the sentence and emits only the new words.
+The audio cut is at a word start taken from the previous final's word timestamps, so prefix and audio
+agree. A short gap of silence separates the two, like the pause that was there.
+
+Only a decoded previous final gives context (its words are needed); if the leg's previous final is still
+in flight when the next one is requested, that final is decoded alone (rare at real-time pace).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from asr.types import SAMPLE_RATE, Audio, WordTiming
+
+def _none() -> Audio:
+    return np.zeros(0, dtype=np.float32)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Context:
+    """Audio to put before a request's own audio, and the text of that audio (the decoder prefix)."""
+
+    audio: Audio = field(default_factory=_none)
+    prefix: str = ""
+
+
+@dataclass(slots=True)
+class LegContext:
+    """Remembers the audio of a leg's finals in flight and the context the latest decoded one gives."""
+
+    max_s: float
+    """Most context audio in seconds (0 = off); cut at a word start, so usually a little less."""
+    gap_s: float = 0.3
+    """Silence between the context and the new audio."""
+    min_words: int = 2
+    """A previous final with fewer words gives no context (an "okay" says little and risks a loop)."""
+    _in_flight: dict[str, Audio] = field(default_factory=dict)
+    _context: Context = field(default_factory=Context)
+
+    def for_request(self, uid: str, audio: Audio) -> Context:
+        """The context for a final about to be requested; remembers its audio for when it is decoded."""
+        if self.max_s <= 0:
+            return Context()
+        self._in_flight[uid] = audio
+        return self._context
+
+    def decoded(self, uid: str, text: str, words: tuple[WordTiming, ...]) -> None:
+        """A final came back: its tail becomes the context of the next one (nothing if it was empty)."""
+        audio = self._in_flight.pop(uid, None)
+        if audio is None or self.max_s <= 0:
+            return
+        self._context = tail_context(audio, words, self.max_s, self.gap_s, self.min_words) if text else Context()
+
+
+def tail_context(audio: Audio, words: tuple[WordTiming, ...], max_s: float, gap_s: float,
+                 min_words: int = 2) -> Context:
+    """The last <= `max_s` seconds of `audio`, cut at a word start, with the words said in it."""
+    if len(words) < min_words:
+        return Context()
+    seconds = len(audio) / SAMPLE_RATE
+    first = next((k for k, w in enumerate(words) if w.start >= seconds - max_s), len(words))
+    if first >= len(words):
+        return Context()
+    cut = max(0, int((words[first].start - 0.05) * SAMPLE_RATE))
+    gap = np.zeros(int(gap_s * SAMPLE_RATE), dtype=np.float32)
+    prefix = " ".join(w.word for w in words[first:])
+    return Context(np.concatenate([audio[cut:], gap]).astype(np.float32), prefix)
