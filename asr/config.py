@@ -43,6 +43,9 @@ class EngineConfig:
     """See `no_speech_threshold`."""
     compression_ratio_threshold: float = 2.4
     """Text that gzip-compresses better than this is a repetition loop (see `fallback_temperatures`)."""
+    final_timestamps: bool = False
+    """Decode finals with Whisper's timestamp tokens (as faster-whisper's `transcribe` does) instead of
+    `<|notimestamps|>`; the tokens are dropped from the text (word times come from alignment either way)."""
     fallback_temperatures: tuple[float, ...] = (0.2, 0.4, 0.6, 0.8, 1.0)
     """Temperature fallback for finals (faster-whisper's `temperature` list after 0): a final that fails a
     guard (compression ratio, a character or token loop, a short doubled phrase, avg log-prob below

@@ -111,3 +111,21 @@ def clean(text: str, seconds: float, short_s: float = 4.0) -> str:
     text = drop_restart(collapse_repeats(collapse_char_loops(text)))
     once = doubled_phrase(text) if seconds <= short_s else None
     return once if once is not None and any(ch.isdigit() for ch in once) else text
+
+
+def drop_echo(text: str, prefix: str, min_words: int = 4) -> str:
+    """Cut the context said again: a decode that repeats its forced prefix (4+ words) inside the new text.
+
+    "In short, we were all going direct the other way." after the prefix "we were all going direct the
+    other way." -> "In short,".
+    """
+    words = _WORD.findall(text)
+    keys = [w.lower().strip(".,!?;:") for w in words]
+    echo = [w.lower().strip(".,!?;:") for w in _WORD.findall(prefix)]
+    n = len(echo)
+    if n < min_words:
+        return text
+    for i in range(len(keys) - n + 1):
+        if keys[i : i + n] == echo:
+            return " ".join(words[:i] + words[i + n :])
+    return text

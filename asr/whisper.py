@@ -23,7 +23,7 @@ from faster_whisper import WhisperModel
 from faster_whisper.tokenizer import Tokenizer
 
 from asr.config import EngineConfig
-from asr.guards import clean, compression_ratio, is_silence, loop_reason
+from asr.guards import clean, compression_ratio, drop_echo, is_silence, loop_reason
 from asr.models import resolve_model
 from asr.types import SAMPLE_RATE, DecodeRequest, DecodeResult, WordTiming
 
@@ -124,7 +124,10 @@ class WhisperEngine:
         if request.prompt:
             prev = tok.encode(" " + request.prompt.strip())[-_PROMPT_TOKENS:]
             prompt = [tok.sot_prev, *prev]
-        return [*prompt, *tok.sot_sequence, tok.no_timestamps, *self._prefix(request, language)]
+        prefix = self._prefix(request, language)
+        if request.kind == "final" and self.config.final_timestamps:  # as faster-whisper's transcribe does
+            return [*prompt, *tok.sot_sequence, *([tok.timestamp_begin, *prefix] if prefix else [])]
+        return [*prompt, *tok.sot_sequence, tok.no_timestamps, *prefix]
 
     def _prefix(self, request: DecodeRequest, language: str) -> list[int]:
         """The forced decoder prefix: the words of the request's context audio."""
@@ -178,10 +181,10 @@ class WhisperEngine:
         """The raw decode, judged: `rejected` names the first guard it fails (its text is not cut yet)."""
         tok = self.tokenizer(language)
         ids = [t for t in out.sequences_ids[hypothesis] if t < tok.eot]
-        prefix = self._prefix(request, language)
+        prefix = self._prefix(request, language)  # timestamp tokens (> eot) are already filtered out
         if prefix and ids[: len(prefix)] == prefix:  # CTranslate2 returns the forced prefix too
             ids = ids[len(prefix) :]
-        text = tok.decode(ids).strip()
+        text = drop_echo(tok.decode(ids).strip(), request.prefix) if prefix else tok.decode(ids).strip()
         # CTranslate2 scores are length-normalised sums (length_penalty 1), as faster-whisper reads them
         avg_logprob = float(out.scores[hypothesis]) * len(ids) / (len(ids) + 1) if out.scores else 0.0
         no_speech = float(out.no_speech_prob)
@@ -244,9 +247,9 @@ class WhisperEngine:
             aligned = self._fw.find_alignment(tok, tokens, sub, max(frames[i] for i in idx))
             for i, p, words in zip(idx, prefixes, aligned, strict=True):
                 skip = len(tok.split_to_word_tokens([*p, tok.eot])[0]) - 1 if p else 0
-                timed = _shift(_merge_punctuation(words[skip:]), requests[i].context_seconds)
+                timed, text = _new_words(_merge_punctuation(words[skip:]), requests[i], results[i].text)
                 r = results[i]
-                out[i] = DecodeResult(r.text, r.language, timed, r.no_speech_prob, r.avg_logprob,
+                out[i] = DecodeResult(text, r.language, timed, r.no_speech_prob, r.avg_logprob,
                                       r.compression_ratio, r.rejected)
         return out
 
@@ -260,11 +263,17 @@ class WhisperEngine:
         return ctranslate2.StorageView.from_array(np.ascontiguousarray(arr[idx]))
 
 
-def _shift(words: tuple[WordTiming, ...], seconds: float) -> tuple[WordTiming, ...]:
-    if not seconds:
-        return words
-    return tuple(WordTiming(w.word, round(max(w.start - seconds, 0.0), 3), round(max(w.end - seconds, 0.0), 3),
-                            w.probability) for w in words)
+def _new_words(words: tuple[WordTiming, ...], request: DecodeRequest,
+               text: str) -> tuple[tuple[WordTiming, ...], str]:
+    """Words (and text) of the request's own audio, timed from its start: with context, leading words the
+    alignment puts before the context's trailing gap are the context said again, and are dropped."""
+    ctx = request.context_seconds
+    if not ctx:
+        return words, text
+    first = next((k for k, w in enumerate(words) if w.end > ctx - 0.15), len(words))
+    shifted = tuple(WordTiming(w.word, round(max(w.start - ctx, 0.0), 3), round(max(w.end - ctx, 0.0), 3),
+                               w.probability) for w in words[first:])
+    return shifted, text if not first else " ".join(w.word for w in shifted)
 
 
 def _merge_punctuation(words: list[dict[str, Any]]) -> tuple[WordTiming, ...]:
