@@ -46,6 +46,10 @@ class EngineConfig:
     final_timestamps: bool = False
     """Decode finals with Whisper's timestamp tokens (as faster-whisper's `transcribe` does) instead of
     `<|notimestamps|>`; the tokens are dropped from the text (word times come from alignment either way)."""
+    context_mode: str = "words"
+    """How a final's context audio (`DecodeRequest.context`, see `asr.context`) is used: `words` decodes
+    context and utterance together and keeps the words the alignment puts after the context; `prefix` also
+    forces the context's words as the decoder prefix (measured: it ends some decodes early, dropping words)."""
     fallback_temperatures: tuple[float, ...] = (0.2, 0.4, 0.6, 0.8, 1.0)
     """Temperature fallback for finals (faster-whisper's `temperature` list after 0): a final that fails a
     guard (compression ratio, a character or token loop, a short doubled phrase, avg log-prob below
@@ -68,5 +72,7 @@ class EngineConfig:
             raise ValueError("partial_min_window_s must be -1 (as min_window_s) or within [0, 30]")
         if any(not 0 < t <= 1.5 for t in self.fallback_temperatures) or self.fallback_best_of < 1:
             raise ValueError("fallback_temperatures must be within (0, 1.5] and fallback_best_of >= 1")
+        if self.context_mode not in ("words", "prefix"):
+            raise ValueError("context_mode must be 'words' or 'prefix'")
         if self.cpu_threads < 0:
             raise ValueError("cpu_threads must be >= 0")

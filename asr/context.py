@@ -20,6 +20,7 @@ import numpy as np
 
 from asr.types import SAMPLE_RATE, Audio, WordTiming
 
+
 def _none() -> Audio:
     return np.zeros(0, dtype=np.float32)
 
@@ -73,3 +74,31 @@ def tail_context(audio: Audio, words: tuple[WordTiming, ...], max_s: float, gap_
     gap = np.zeros(int(gap_s * SAMPLE_RATE), dtype=np.float32)
     prefix = " ".join(w.word for w in words[first:])
     return Context(np.concatenate([audio[cut:], gap]).astype(np.float32), prefix)
+
+
+def _key(word: str) -> str:
+    return "".join(ch for ch in word.lower() if ch.isalnum())
+
+
+def context_split(text: str, prefix: str) -> int:
+    """How many leading words of `text` (a decode of context + utterance) are the context's words.
+
+    The split minimises the word edit distance between `text`'s head and `prefix` (ties: the shorter
+    head, so a new word is never dropped for nothing). Word timestamps cannot do this on small models:
+    tiny.en's alignment was seen to put a word up to a second early.
+    """
+    words = [_key(w) for w in text.split()]
+    ref = [_key(w) for w in prefix.split()]
+    if not ref:
+        return 0
+    # row[j]: distance between words[:k] and ref[:j]; we need, for every k, the distance to all of ref
+    row = list(range(len(ref) + 1))
+    best_k, best = 0, row[-1]
+    for k, w in enumerate(words, start=1):
+        new = [k] + [0] * len(ref)
+        for j, r in enumerate(ref, start=1):
+            new[j] = min(row[j] + 1, new[j - 1] + 1, row[j - 1] + (w != r))
+        row = new
+        if row[-1] < best:
+            best_k, best = k, row[-1]
+    return best_k

@@ -59,7 +59,7 @@ def drop_restart(text: str, min_words: int = 3) -> str:
 
 # A unit of 1-4 letters repeated at least 5 times inside one token, with or without a joiner:
 # "e-e-e-e-e-e", "hahahahaha", "lalalala-la". Legitimate words ("bye-bye", "Mississippi") repeat less.
-_CHAR_LOOP = re.compile(r"(\w{1,4}?)(?:[-‐‑]?\1){4,}[-‐‑]?", re.IGNORECASE)
+_CHAR_LOOP = re.compile(r"(\w{1,4}?)(?:[-\u2010\u2011]?\1){4,}[-\u2010\u2011]?", re.IGNORECASE)
 
 
 def has_char_loop(text: str) -> bool:

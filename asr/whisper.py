@@ -23,6 +23,7 @@ from faster_whisper import WhisperModel
 from faster_whisper.tokenizer import Tokenizer
 
 from asr.config import EngineConfig
+from asr.context import context_split
 from asr.guards import clean, compression_ratio, drop_echo, is_silence, loop_reason
 from asr.models import resolve_model
 from asr.types import SAMPLE_RATE, DecodeRequest, DecodeResult, WordTiming
@@ -131,7 +132,7 @@ class WhisperEngine:
 
     def _prefix(self, request: DecodeRequest, language: str) -> list[int]:
         """The forced decoder prefix: the words of the request's context audio."""
-        if not request.prefix or not len(request.context):
+        if not request.prefix or not len(request.context) or self.config.context_mode != "prefix":
             return []
         return self.tokenizer(language).encode(" " + request.prefix.strip())[-_PROMPT_TOKENS // 2 :]
 
@@ -234,8 +235,8 @@ class WhisperEngine:
                     frames: list[int]) -> list[DecodeResult]:
         """Word timestamps from cross-attention alignment, one `align` call per language.
 
-        With context, prefix and text are aligned together; the prefix's words are dropped and the times
-        shifted so they count from the start of the request's own audio."""
+        With context, the context's words and the text are aligned together, those words dropped and the
+        times shifted to count from the start of the request's own audio (see `_own_words`)."""
         out = list(results)
         for lang in {r.language for r in results if r.text}:
             idx = [i for i, r in enumerate(results) if r.text and r.language == lang]
@@ -247,7 +248,8 @@ class WhisperEngine:
             aligned = self._fw.find_alignment(tok, tokens, sub, max(frames[i] for i in idx))
             for i, p, words in zip(idx, prefixes, aligned, strict=True):
                 skip = len(tok.split_to_word_tokens([*p, tok.eot])[0]) - 1 if p else 0
-                timed, text = _new_words(_merge_punctuation(words[skip:]), requests[i], results[i].text)
+                timed, text = _own_words(_merge_punctuation(words[skip:]), requests[i], results[i].text,
+                                         forced=bool(p))
                 r = results[i]
                 out[i] = DecodeResult(text, r.language, timed, r.no_speech_prob, r.avg_logprob,
                                       r.compression_ratio, r.rejected)
@@ -263,17 +265,23 @@ class WhisperEngine:
         return ctranslate2.StorageView.from_array(np.ascontiguousarray(arr[idx]))
 
 
-def _new_words(words: tuple[WordTiming, ...], request: DecodeRequest,
-               text: str) -> tuple[tuple[WordTiming, ...], str]:
-    """Words (and text) of the request's own audio, timed from its start: with context, leading words the
-    alignment puts before the context's trailing gap are the context said again, and are dropped."""
+def _own_words(words: tuple[WordTiming, ...], request: DecodeRequest, text: str,
+               forced: bool) -> tuple[tuple[WordTiming, ...], str]:
+    """The words and text of the request's own audio, timed from its start.
+
+    Without a forced prefix the decode holds the context's words too: the leading words that match the
+    context's text (`asr.context.context_split`) are dropped."""
     ctx = request.context_seconds
     if not ctx:
         return words, text
-    first = next((k for k, w in enumerate(words) if w.end > ctx - 0.15), len(words))
+    if not forced:
+        full = text.split()
+        skip = context_split(text, request.prefix)
+        text = " ".join(full[skip:])
+        words = words[skip:] if len(words) == len(full) else words[max(len(words) - len(full) + skip, 0) :]
     shifted = tuple(WordTiming(w.word, round(max(w.start - ctx, 0.0), 3), round(max(w.end - ctx, 0.0), 3),
-                               w.probability) for w in words[first:])
-    return shifted, text if not first else " ".join(w.word for w in shifted)
+                               w.probability) for w in words)
+    return shifted, text
 
 
 def _merge_punctuation(words: list[dict[str, Any]]) -> tuple[WordTiming, ...]:

@@ -159,7 +159,7 @@ async def stream_all(items: Sequence[Item], args: argparse.Namespace) -> tuple[d
     server = GatewayServer(Runtime(config, engines, SileroModel.load()))
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110 (uvicorn offers a flag, not an event)
         await asyncio.sleep(0.01)
     url = f"ws://127.0.0.1:{server.port}/v1/stream"
     texts: dict[str, Any] = {}
@@ -200,7 +200,8 @@ def pooled(items: Sequence[Item], table: Sequence[dict[str, Any]], key: str) -> 
 
 
 def markdown(table: Sequence[dict[str, Any]], items: Sequence[Item]) -> str:
-    lines = ["| set | clip | kHz | s | words | finals | streamed WER | offline WER |", "|---|---|---|---|---|---|---|---|"]
+    lines = ["| set | clip | kHz | s | words | finals | streamed WER | offline WER |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in table:
         lines.append(f"| {r['set']} | {r['clip']} | {r['rate'] // 1000} | {r['seconds']} | {r['words']} | "
                      f"{r['finals']} | {100 * r['streamed']:.1f} % | {100 * r['offline']:.1f} % |")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from asr.context import LegContext, tail_context
+from asr.context import LegContext, context_split, tail_context
 from asr.guards import drop_echo
 from asr.types import SAMPLE_RATE, WordTiming
 
@@ -56,3 +56,14 @@ def test_drop_echo_cuts_the_context_said_again() -> None:
     assert drop_echo("In short, we were all going direct the other way.", prefix) == "In short,"
     assert drop_echo("In short, the period was so far", prefix) == "In short, the period was so far"
     assert drop_echo("the other way round", "the other way.") == "the other way round"
+
+
+def test_context_split_finds_where_the_context_words_end() -> None:
+    """A decode of context + utterance is split after the words that match the context's text, even when
+    the context is spelt a little differently; a decode that skipped the context loses nothing."""
+    assert context_split("Ask not what your country can do for you.", "ask not") == 2
+    assert context_split("What your country can do for you, ask", "what your country can do for") == 6
+    assert context_split("thyself thy foe to thy sweet self", "thy self thy foe") == 3
+    assert context_split("In short, the period was so far", "the other way.") == 0
+    assert context_split("", "the other way.") == 0
+    assert context_split("anything at all", "") == 0
