@@ -8,8 +8,8 @@ are forced as the decoder prefix, so the model continues the sentence and emits 
 The audio cut is at a word start taken from the previous final's word timestamps, so prefix and audio
 agree. A short gap of silence separates the two, like the pause that was there.
 
-Only a decoded previous final gives context (its words are needed); if the leg's previous final is still
-in flight when the next one is requested, that final is decoded alone (rare at real-time pace).
+Only the utterance just before, once decoded, gives context (its words are needed); if it is still in
+flight when the next final is requested, that final is decoded alone (rare at real-time pace).
 """
 
 from __future__ import annotations
@@ -45,13 +45,18 @@ class LegContext:
     """A previous final with fewer words gives no context (an "okay" says little and risks a loop)."""
     _in_flight: dict[str, Audio] = field(default_factory=dict)
     _context: Context = field(default_factory=Context)
+    _last_uid: str | None = None  # the final requested last
+    _context_uid: str | None = None  # the final `_context` comes from
 
     def for_request(self, uid: str, audio: Audio) -> Context:
-        """The context for a final about to be requested; remembers its audio for when it is decoded."""
+        """The context for a final about to be requested: only the utterance just before it, once decoded
+        (older audio would not join up with this one). Remembers its audio for when it is decoded."""
         if self.max_s <= 0:
             return Context()
+        ready = self._context_uid is not None and self._context_uid == self._last_uid
         self._in_flight[uid] = audio
-        return self._context
+        self._last_uid = uid
+        return self._context if ready else Context()
 
     def decoded(self, uid: str, text: str, words: tuple[WordTiming, ...]) -> None:
         """A final came back: its tail becomes the context of the next one (nothing if it was empty)."""
@@ -59,18 +64,22 @@ class LegContext:
         if audio is None or self.max_s <= 0:
             return
         self._context = tail_context(audio, words, self.max_s, self.gap_s, self.min_words) if text else Context()
+        self._context_uid = uid
 
 
 def tail_context(audio: Audio, words: tuple[WordTiming, ...], max_s: float, gap_s: float,
                  min_words: int = 2) -> Context:
-    """The last <= `max_s` seconds of `audio`, cut at a word start, with the words said in it."""
+    """All of `audio` if it lasts <= `max_s`, else its tail from the first word starting in the last `max_s`
+    seconds; with the words said in it."""
     if len(words) < min_words:
         return Context()
     seconds = len(audio) / SAMPLE_RATE
-    first = next((k for k, w in enumerate(words) if w.start >= seconds - max_s), len(words))
+    first = 0 if seconds <= max_s else next((k for k, w in enumerate(words) if w.start >= seconds - max_s),
+                                            len(words))
     if first >= len(words):
         return Context()
-    cut = max(0, int((words[first].start - 0.05) * SAMPLE_RATE))
+    # the whole utterance when it fits: word times drift on small models, a cut may not match its words
+    cut = 0 if not first else max(0, int((words[first].start - 0.05) * SAMPLE_RATE))
     gap = np.zeros(int(gap_s * SAMPLE_RATE), dtype=np.float32)
     prefix = " ".join(w.word for w in words[first:])
     return Context(np.concatenate([audio[cut:], gap]).astype(np.float32), prefix)

@@ -36,14 +36,22 @@ def test_no_context_from_too_few_words_or_none_in_the_span() -> None:
 
 
 def test_leg_context_follows_decoded_finals_only() -> None:
-    """A final gets the context of the latest decoded final of its leg; an empty final resets it;
-    with max_s 0 nothing is remembered."""
+    """A final gets the context of the final just before it on its leg once that one is decoded, never an
+    older one; an empty final gives none; with max_s 0 nothing is remembered."""
     leg = LegContext(2.0)
     assert leg.for_request("u0", _audio(4.0)).prefix == ""
     leg.decoded("u0", "we were all going direct.", WORDS)
     assert leg.for_request("u1", _audio(1.0)).prefix == "going direct."
     leg.decoded("u1", "", ())
     assert leg.for_request("u2", _audio(1.0)).prefix == ""
+    leg.for_request("u3", _audio(1.0))  # u2's context is ready (u2 was empty: none); u3 is in flight
+    leg.for_request("u4", _audio(1.0))
+    leg.decoded("u3", "we were all going direct.", WORDS)
+    leg.decoded("u4", "we were all going direct.", WORDS)
+    assert leg.for_request("u5", _audio(1.0)).prefix == "we were all going direct."
+    leg.decoded("u5", "a b c", WORDS)
+    leg.for_request("u6", _audio(1.0))
+    assert leg.for_request("u7", _audio(1.0)).prefix == ""  # u6, just before, is still in flight
     off = LegContext(0.0)
     off.for_request("u0", _audio(4.0))
     off.decoded("u0", "we were all going direct.", WORDS)
