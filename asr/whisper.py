@@ -134,7 +134,8 @@ class WhisperEngine:
         """The forced decoder prefix: the words of the request's context audio."""
         if not request.prefix or not len(request.context) or self.config.context_mode != "prefix":
             return []
-        return self.tokenizer(language).encode(" " + request.prefix.strip())[-_PROMPT_TOKENS // 2 :]
+        tokens: list[int] = self.tokenizer(language).encode(" " + request.prefix.strip())
+        return tokens[-_PROMPT_TOKENS // 2 :]
 
     def _decode_group(self, requests: Sequence[DecodeRequest]) -> list[DecodeResult]:
         t0 = time.perf_counter()

@@ -157,7 +157,6 @@ async def stream_all(items: Sequence[Item], args: argparse.Namespace) -> tuple[d
                                  session=_override(base.session, args.session))
     engines = {m: _Metered(WhisperEngine(dataclasses.replace(engine_cfg, model=m))) for m in ("tiny.en", "base")}
     server = GatewayServer(Runtime(config, engines, SileroModel.load()))
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     task = asyncio.create_task(server.serve())
     while not server.started:  # noqa: ASYNC110 (uvicorn offers a flag, not an event)
         await asyncio.sleep(0.01)
