@@ -67,15 +67,15 @@ class LegContext:
         self._context_uid = uid
 
 
-def tail_context(audio: Audio, words: tuple[WordTiming, ...], max_s: float, gap_s: float,
-                 min_words: int = 2) -> Context:
+def tail_context(
+    audio: Audio, words: tuple[WordTiming, ...], max_s: float, gap_s: float, min_words: int = 2
+) -> Context:
     """All of `audio` if it lasts <= `max_s`, else its tail from the first word starting in the last `max_s`
     seconds; with the words said in it."""
     if len(words) < min_words:
         return Context()
     seconds = len(audio) / SAMPLE_RATE
-    first = 0 if seconds <= max_s else next((k for k, w in enumerate(words) if w.start >= seconds - max_s),
-                                            len(words))
+    first = 0 if seconds <= max_s else next((k for k, w in enumerate(words) if w.start >= seconds - max_s), len(words))
     if first >= len(words):
         return Context()
     # the whole utterance when it fits: word times drift on small models, a cut may not match its words

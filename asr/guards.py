@@ -37,8 +37,7 @@ def collapse_repeats(text: str, max_n: int = 6, max_repeats: int = 2) -> str:
     return " ".join(out)
 
 
-def is_silence(no_speech_prob: float, avg_logprob: float, no_speech_threshold: float,
-               logprob_threshold: float) -> bool:
+def is_silence(no_speech_prob: float, avg_logprob: float, no_speech_threshold: float, logprob_threshold: float) -> bool:
     """Whisper's own rule: likely no speech and not a confident decode."""
     return no_speech_prob > no_speech_threshold and avg_logprob < logprob_threshold
 
@@ -52,7 +51,7 @@ def drop_restart(text: str, min_words: int = 3) -> str:
     keys = [w.lower().strip(".,!?;:") for w in words]
     for cut in range(min_words, len(words) - min_words + 1):
         tail = keys[cut:]
-        if keys[:len(tail)] == tail and len(tail) >= min_words:
+        if keys[: len(tail)] == tail and len(tail) >= min_words:
             return " ".join(words[:cut])
     return text
 
@@ -87,8 +86,7 @@ def doubled_phrase(text: str, min_words: int = 2) -> str | None:
     return None
 
 
-def loop_reason(text: str, ratio: float, ratio_threshold: float, seconds: float,
-                short_s: float = 4.0) -> str | None:
+def loop_reason(text: str, ratio: float, ratio_threshold: float, seconds: float, short_s: float = 4.0) -> str | None:
     """Which loop guard a decode fails, if any: `compression_ratio`, `char_loop`, `token_loop` or `repeat`.
 
     `repeat` (a phrase said twice, with nothing else) is only suspected on utterances of `short_s` or less,

@@ -48,8 +48,9 @@ class WhisperEngine:
         if compute == "auto":
             compute = "float16" if device == "cuda" else "int8"
         self.device, self.compute_type = device, compute
-        self._fw = WhisperModel(resolve_model(config.model), device=device, compute_type=compute,
-                                cpu_threads=config.cpu_threads)
+        self._fw = WhisperModel(
+            resolve_model(config.model), device=device, compute_type=compute, cpu_threads=config.cpu_threads
+        )
         self._model: Any = self._fw.model
         self.multilingual: bool = bool(self._model.is_multilingual)
         self._tokenizers: dict[str, Tokenizer] = {}
@@ -71,8 +72,9 @@ class WhisperEngine:
     def tokenizer(self, language: str) -> Tokenizer:
         if language not in self._tokenizers:
             lang = language if self.multilingual else None
-            self._tokenizers[language] = Tokenizer(self._fw.hf_tokenizer, self.multilingual,
-                                                   task="transcribe", language=lang)
+            self._tokenizers[language] = Tokenizer(
+                self._fw.hf_tokenizer, self.multilingual, task="transcribe", language=lang
+            )
         return self._tokenizers[language]
 
     def transcribe_offline(self, audio: np.ndarray, language: str) -> str:
@@ -157,27 +159,43 @@ class WhisperEngine:
         results = [self._cleaned(r, q.seconds) for r, q in zip(results, requests, strict=True)]
         if final:
             results = self._with_words(requests, results, encoded, frames)
-        timings = {"encode": t_enc - t0, "generate": t_gen - t_enc, "fallback": t_fb - t_gen,
-                   "fallback_tries": float(tries), "total": time.perf_counter() - t0}
-        return [DecodeResult(r.text, r.language, r.words, r.no_speech_prob, r.avg_logprob,
-                             r.compression_ratio, r.rejected, timings) for r in results]
+        timings = {
+            "encode": t_enc - t0,
+            "generate": t_gen - t_enc,
+            "fallback": t_fb - t_gen,
+            "fallback_tries": float(tries),
+            "total": time.perf_counter() - t0,
+        }
+        return [
+            DecodeResult(
+                r.text, r.language, r.words, r.no_speech_prob, r.avg_logprob, r.compression_ratio, r.rejected, timings
+            )
+            for r in results
+        ]
 
-    def _generate(self, encoded: Any, prompts: list[list[int]], final: bool, max_len: int,
-                  temperature: float = 0.0) -> list[Any]:
+    def _generate(
+        self, encoded: Any, prompts: list[list[int]], final: bool, max_len: int, temperature: float = 0.0
+    ) -> list[Any]:
         sampling: dict[str, Any] = {}
         if temperature > 0:
-            sampling = {"num_hypotheses": self.config.fallback_best_of, "sampling_topk": 0,
-                        "sampling_temperature": temperature}
-        return list(self._model.generate(
-            encoded, prompts,
-            beam_size=self.config.beam_size if final and not temperature else 1,
-            max_length=max_len,
-            return_scores=True,
-            return_no_speech_prob=True,
-            suppress_blank=True,
-            suppress_tokens=[-1],
-            **sampling,
-        ))
+            sampling = {
+                "num_hypotheses": self.config.fallback_best_of,
+                "sampling_topk": 0,
+                "sampling_temperature": temperature,
+            }
+        return list(
+            self._model.generate(
+                encoded,
+                prompts,
+                beam_size=self.config.beam_size if final and not temperature else 1,
+                max_length=max_len,
+                return_scores=True,
+                return_no_speech_prob=True,
+                suppress_blank=True,
+                suppress_tokens=[-1],
+                **sampling,
+            )
+        )
 
     def _result(self, request: DecodeRequest, language: str, out: Any, hypothesis: int = 0) -> DecodeResult:
         """The raw decode, judged: `rejected` names the first guard it fails (its text is not cut yet)."""
@@ -201,8 +219,14 @@ class WhisperEngine:
                 rejected = "logprob"
         return DecodeResult(text, language, (), no_speech, avg_logprob, ratio, rejected)
 
-    def _fallback(self, requests: Sequence[DecodeRequest], results: list[DecodeResult], encoded: Any,
-                  prompts: list[list[int]], max_len: int) -> tuple[list[DecodeResult], int]:
+    def _fallback(
+        self,
+        requests: Sequence[DecodeRequest],
+        results: list[DecodeResult],
+        encoded: Any,
+        prompts: list[list[int]],
+        max_len: int,
+    ) -> tuple[list[DecodeResult], int]:
         """Temperature fallback for the finals that failed a guard (see `EngineConfig.fallback_temperatures`)."""
         out = list(results)
         todo = [i for i, r in enumerate(results) if r.rejected not in (None, "no_speech")]
@@ -229,11 +253,19 @@ class WhisperEngine:
 
     @staticmethod
     def _cleaned(r: DecodeResult, seconds: float) -> DecodeResult:
-        return DecodeResult(clean(r.text, seconds), r.language, r.words, r.no_speech_prob, r.avg_logprob,
-                            r.compression_ratio, r.rejected if r.rejected != "logprob" else None)
+        return DecodeResult(
+            clean(r.text, seconds),
+            r.language,
+            r.words,
+            r.no_speech_prob,
+            r.avg_logprob,
+            r.compression_ratio,
+            r.rejected if r.rejected != "logprob" else None,
+        )
 
-    def _with_words(self, requests: Sequence[DecodeRequest], results: list[DecodeResult], encoded: Any,
-                    frames: list[int]) -> list[DecodeResult]:
+    def _with_words(
+        self, requests: Sequence[DecodeRequest], results: list[DecodeResult], encoded: Any, frames: list[int]
+    ) -> list[DecodeResult]:
         """Word timestamps from cross-attention alignment, one `align` call per language.
 
         With context, the context's words and the text are aligned together, those words dropped and the
@@ -243,17 +275,19 @@ class WhisperEngine:
             idx = [i for i, r in enumerate(results) if r.text and r.language == lang]
             tok = self.tokenizer(lang)
             prefixes = [self._prefix(requests[i], lang) for i in idx]
-            tokens = [[*p, *(t for t in tok.encode(" " + results[i].text) if t < tok.eot)]
-                      for p, i in zip(prefixes, idx, strict=True)]
+            tokens = [
+                [*p, *(t for t in tok.encode(" " + results[i].text) if t < tok.eot)]
+                for p, i in zip(prefixes, idx, strict=True)
+            ]
             sub = self._select(encoded, idx, len(results))
             aligned = self._fw.find_alignment(tok, tokens, sub, max(frames[i] for i in idx))
             for i, p, words in zip(idx, prefixes, aligned, strict=True):
                 skip = len(tok.split_to_word_tokens([*p, tok.eot])[0]) - 1 if p else 0
-                timed, text = _own_words(_merge_punctuation(words[skip:]), requests[i], results[i].text,
-                                         forced=bool(p))
+                timed, text = _own_words(_merge_punctuation(words[skip:]), requests[i], results[i].text, forced=bool(p))
                 r = results[i]
-                out[i] = DecodeResult(text, r.language, timed, r.no_speech_prob, r.avg_logprob,
-                                      r.compression_ratio, r.rejected)
+                out[i] = DecodeResult(
+                    text, r.language, timed, r.no_speech_prob, r.avg_logprob, r.compression_ratio, r.rejected
+                )
         return out
 
     @staticmethod
@@ -266,8 +300,9 @@ class WhisperEngine:
         return ctranslate2.StorageView.from_array(np.ascontiguousarray(arr[idx]))
 
 
-def _own_words(words: tuple[WordTiming, ...], request: DecodeRequest, text: str,
-               forced: bool) -> tuple[tuple[WordTiming, ...], str]:
+def _own_words(
+    words: tuple[WordTiming, ...], request: DecodeRequest, text: str, forced: bool
+) -> tuple[tuple[WordTiming, ...], str]:
     """The words and text of the request's own audio, timed from its start.
 
     Without a forced prefix the decode holds the context's words too: the leading words that match the
@@ -280,8 +315,10 @@ def _own_words(words: tuple[WordTiming, ...], request: DecodeRequest, text: str,
         skip = context_split(text, request.prefix)
         text = " ".join(full[skip:])
         words = words[skip:] if len(words) == len(full) else words[max(len(words) - len(full) + skip, 0) :]
-    shifted = tuple(WordTiming(w.word, round(max(w.start - ctx, 0.0), 3), round(max(w.end - ctx, 0.0), 3),
-                               w.probability) for w in words)
+    shifted = tuple(
+        WordTiming(w.word, round(max(w.start - ctx, 0.0), 3), round(max(w.end - ctx, 0.0), 3), w.probability)
+        for w in words
+    )
     return shifted, text
 
 

@@ -50,8 +50,7 @@ def build(sets: Sequence[str], seed: int = 1) -> list[Item]:
         for k, item in enumerate(long16):
             s16 = stretch_pauses(item.samples, 16000, seed + k)
             out.append(Item(item.name + "_stretched", "stretched", "en", 16000, s16, item.reference))
-            out.append(Item(item.name + "_stretched_tel8k", "stretched", "en", 8000, telephone(s16),
-                            item.reference))
+            out.append(Item(item.name + "_stretched_tel8k", "stretched", "en", 8000, telephone(s16), item.reference))
     if "concat" in sets:
         en = [load(r, "concat") for r in main if r["lang"] == "en" and r["file"].startswith("real/")]
         out.append(concat([i for i in en if i.rate == 16000], "real_en_concat", "concat", seed))
@@ -64,8 +63,11 @@ def build(sets: Sequence[str], seed: int = 1) -> list[Item]:
 
 
 def _dutch(main: list[dict[str, str]], extra: list[dict[str, str]], seed: int) -> list[Item]:
-    nl16 = [load(r, "nl") for r in [*main, *extra]
-            if r["lang"] == "nl" and "_tel8k" not in r["file"] and r["file"].startswith(("real/", "extra/"))]
+    nl16 = [
+        load(r, "nl")
+        for r in [*main, *extra]
+        if r["lang"] == "nl" and "_tel8k" not in r["file"] and r["file"].startswith(("real/", "extra/"))
+    ]
     out: list[Item] = []
     for item in nl16:
         out.append(item)
@@ -101,8 +103,13 @@ class _Metered:
 
     def __init__(self, engine: Any) -> None:
         self.engine = engine
-        self.totals: dict[str, float] = {"finals": 0, "total_s": 0.0, "fallback_s": 0.0, "fallback_tries": 0,
-                                         "fallback_finals": 0}
+        self.totals: dict[str, float] = {
+            "finals": 0,
+            "total_s": 0.0,
+            "fallback_s": 0.0,
+            "fallback_tries": 0,
+            "fallback_finals": 0,
+        }
 
     @property
     def name(self) -> str:
@@ -153,8 +160,9 @@ async def stream_all(items: Sequence[Item], args: argparse.Namespace) -> tuple[d
 
     base = ServerConfig(port=0, tokens={TOKEN: "bench"}, idle_timeout_s=60.0)
     engine_cfg = _override(EngineConfig(cpu_threads=args.threads), args.engine)
-    config = dataclasses.replace(base, engine=engine_cfg, vad=_override(base.vad, args.vad),
-                                 session=_override(base.session, args.session))
+    config = dataclasses.replace(
+        base, engine=engine_cfg, vad=_override(base.vad, args.vad), session=_override(base.session, args.session)
+    )
     engines = {m: _Metered(WhisperEngine(dataclasses.replace(engine_cfg, model=m))) for m in ("tiny.en", "base")}
     server = GatewayServer(Runtime(config, engines, SileroModel.load()))
     task = asyncio.create_task(server.serve())
@@ -164,12 +172,21 @@ async def stream_all(items: Sequence[Item], args: argparse.Namespace) -> tuple[d
     texts: dict[str, Any] = {}
     for k, item in enumerate(items):
         clip = Clip(item.samples.reshape(-1, 1), item.rate)
-        opts = StreamOptions(call_id=f"lf-{k}", encoding="mulaw" if item.rate == 8000 else "pcm_s16le",
-                             language=item.lang, pace=args.pace, interim_results=args.partials, redaction="off")
+        opts = StreamOptions(
+            call_id=f"lf-{k}",
+            encoding="mulaw" if item.rate == 8000 else "pcm_s16le",
+            language=item.lang,
+            pace=args.pace,
+            interim_results=args.partials,
+            redaction="off",
+        )
         t0 = time.monotonic()
         run = await stream_call(url, TOKEN, clip, opts)
-        texts[item.name] = {"finals": [f["text"] for f in run.finals], "close": run.close_code,
-                            "wall_s": round(time.monotonic() - t0, 2)}
+        texts[item.name] = {
+            "finals": [f["text"] for f in run.finals],
+            "close": run.close_code,
+            "wall_s": round(time.monotonic() - t0, 2),
+        }
         print(f"  {item.name}: {len(run.finals)} finals, {texts[item.name]['wall_s']} s", file=sys.stderr)
     server.should_exit = True
     await task
@@ -180,11 +197,20 @@ def score(items: Sequence[Item], streamed: dict[str, Any], offline_texts: dict[s
     table = []
     for item in items:
         hyp = " ".join(streamed[item.name]["finals"])
-        table.append({"set": item.set, "clip": item.name, "rate": item.rate, "seconds": round(item.seconds, 1),
-                      "words": item.words, "finals": len(streamed[item.name]["finals"]),
-                      "streamed": round(wer([item.reference], [hyp], item.lang), 4),
-                      "offline": round(wer([item.reference], [offline_texts[item.name]], item.lang), 4),
-                      "text": hyp, "offline_text": offline_texts[item.name]})
+        table.append(
+            {
+                "set": item.set,
+                "clip": item.name,
+                "rate": item.rate,
+                "seconds": round(item.seconds, 1),
+                "words": item.words,
+                "finals": len(streamed[item.name]["finals"]),
+                "streamed": round(wer([item.reference], [hyp], item.lang), 4),
+                "offline": round(wer([item.reference], [offline_texts[item.name]], item.lang), 4),
+                "text": hyp,
+                "offline_text": offline_texts[item.name],
+            }
+        )
     return table
 
 
@@ -199,11 +225,15 @@ def pooled(items: Sequence[Item], table: Sequence[dict[str, Any]], key: str) -> 
 
 
 def markdown(table: Sequence[dict[str, Any]], items: Sequence[Item]) -> str:
-    lines = ["| set | clip | kHz | s | words | finals | streamed WER | offline WER |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| set | clip | kHz | s | words | finals | streamed WER | offline WER |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in table:
-        lines.append(f"| {r['set']} | {r['clip']} | {r['rate'] // 1000} | {r['seconds']} | {r['words']} | "
-                     f"{r['finals']} | {100 * r['streamed']:.1f} % | {100 * r['offline']:.1f} % |")
+        lines.append(
+            f"| {r['set']} | {r['clip']} | {r['rate'] // 1000} | {r['seconds']} | {r['words']} | "
+            f"{r['finals']} | {100 * r['streamed']:.1f} % | {100 * r['offline']:.1f} % |"
+        )
     s, o = pooled(items, table, "streamed"), pooled(items, table, "offline")
     lines += ["", "| group (word-weighted) | streamed | offline |", "|---|---|---|"]
     lines += [f"| {g} | {100 * s[g]:.1f} % | {100 * o[g]:.1f} % |" for g in s]
@@ -211,8 +241,9 @@ def markdown(table: Sequence[dict[str, Any]], items: Sequence[Item]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m bench.longform", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m bench.longform", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--sets", nargs="+", default=list(SETS), choices=SETS)
     p.add_argument("--only", nargs="+", default=[], help="substrings: keep only items whose name has one")
     p.add_argument("--pace", type=float, default=4.0, help="1 = real time; 0 = as fast as the socket takes")
@@ -232,8 +263,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     meters = {m: e.totals for m, e in engines.items()}
     print("\nengine seconds of finals (fallback = temperature re-decodes):", json.dumps(meters))
     if args.out:
-        args.out.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "table": table,
-                                        "engine": meters}, indent=1, ensure_ascii=False))
+        args.out.write_text(
+            json.dumps(
+                {"args": {k: str(v) for k, v in vars(args).items()}, "table": table, "engine": meters},
+                indent=1,
+                ensure_ascii=False,
+            )
+        )
     return 0
 
 

@@ -78,8 +78,14 @@ def pauses(samples: Int16, rate: int, min_pause_s: float = 0.12) -> list[tuple[i
     return spans
 
 
-def stretch_pauses(samples: Int16, rate: int, seed: int, spans: Sequence[tuple[int, int]] | None = None,
-                   lo_s: float = 0.5, hi_s: float = 1.5) -> Int16:
+def stretch_pauses(
+    samples: Int16,
+    rate: int,
+    seed: int,
+    spans: Sequence[tuple[int, int]] | None = None,
+    lo_s: float = 0.5,
+    hi_s: float = 1.5,
+) -> Int16:
     """Every inner pause lengthened to a random 0.5-1.5 s (never shortened), with its own room tone."""
     rng = np.random.default_rng(seed)
     spans = pauses(samples, rate) if spans is None else spans

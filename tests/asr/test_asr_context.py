@@ -8,8 +8,13 @@ from asr.context import LegContext, context_split, tail_context
 from asr.guards import drop_echo
 from asr.types import SAMPLE_RATE, WordTiming
 
-WORDS = (WordTiming("we", 0.2, 0.4, 0.9), WordTiming("were", 0.4, 0.7, 0.9), WordTiming("all", 1.1, 1.4, 0.9),
-         WordTiming("going", 2.6, 3.0, 0.9), WordTiming("direct.", 3.1, 3.6, 0.9))
+WORDS = (
+    WordTiming("we", 0.2, 0.4, 0.9),
+    WordTiming("were", 0.4, 0.7, 0.9),
+    WordTiming("all", 1.1, 1.4, 0.9),
+    WordTiming("going", 2.6, 3.0, 0.9),
+    WordTiming("direct.", 3.1, 3.6, 0.9),
+)
 
 
 def _audio(seconds: float) -> np.ndarray:

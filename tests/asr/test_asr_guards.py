@@ -25,40 +25,49 @@ def test_compression_ratio_flags_loops() -> None:
     assert normal < 2.4 < loop
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("yes yes yes yes", "yes yes"),
-    ("ha ha ha", "ha ha"),
-    ("I said I said I said I said", "I said I said"),
-    ("Thank you. Thank you. Thank you. Thank you.", "Thank you. Thank you."),
-    ("no, no", "no, no"),
-    ("no no, I said no", "no no, I said no"),
-    ("the cat sat on the mat", "the cat sat on the mat"),
-    ("", ""),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("yes yes yes yes", "yes yes"),
+        ("ha ha ha", "ha ha"),
+        ("I said I said I said I said", "I said I said"),
+        ("Thank you. Thank you. Thank you. Thank you.", "Thank you. Thank you."),
+        ("no, no", "no, no"),
+        ("no no, I said no", "no no, I said no"),
+        ("the cat sat on the mat", "the cat sat on the mat"),
+        ("", ""),
+    ],
+)
 def test_collapse_repeats(text: str, expected: str) -> None:
     """Back-to-back n-grams repeated more than twice are cut to two; legitimate doubles are kept."""
     assert collapse_repeats(text) == expected
 
 
-@pytest.mark.parametrize(("no_speech", "logprob", "silent"), [
-    (0.9, -1.5, True),
-    (0.9, -0.2, False),  # confident decode: keep it even if no-speech is high
-    (0.1, -1.5, False),  # speech likely: keep it even if unsure
-    (0.6, -1.5, False),  # the threshold itself is not exceeded
-])
+@pytest.mark.parametrize(
+    ("no_speech", "logprob", "silent"),
+    [
+        (0.9, -1.5, True),
+        (0.9, -0.2, False),  # confident decode: keep it even if no-speech is high
+        (0.1, -1.5, False),  # speech likely: keep it even if unsure
+        (0.6, -1.5, False),  # the threshold itself is not exceeded
+    ],
+)
 def test_is_silence_needs_both_signals(no_speech: float, logprob: float, silent: bool) -> None:
     """Text is treated as silence only when no-speech is likely and the decode is not confident."""
     assert is_silence(no_speech, logprob, no_speech_threshold=0.6, logprob_threshold=-1.0) is silent
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("a b c d. a b c", "a b c d."),
-    ("ask not what your country can do for you, ask not what", "ask not what your country can do for you,"),
-    ("And so my fellow Americans. and so my", "And so my fellow Americans."),
-    ("one two three", "one two three"),
-    ("no no no", "no no no"),
-    ("ask what you can do, ask what your country", "ask what you can do, ask what your country"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a b c d. a b c", "a b c d."),
+        ("ask not what your country can do for you, ask not what", "ask not what your country can do for you,"),
+        ("And so my fellow Americans. and so my", "And so my fellow Americans."),
+        ("one two three", "one two three"),
+        ("no no no", "no no no"),
+        ("ask what you can do, ask what your country", "ask what you can do, ask what your country"),
+    ],
+)
 def test_drop_restart(text: str, expected: str) -> None:
     """A decode that starts the utterance over (3+ words) is cut at the restart; other text is kept."""
     assert drop_restart(text) == expected
@@ -72,7 +81,9 @@ def test_hyphenated_loop_is_caught_and_cut() -> None:
     assert collapse_repeats(HYPHEN_LOOP) == HYPHEN_LOOP  # the old guard misses it
     assert has_char_loop(HYPHEN_LOOP)
     assert loop_reason(HYPHEN_LOOP, compression_ratio(HYPHEN_LOOP), 2.4, seconds=3.0) in (
-        "compression_ratio", "char_loop")
+        "compression_ratio",
+        "char_loop",
+    )
     assert loop_reason("of e-e-e-e-e-e-e.", 1.0, 2.4, seconds=3.0) == "char_loop"
     assert clean(HYPHEN_LOOP, 3.0) == "the chickens of e."
     assert collapse_char_loops("hahahahahaha") == "ha"
@@ -103,7 +114,7 @@ def test_speech_is_not_a_repeated_phrase(text: str) -> None:
 
 
 def test_doubled_phrase_without_number_triggers_fallback_but_is_kept() -> None:
-    """"Thank you. Thank you." on a short utterance is suspect (re-decoded) but not cut: people say it."""
+    """ "Thank you. Thank you." on a short utterance is suspect (re-decoded) but not cut: people say it."""
     text = "Thank you. Thank you."
     assert loop_reason(text, compression_ratio(text), 2.4, seconds=1.5) == "repeat"
     assert clean(text, 1.5) == text
