@@ -46,10 +46,11 @@ class EngineConfig:
     final_timestamps: bool = False
     """Decode finals with Whisper's timestamp tokens (as faster-whisper's `transcribe` does) instead of
     `<|notimestamps|>`; the tokens are dropped from the text (word times come from alignment either way)."""
-    context_mode: str = "words"
-    """How a final's context audio (`DecodeRequest.context`, see `asr.context`) is used: `words` decodes
-    context and utterance together and keeps the words the alignment puts after the context; `prefix` also
-    forces the context's words as the decoder prefix (measured: it ends some decodes early, dropping words)."""
+    context_mode: str = "prefix"
+    """How a final's context audio (`DecodeRequest.context`, see `asr.context`) is used: `prefix` forces the
+    context's words as the decoder prefix, so only new words are decoded; `words` decodes context and
+    utterance freely and drops the leading words that match the context's text. Measured (docs/
+    accuracy-longform.md): `prefix` helps slow talkers at real-time pace, `words` was much worse (tiny.en)."""
     fallback_temperatures: tuple[float, ...] = (0.2, 0.4, 0.6, 0.8, 1.0)
     """Temperature fallback for finals (faster-whisper's `temperature` list after 0): a final that fails a
     guard (compression ratio, a character or token loop, a short doubled phrase, avg log-prob below

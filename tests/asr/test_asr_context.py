@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from asr.context import LegContext, context_split, tail_context
 from asr.guards import drop_echo
-from asr.types import SAMPLE_RATE, WordTiming
+from asr.types import SAMPLE_RATE, DecodeRequest, Transcriber, WordTiming
+from bench.audio import read_wav
+from bench.wer import wer
 
 WORDS = (
     WordTiming("we", 0.2, 0.4, 0.9),
@@ -80,3 +84,22 @@ def test_context_split_finds_where_the_context_words_end() -> None:
     assert context_split("In short, the period was so far", "the other way.") == 0
     assert context_split("", "the other way.") == 0
     assert context_split("anything at all", "") == 0
+
+
+def test_engine_decodes_only_the_new_words_after_context(engines: dict[str, Transcriber], audio_dir: Path) -> None:
+    """JFK cut mid-sentence: the second half decoded with the first half's tail as context (forced prefix)
+    gives exactly the new words, timed from the start of the second half."""
+    engine = engines["tiny.en"]
+    clip = read_wav(audio_dir / "real" / "jfk.wav")
+    audio = clip.samples[:, 0].astype(np.float32) / 32768.0
+    cut = int(5.3 * SAMPLE_RATE)
+    first = engine.transcribe_batch([DecodeRequest("c", "l", "final", audio[:cut], "en")])[0]
+    ctx = tail_context(audio[:cut], first.words, max_s=3.0, gap_s=0.3)
+    assert ctx.prefix and len(ctx.audio)
+    second = engine.transcribe_batch([DecodeRequest("c", "l", "final", audio[cut:], "en", "", ctx.audio, ctx.prefix)])[
+        0
+    ]
+    tail = "what your country can do for you, ask what you can do for your country."
+    assert wer([tail], [second.text]) == 0.0
+    assert second.words and 0.0 <= second.words[0].start < 1.0
+    assert second.words[-1].end <= len(audio[cut:]) / SAMPLE_RATE + 0.5
