@@ -42,7 +42,23 @@ class EngineConfig:
     logprob_threshold: float = -1.0
     """See `no_speech_threshold`."""
     compression_ratio_threshold: float = 2.4
-    """Text that gzip-compresses better than this is a repetition loop: decode again with n-gram blocking."""
+    """Text that gzip-compresses better than this is a repetition loop (see `fallback_temperatures`)."""
+    final_timestamps: bool = False
+    """Decode finals with Whisper's timestamp tokens (as faster-whisper's `transcribe` does) instead of
+    `<|notimestamps|>`; the tokens are dropped from the text (word times come from alignment either way)."""
+    context_mode: str = "prefix"
+    """How a final's context audio (`DecodeRequest.context`, see `asr.context`) is used: `prefix` forces the
+    context's words as the decoder prefix, so only new words are decoded; `words` decodes context and
+    utterance freely and drops the leading words that match the context's text. Measured (docs/
+    accuracy-longform.md): `prefix` helps slow talkers at real-time pace, `words` was much worse (tiny.en)."""
+    fallback_temperatures: tuple[float, ...] = (0.2, 0.4, 0.6, 0.8, 1.0)
+    """Temperature fallback for finals (faster-whisper's `temperature` list after 0): a final that fails a
+    guard (compression ratio, a character or token loop, a short doubled phrase, avg log-prob below
+    `logprob_threshold` while not silence) is sampled again at each temperature in turn, from the same
+    encoder output, until one passes; if none does, the best-scoring candidate is kept and its loops cut.
+    () = off. Each step costs one decoder pass of `fallback_best_of` samples (about one beam search)."""
+    fallback_best_of: int = 5
+    """Candidates sampled per fallback temperature; the one with the best avg log-prob is judged."""
     tokens_per_second: float = 12.0
     """Cap on generated tokens per second of audio (plus a small constant): stops runaway loops early."""
 
@@ -55,5 +71,9 @@ class EngineConfig:
             raise ValueError("min_window_s must be -1 (auto) or within [0, 30]")
         if not (self.partial_min_window_s == -1.0 or 0 <= self.partial_min_window_s <= 30):
             raise ValueError("partial_min_window_s must be -1 (as min_window_s) or within [0, 30]")
+        if any(not 0 < t <= 1.5 for t in self.fallback_temperatures) or self.fallback_best_of < 1:
+            raise ValueError("fallback_temperatures must be within (0, 1.5] and fallback_best_of >= 1")
+        if self.context_mode not in ("words", "prefix"):
+            raise ValueError("context_mode must be 'words' or 'prefix'")
         if self.cpu_threads < 0:
             raise ValueError("cpu_threads must be >= 0")

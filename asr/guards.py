@@ -54,3 +54,76 @@ def drop_restart(text: str, min_words: int = 3) -> str:
         if keys[: len(tail)] == tail and len(tail) >= min_words:
             return " ".join(words[:cut])
     return text
+
+
+# A unit of 1-4 letters repeated at least 5 times inside one token, with or without a joiner:
+# "e-e-e-e-e-e", "hahahahaha", "lalalala-la". Legitimate words ("bye-bye", "Mississippi") repeat less.
+_CHAR_LOOP = re.compile(r"(\w{1,4}?)(?:[-\u2010\u2011]?\1){4,}[-\u2010\u2011]?", re.IGNORECASE)
+
+
+def has_char_loop(text: str) -> bool:
+    """A character-level loop inside a token (the hyphenated "e-e-e-e-..." that word n-grams miss)."""
+    return _CHAR_LOOP.search(text) is not None
+
+
+def collapse_char_loops(text: str) -> str:
+    """Cut every character-level loop to one unit: "of e-e-e-e-e-e-e." -> "of e."."""
+    return _CHAR_LOOP.sub(lambda m: m.group(1), text)
+
+
+def doubled_phrase(text: str, min_words: int = 2) -> str | None:
+    """If the whole text is one phrase said twice or more ("In 1992. In 1992."), that phrase once.
+
+    A phrase of one word only counts when it holds a digit ("no, no" is speech; "1992 1992" is not).
+    """
+    words = _WORD.findall(text)
+    keys = [w.lower().strip(".,!?;:") for w in words]
+    for n in range(1, len(words) // 2 + 1):
+        if len(words) % n or (n < min_words and not any(ch.isdigit() for ch in text)):
+            continue
+        if all(keys[i : i + n] == keys[:n] for i in range(n, len(words), n)):
+            return " ".join(words[:n])
+    return None
+
+
+def loop_reason(text: str, ratio: float, ratio_threshold: float, seconds: float, short_s: float = 4.0) -> str | None:
+    """Which loop guard a decode fails, if any: `compression_ratio`, `char_loop`, `token_loop` or `repeat`.
+
+    `repeat` (a phrase said twice, with nothing else) is only suspected on utterances of `short_s` or less,
+    where a talker rarely repeats themself and a tight window makes Whisper do it.
+    """
+    if ratio > ratio_threshold:
+        return "compression_ratio"
+    if has_char_loop(text):
+        return "char_loop"
+    if collapse_repeats(text) != " ".join(_WORD.findall(text)):
+        return "token_loop"
+    if seconds <= short_s and doubled_phrase(text) is not None:
+        return "repeat"
+    return None
+
+
+def clean(text: str, seconds: float, short_s: float = 4.0) -> str:
+    """The text with every loop cut: character loops, n-gram loops, restarts, and on a short utterance
+    a doubled phrase holding a number (the invented "1992. 1992."; a doubled "thank you" is kept)."""
+    text = drop_restart(collapse_repeats(collapse_char_loops(text)))
+    once = doubled_phrase(text) if seconds <= short_s else None
+    return once if once is not None and any(ch.isdigit() for ch in once) else text
+
+
+def drop_echo(text: str, prefix: str, min_words: int = 4) -> str:
+    """Cut the context said again: a decode that repeats its forced prefix (4+ words) inside the new text.
+
+    "In short, we were all going direct the other way." after the prefix "we were all going direct the
+    other way." -> "In short,".
+    """
+    words = _WORD.findall(text)
+    keys = [w.lower().strip(".,!?;:") for w in words]
+    echo = [w.lower().strip(".,!?;:") for w in _WORD.findall(prefix)]
+    n = len(echo)
+    if n < min_words:
+        return text
+    for i in range(len(keys) - n + 1):
+        if keys[i : i + n] == echo:
+            return " ".join(words[:i] + words[i + n :])
+    return text

@@ -27,7 +27,9 @@ class DecodeRequest:
     """One utterance (or the open part of one, for a partial) to decode.
 
     `audio` is float32 mono at 16 kHz. `language` is an ISO code, or "auto" to detect it.
-    `prompt` is earlier text of the same leg to condition on ("" for none).
+    `prompt` is earlier text of the same leg to condition on ("" for none). `context` is audio that came
+    just before `audio` on the leg and `prefix` the words said in it (see `asr.context`): the encoder sees
+    both, the decoder continues after `prefix`, and the result holds only the words of `audio`.
     """
 
     call_id: str
@@ -36,16 +38,29 @@ class DecodeRequest:
     audio: Audio
     language: str
     prompt: str = ""
+    context: Audio = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    prefix: str = ""
 
     def __post_init__(self) -> None:
         if self.audio.ndim != 1 or self.audio.dtype != np.float32:
             raise ValueError("audio must be 1-D float32")
+        if self.context.ndim != 1 or self.context.dtype != np.float32:
+            raise ValueError("context must be 1-D float32")
         if self.kind not in ("partial", "final"):
             raise ValueError(f"unknown kind {self.kind!r}")
 
     @property
     def seconds(self) -> float:
         return len(self.audio) / SAMPLE_RATE
+
+    @property
+    def context_seconds(self) -> float:
+        return len(self.context) / SAMPLE_RATE
+
+    @property
+    def encoder_audio(self) -> Audio:
+        """What the encoder sees: the context, then the utterance."""
+        return np.concatenate([self.context, self.audio]) if len(self.context) else self.audio
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,8 @@ from faster_whisper import WhisperModel
 from faster_whisper.tokenizer import Tokenizer
 
 from asr.config import EngineConfig
-from asr.guards import collapse_repeats, compression_ratio, drop_restart, is_silence
+from asr.context import context_split
+from asr.guards import clean, compression_ratio, drop_echo, is_silence, loop_reason
 from asr.models import resolve_model
 from asr.types import SAMPLE_RATE, DecodeRequest, DecodeResult, WordTiming
 
@@ -101,19 +102,19 @@ class WhisperEngine:
 
     def _features(self, requests: Sequence[DecodeRequest]) -> tuple[Any, list[int]]:
         pad_s = self.config.final_pad_s if requests[0].kind == "final" else self.config.partial_pad_s
-        longest = max(len(r.audio) for r in requests) + int(pad_s * SAMPLE_RATE)
+        audios = [r.encoder_audio for r in requests]
+        longest = max(len(a) for a in audios) + int(pad_s * SAMPLE_RATE)
         floor = self.min_window_s if requests[0].kind == "final" else self.partial_min_window_s
         window = max(longest, int(floor * SAMPLE_RATE))
         window = min(window, 30 * SAMPLE_RATE)
         window += (-window) % (2 * _HOP)  # an even number of mel frames
         mels = []
-        for r in requests:
-            audio = r.audio[:window]
+        for audio in audios:
             padded = np.zeros(window, dtype=np.float32)
-            padded[: len(audio)] = audio
+            padded[: min(len(audio), window)] = audio[:window]
             mels.append(self._fw.feature_extractor(padded, padding=0)[:, : window // _HOP])
         batch = np.ascontiguousarray(np.stack(mels).astype(np.float32))
-        frames = [min(len(r.audio), window) // _HOP for r in requests]
+        frames = [min(len(a), window) // _HOP for a in audios]
         return ctranslate2.StorageView.from_array(batch), frames
 
     def _languages(self, requests: Sequence[DecodeRequest], encoded: Any) -> list[str]:
@@ -131,7 +132,17 @@ class WhisperEngine:
         if request.prompt:
             prev = tok.encode(" " + request.prompt.strip())[-_PROMPT_TOKENS:]
             prompt = [tok.sot_prev, *prev]
-        return [*prompt, *tok.sot_sequence, tok.no_timestamps]
+        prefix = self._prefix(request, language)
+        if request.kind == "final" and self.config.final_timestamps:  # as faster-whisper's transcribe does
+            return [*prompt, *tok.sot_sequence, *([tok.timestamp_begin, *prefix] if prefix else [])]
+        return [*prompt, *tok.sot_sequence, tok.no_timestamps, *prefix]
+
+    def _prefix(self, request: DecodeRequest, language: str) -> list[int]:
+        """The forced decoder prefix: the words of the request's context audio."""
+        if not request.prefix or not len(request.context) or self.config.context_mode != "prefix":
+            return []
+        tokens: list[int] = self.tokenizer(language).encode(" " + request.prefix.strip())
+        return tokens[-_PROMPT_TOKENS // 2 :]
 
     def _decode_group(self, requests: Sequence[DecodeRequest]) -> list[DecodeResult]:
         t0 = time.perf_counter()
@@ -146,9 +157,20 @@ class WhisperEngine:
         outs = self._generate(encoded, prompts, final, max_len)
         t_gen = time.perf_counter()
         results = [self._result(r, lang, out) for r, lang, out in zip(requests, langs, outs, strict=True)]
+        tries = 0
+        if final and self.config.fallback_temperatures:
+            results, tries = self._fallback(requests, results, encoded, prompts, max_len)
+        t_fb = time.perf_counter()
+        results = [self._cleaned(r, q.seconds) for r, q in zip(results, requests, strict=True)]
         if final:
-            results = self._with_words(results, encoded, frames)
-        timings = {"encode": t_enc - t0, "generate": t_gen - t_enc, "total": time.perf_counter() - t0}
+            results = self._with_words(requests, results, encoded, frames)
+        timings = {
+            "encode": t_enc - t0,
+            "generate": t_gen - t_enc,
+            "fallback": t_fb - t_gen,
+            "fallback_tries": float(tries),
+            "total": time.perf_counter() - t0,
+        }
         return [
             DecodeResult(
                 r.text, r.language, r.words, r.no_speech_prob, r.avg_logprob, r.compression_ratio, r.rejected, timings
@@ -157,53 +179,119 @@ class WhisperEngine:
         ]
 
     def _generate(
-        self, encoded: Any, prompts: list[list[int]], final: bool, max_len: int, no_repeat: int = 0
+        self, encoded: Any, prompts: list[list[int]], final: bool, max_len: int, temperature: float = 0.0
     ) -> list[Any]:
+        sampling: dict[str, Any] = {}
+        if temperature > 0:
+            sampling = {
+                "num_hypotheses": self.config.fallback_best_of,
+                "sampling_topk": 0,
+                "sampling_temperature": temperature,
+            }
         return list(
             self._model.generate(
                 encoded,
                 prompts,
-                beam_size=self.config.beam_size if final else 1,
+                beam_size=self.config.beam_size if final and not temperature else 1,
                 max_length=max_len,
                 return_scores=True,
                 return_no_speech_prob=True,
                 suppress_blank=True,
                 suppress_tokens=[-1],
-                no_repeat_ngram_size=no_repeat,
+                **sampling,
             )
         )
 
-    def _result(self, request: DecodeRequest, language: str, out: Any) -> DecodeResult:
+    def _result(self, request: DecodeRequest, language: str, out: Any, hypothesis: int = 0) -> DecodeResult:
+        """The raw decode, judged: `rejected` names the first guard it fails (its text is not cut yet)."""
         tok = self.tokenizer(language)
-        ids = [t for t in out.sequences_ids[0] if t < tok.eot]
-        text = tok.decode(ids).strip()
-        n = max(len(ids), 1)
-        avg_logprob = float(out.scores[0]) / (n + 1) if out.scores else 0.0  # CTranslate2 scores are sums
+        ids = [t for t in out.sequences_ids[hypothesis] if t < tok.eot]
+        prefix = self._prefix(request, language)  # timestamp tokens (> eot) are already filtered out
+        if prefix and ids[: len(prefix)] == prefix:  # CTranslate2 returns the forced prefix too
+            ids = ids[len(prefix) :]
+        text = drop_echo(tok.decode(ids).strip(), request.prefix) if prefix else tok.decode(ids).strip()
+        # CTranslate2 scores are length-normalised sums (length_penalty 1), as faster-whisper reads them
+        avg_logprob = float(out.scores[hypothesis]) * len(ids) / (len(ids) + 1) if out.scores else 0.0
         no_speech = float(out.no_speech_prob)
         ratio = compression_ratio(text)
+        cfg = self.config
         rejected: str | None = None
-        if is_silence(no_speech, avg_logprob, self.config.no_speech_threshold, self.config.logprob_threshold):
+        if is_silence(no_speech, avg_logprob, cfg.no_speech_threshold, cfg.logprob_threshold):
             text, rejected = "", "no_speech"
-        else:
-            if ratio > self.config.compression_ratio_threshold:
-                rejected = "compression_ratio"  # kept, but cut down to its first pass
-            text = drop_restart(collapse_repeats(text))
+        elif text:
+            rejected = loop_reason(text, ratio, cfg.compression_ratio_threshold, request.seconds)
+            if rejected is None and avg_logprob < cfg.logprob_threshold:
+                rejected = "logprob"
         return DecodeResult(text, language, (), no_speech, avg_logprob, ratio, rejected)
 
-    def _with_words(self, results: list[DecodeResult], encoded: Any, frames: list[int]) -> list[DecodeResult]:
-        """Word timestamps from cross-attention alignment, one `align` call per language."""
+    def _fallback(
+        self,
+        requests: Sequence[DecodeRequest],
+        results: list[DecodeResult],
+        encoded: Any,
+        prompts: list[list[int]],
+        max_len: int,
+    ) -> tuple[list[DecodeResult], int]:
+        """Temperature fallback for the finals that failed a guard (see `EngineConfig.fallback_temperatures`)."""
+        out = list(results)
+        todo = [i for i, r in enumerate(results) if r.rejected not in (None, "no_speech")]
+        tried: dict[int, list[DecodeResult]] = {i: [results[i]] for i in todo}
+        tries = 0
+        ctranslate2.set_random_seed(len(todo))  # reproducible runs
+        for temperature in self.config.fallback_temperatures:
+            if not todo:
+                break
+            tries += 1
+            sub = self._select(encoded, todo, len(results))
+            outs = self._generate(sub, [prompts[i] for i in todo], True, max_len, temperature)
+            for i, o in zip(list(todo), outs, strict=True):
+                cands = [self._result(requests[i], results[i].language, o, h) for h in range(len(o.sequences_ids))]
+                best = max(cands, key=lambda c: c.avg_logprob)
+                tried[i].append(best)
+                if best.rejected is None:
+                    out[i] = best
+                    todo.remove(i)
+        for i in todo:  # none passed: faster-whisper's choice, the best log-prob among non-loops
+            pool = [c for c in tried[i] if c.rejected in (None, "logprob")] or tried[i]
+            out[i] = max(pool, key=lambda c: c.avg_logprob)
+        return out, tries
+
+    @staticmethod
+    def _cleaned(r: DecodeResult, seconds: float) -> DecodeResult:
+        return DecodeResult(
+            clean(r.text, seconds),
+            r.language,
+            r.words,
+            r.no_speech_prob,
+            r.avg_logprob,
+            r.compression_ratio,
+            r.rejected if r.rejected != "logprob" else None,
+        )
+
+    def _with_words(
+        self, requests: Sequence[DecodeRequest], results: list[DecodeResult], encoded: Any, frames: list[int]
+    ) -> list[DecodeResult]:
+        """Word timestamps from cross-attention alignment, one `align` call per language.
+
+        With context, the context's words and the text are aligned together, those words dropped and the
+        times shifted to count from the start of the request's own audio (see `_own_words`)."""
         out = list(results)
         for lang in {r.language for r in results if r.text}:
             idx = [i for i, r in enumerate(results) if r.text and r.language == lang]
             tok = self.tokenizer(lang)
-            tokens = [[t for t in tok.encode(" " + results[i].text) if t < tok.eot] for i in idx]
+            prefixes = [self._prefix(requests[i], lang) for i in idx]
+            tokens = [
+                [*p, *(t for t in tok.encode(" " + results[i].text) if t < tok.eot)]
+                for p, i in zip(prefixes, idx, strict=True)
+            ]
             sub = self._select(encoded, idx, len(results))
             aligned = self._fw.find_alignment(tok, tokens, sub, max(frames[i] for i in idx))
-            for i, words in zip(idx, aligned, strict=True):
-                timed = _merge_punctuation(words)
+            for i, p, words in zip(idx, prefixes, aligned, strict=True):
+                skip = len(tok.split_to_word_tokens([*p, tok.eot])[0]) - 1 if p else 0
+                timed, text = _own_words(_merge_punctuation(words[skip:]), requests[i], results[i].text, forced=bool(p))
                 r = results[i]
                 out[i] = DecodeResult(
-                    r.text, r.language, timed, r.no_speech_prob, r.avg_logprob, r.compression_ratio, r.rejected
+                    text, r.language, timed, r.no_speech_prob, r.avg_logprob, r.compression_ratio, r.rejected
                 )
         return out
 
@@ -215,6 +303,28 @@ class WhisperEngine:
         if arr is None:  # on GPU: copy through the host once; alignment batches are small
             arr = np.asarray(ctranslate2.StorageView.to_device(encoded, ctranslate2.Device.cpu))
         return ctranslate2.StorageView.from_array(np.ascontiguousarray(arr[idx]))
+
+
+def _own_words(
+    words: tuple[WordTiming, ...], request: DecodeRequest, text: str, forced: bool
+) -> tuple[tuple[WordTiming, ...], str]:
+    """The words and text of the request's own audio, timed from its start.
+
+    Without a forced prefix the decode holds the context's words too: the leading words that match the
+    context's text (`asr.context.context_split`) are dropped."""
+    ctx = request.context_seconds
+    if not ctx:
+        return words, text
+    if not forced:
+        full = text.split()
+        skip = context_split(text, request.prefix)
+        text = " ".join(full[skip:])
+        words = words[skip:] if len(words) == len(full) else words[max(len(words) - len(full) + skip, 0) :]
+    shifted = tuple(
+        WordTiming(w.word, round(max(w.start - ctx, 0.0), 3), round(max(w.end - ctx, 0.0), 3), w.probability)
+        for w in words
+    )
+    return shifted, text
 
 
 def _merge_punctuation(words: list[dict[str, Any]]) -> tuple[WordTiming, ...]:

@@ -31,6 +31,7 @@ from typing import Protocol
 
 import numpy as np
 
+from asr.context import LegContext
 from asr.stabilizer import PartialStabilizer
 from asr.types import DecodeRequest, DecodeResult, Kind, WordTiming
 from gateway.core.consent import ConsentMachine, Event, IllegalTransition, Transition
@@ -128,6 +129,7 @@ class _Leg:
     open: _Utterance | None = None
     previous_text: str = ""
     samples_to_vad: int = 0
+    context: LegContext = field(default_factory=lambda: LegContext(0.0))
 
 
 @dataclass(slots=True)
@@ -161,7 +163,9 @@ class CallSession:
         self.config = config
         self.fmt = start.audio
         self.consent = ConsentMachine(start.consent, config.opt_out_window_s)
-        self.legs = [_Leg(name, endpointers(), start.language) for name in start.legs]
+        self.legs = [
+            _Leg(name, endpointers(), start.language, context=LegContext(config.context_s)) for name in start.legs
+        ]
         self.counters = SessionCounters()
         self._decoder = AudioDecoder(self.fmt, config.max_frame_seconds)
         self._filter = text_filter
@@ -317,8 +321,10 @@ class CallSession:
 
     def _request(self, leg: _Leg, uid: str, kind: Kind, start: int, audio: np.ndarray) -> Decode:
         prompt = leg.previous_text if kind == "final" and self.config.condition_on_previous else ""
+        audio = audio.astype(np.float32, copy=False)
+        ctx = leg.context.for_request(uid, audio) if kind == "final" else None
         request = DecodeRequest(
-            self.start.call_id, leg.name, kind, audio.astype(np.float32, copy=False), leg.language, prompt
+            self.start.call_id, leg.name, kind, audio, leg.language, prompt, *((ctx.audio, ctx.prefix) if ctx else ())
         )
         c = self.counters
         c.engine_audio_samples += len(audio)
@@ -385,6 +391,7 @@ class CallSession:
         ]
 
     def _final(self, leg: _Leg, ticket: Ticket, result: DecodeResult) -> list[Effect]:
+        leg.context.decoded(ticket.utterance_id, result.text, result.words)
         if not result.text:
             return []
         leg.previous_text = result.text

@@ -26,10 +26,16 @@ class SessionConfig:
     """Prompt a final with the leg's previous final text. Off: it did not lower WER on our clips and it
     can carry a hallucination from one utterance into the next."""
 
+    context_s: float = 0.0
+    """Seconds of the leg's previous final put before a final's audio, its words forced as the decoder
+    prefix (`asr.context`), so a phrase cut off by a pause is decoded as the rest of its sentence. 0 = off."""
+
     def __post_init__(self) -> None:
         if len(self.opt_out_digit) != 1 or self.opt_out_digit not in DTMF_DIGITS:
             raise ValueError("opt_out_digit must be one DTMF key")
         if self.opt_out_window_s < 0 or self.partial_interval_s <= 0 or self.first_partial_s <= 0:
             raise ValueError("windows and intervals must be positive")
+        if not 0 <= self.context_s <= 10:
+            raise ValueError("context_s must be within [0, 10]")
         if not 0 < self.max_frame_seconds <= 1.0:
             raise ValueError("max_frame_seconds must be within (0, 1]")

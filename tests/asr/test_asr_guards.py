@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from asr.guards import collapse_repeats, compression_ratio, drop_restart, is_silence
+from asr.guards import (
+    clean,
+    collapse_char_loops,
+    collapse_repeats,
+    compression_ratio,
+    doubled_phrase,
+    drop_restart,
+    has_char_loop,
+    is_silence,
+    loop_reason,
+)
 
 
 def test_compression_ratio_flags_loops() -> None:
@@ -61,3 +71,50 @@ def test_is_silence_needs_both_signals(no_speech: float, logprob: float, silent:
 def test_drop_restart(text: str, expected: str) -> None:
     """A decode that starts the utterance over (3+ words) is cut at the restart; other text is kept."""
     assert drop_restart(text) == expected
+
+
+HYPHEN_LOOP = "the chickens of e-" + "e-" * 17 + "e."  # seen on the held-out monologue (issue 12), 18 times
+
+
+def test_hyphenated_loop_is_caught_and_cut() -> None:
+    """A loop written as one hyphenated token is a character loop (word n-grams never see it) and is cut."""
+    assert collapse_repeats(HYPHEN_LOOP) == HYPHEN_LOOP  # the old guard misses it
+    assert has_char_loop(HYPHEN_LOOP)
+    assert loop_reason(HYPHEN_LOOP, compression_ratio(HYPHEN_LOOP), 2.4, seconds=3.0) in (
+        "compression_ratio",
+        "char_loop",
+    )
+    assert loop_reason("of e-e-e-e-e-e-e.", 1.0, 2.4, seconds=3.0) == "char_loop"
+    assert clean(HYPHEN_LOOP, 3.0) == "the chickens of e."
+    assert collapse_char_loops("hahahahahaha") == "ha"
+
+
+@pytest.mark.parametrize("word", ["bye-bye", "Mississippi", "e-mail", "co-operate", "aardappel", "zee-engte"])
+def test_real_words_are_not_character_loops(word: str) -> None:
+    """Words with a short repeat in them (at most a few times) are not mistaken for loops."""
+    assert not has_char_loop(f"the {word} is here")
+
+
+def test_repeated_short_phrase_is_caught_on_short_utterances() -> None:
+    """A short utterance decoded as one phrase twice with nothing else (the invented year) fails a guard
+    and is cut to one copy; the same text on a long utterance is left alone."""
+    text = "In 1992. In 1992."
+    assert loop_reason(text, compression_ratio(text), 2.4, seconds=1.8) == "repeat"
+    assert clean(text, 1.8) == "In 1992."
+    assert loop_reason(text, compression_ratio(text), 2.4, seconds=9.0) is None
+    assert clean(text, 9.0) == text
+    assert doubled_phrase("1985. 1985.") == "1985."
+
+
+@pytest.mark.parametrize("text", ["no, no", "No. No.", "the cat sat on the mat", "Thank you very much."])
+def test_speech_is_not_a_repeated_phrase(text: str) -> None:
+    """A one-word double without a number, or a plain sentence, passes the repeat guard untouched."""
+    assert loop_reason(text, compression_ratio(text), 2.4, seconds=1.5) is None
+    assert clean(text, 1.5) == text
+
+
+def test_doubled_phrase_without_number_triggers_fallback_but_is_kept() -> None:
+    """ "Thank you. Thank you." on a short utterance is suspect (re-decoded) but not cut: people say it."""
+    text = "Thank you. Thank you."
+    assert loop_reason(text, compression_ratio(text), 2.4, seconds=1.5) == "repeat"
+    assert clean(text, 1.5) == text

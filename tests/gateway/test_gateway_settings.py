@@ -71,6 +71,10 @@ no_speech_threshold = 0.5
 logprob_threshold = -0.5
 compression_ratio_threshold = 2.0
 tokens_per_second = 10.0
+final_timestamps = true
+context_mode = "words"
+fallback_temperatures = [0.5]
+fallback_best_of = 2
 [batcher]
 max_batch = 4
 max_inflight = 2
@@ -195,6 +199,7 @@ partial_interval_s = 1.0
 first_partial_s = 1.0
 max_frame_seconds = 0.5
 condition_on_previous = true
+context_s = 4.0
 [captions]
 viewer_queue = 8
 viewer_max_finals = 64

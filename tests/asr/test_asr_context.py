@@ -1,0 +1,105 @@
+"""Leg context (asr.context): the tail of the previous final, cut at a word start, with its words."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from asr.context import LegContext, context_split, tail_context
+from asr.guards import drop_echo
+from asr.types import SAMPLE_RATE, DecodeRequest, Transcriber, WordTiming
+from bench.audio import read_wav
+from bench.wer import wer
+
+WORDS = (
+    WordTiming("we", 0.2, 0.4, 0.9),
+    WordTiming("were", 0.4, 0.7, 0.9),
+    WordTiming("all", 1.1, 1.4, 0.9),
+    WordTiming("going", 2.6, 3.0, 0.9),
+    WordTiming("direct.", 3.1, 3.6, 0.9),
+)
+
+
+def _audio(seconds: float) -> np.ndarray:
+    return np.linspace(-0.5, 0.5, int(seconds * SAMPLE_RATE)).astype(np.float32)
+
+
+def test_tail_context_cuts_at_a_word_start_and_keeps_those_words() -> None:
+    """At most `max_s` of audio, starting just before the first word inside that span, plus the gap;
+    the prefix is exactly the words said in the kept audio."""
+    audio = _audio(4.0)
+    ctx = tail_context(audio, WORDS, max_s=2.0, gap_s=0.3)
+    assert ctx.prefix == "going direct."
+    cut = int((2.6 - 0.05) * SAMPLE_RATE)
+    assert len(ctx.audio) == len(audio) - cut + int(0.3 * SAMPLE_RATE)
+    assert np.array_equal(ctx.audio[: len(audio) - cut], audio[cut:])
+    assert not ctx.audio[len(audio) - cut :].any()  # the gap is silence
+
+
+def test_no_context_from_too_few_words_or_none_in_the_span() -> None:
+    """One word gives no context, nor does a tail with no word starting in it."""
+    assert tail_context(_audio(4.0), WORDS[:1], 2.0, 0.3).prefix == ""
+    late = (WordTiming("a", 0.1, 0.5, 0.9), WordTiming("b", 0.6, 0.9, 0.9))
+    assert len(tail_context(_audio(4.0), late, 1.0, 0.3).audio) == 0
+
+
+def test_leg_context_follows_decoded_finals_only() -> None:
+    """A final gets the context of the final just before it on its leg once that one is decoded, never an
+    older one; an empty final gives none; with max_s 0 nothing is remembered."""
+    leg = LegContext(2.0)
+    assert leg.for_request("u0", _audio(4.0)).prefix == ""
+    leg.decoded("u0", "we were all going direct.", WORDS)
+    assert leg.for_request("u1", _audio(1.0)).prefix == "going direct."
+    leg.decoded("u1", "", ())
+    assert leg.for_request("u2", _audio(1.0)).prefix == ""
+    leg.for_request("u3", _audio(1.0))  # u2's context is ready (u2 was empty: none); u3 is in flight
+    leg.for_request("u4", _audio(1.0))
+    leg.decoded("u3", "we were all going direct.", WORDS)
+    leg.decoded("u4", "we were all going direct.", WORDS)
+    assert leg.for_request("u5", _audio(1.0)).prefix == "we were all going direct."
+    leg.decoded("u5", "a b c", WORDS)
+    leg.for_request("u6", _audio(1.0))
+    assert leg.for_request("u7", _audio(1.0)).prefix == ""  # u6, just before, is still in flight
+    off = LegContext(0.0)
+    off.for_request("u0", _audio(4.0))
+    off.decoded("u0", "we were all going direct.", WORDS)
+    assert off.for_request("u1", _audio(1.0)).prefix == ""
+
+
+def test_drop_echo_cuts_the_context_said_again() -> None:
+    """A decode that repeats its 4+ word prefix loses that copy; a short prefix or new words are kept."""
+    prefix = "We were all going direct the other way."
+    assert drop_echo("In short, we were all going direct the other way.", prefix) == "In short,"
+    assert drop_echo("In short, the period was so far", prefix) == "In short, the period was so far"
+    assert drop_echo("the other way round", "the other way.") == "the other way round"
+
+
+def test_context_split_finds_where_the_context_words_end() -> None:
+    """A decode of context + utterance is split after the words that match the context's text, even when
+    the context is spelt a little differently; a decode that skipped the context loses nothing."""
+    assert context_split("Ask not what your country can do for you.", "ask not") == 2
+    assert context_split("What your country can do for you, ask", "what your country can do for") == 6
+    assert context_split("thyself thy foe to thy sweet self", "thy self thy foe") == 3
+    assert context_split("In short, the period was so far", "the other way.") == 0
+    assert context_split("", "the other way.") == 0
+    assert context_split("anything at all", "") == 0
+
+
+def test_engine_decodes_only_the_new_words_after_context(engines: dict[str, Transcriber], audio_dir: Path) -> None:
+    """JFK cut mid-sentence: the second half decoded with the first half's tail as context (forced prefix)
+    gives exactly the new words, timed from the start of the second half."""
+    engine = engines["tiny.en"]
+    clip = read_wav(audio_dir / "real" / "jfk.wav")
+    audio = clip.samples[:, 0].astype(np.float32) / 32768.0
+    cut = int(5.3 * SAMPLE_RATE)
+    first = engine.transcribe_batch([DecodeRequest("c", "l", "final", audio[:cut], "en")])[0]
+    ctx = tail_context(audio[:cut], first.words, max_s=3.0, gap_s=0.3)
+    assert ctx.prefix and len(ctx.audio)
+    second = engine.transcribe_batch([DecodeRequest("c", "l", "final", audio[cut:], "en", "", ctx.audio, ctx.prefix)])[
+        0
+    ]
+    tail = "what your country can do for you, ask what you can do for your country."
+    assert wer([tail], [second.text]) == 0.0
+    assert second.words and 0.0 <= second.words[0].start < 1.0
+    assert second.words[-1].end <= len(audio[cut:]) / SAMPLE_RATE + 0.5
