@@ -64,6 +64,16 @@ def engines() -> dict[str, Transcriber]:
 
 
 @pytest.fixture(scope="session")
+def steady_engines() -> dict[str, Transcriber]:
+    """The same models without temperature fallback: for tests that compare two transports' transcripts of
+    the same audio, where a sampled re-decode (which depends on the batch's company) would differ."""
+    from asr.whisper import WhisperEngine
+
+    config = EngineConfig(cpu_threads=2, fallback_temperatures=())
+    return {name: WhisperEngine(dataclasses.replace(config, model=name)) for name in ("tiny.en", "base")}
+
+
+@pytest.fixture(scope="session")
 def vad_model() -> SileroModel:
     return SileroModel.load()
 

@@ -97,8 +97,8 @@ async def telephony_gateway(
 
 
 @pytest.fixture
-async def tel(engines: dict[str, Transcriber], vad_model: SileroModel) -> AsyncIterator[Telephony]:
-    async with telephony_gateway(engines, vad_model) as telephony:
+async def tel(steady_engines: dict[str, Transcriber], vad_model: SileroModel) -> AsyncIterator[Telephony]:
+    async with telephony_gateway(steady_engines, vad_model) as telephony:
         yield telephony
 
 
