@@ -17,34 +17,16 @@ import phonenumbers
 from stdnum import iban, luhn
 from stdnum.nl import bsn
 
+from bench.wer import EN_UNITS, NL_TENS, NL_UNITS
+
 __all__ = ["KINDS", "TOKENS", "Item", "items"]
 
 KINDS = ("iban", "phone", "bsn", "card", "email", "name")
 TOKENS = {"iban": "[IBAN]", "phone": "[PHONE]", "bsn": "[BSN]", "card": "[CARD]", "email": "[EMAIL]", "name": "[NAME]"}
-_EN = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
-_NL = ["nul", "een", "twee", "drie", "vier", "vijf", "zes", "zeven", "acht", "negen"]
-_NL_TENS = {
-    2: "twintig",
-    3: "dertig",
-    4: "veertig",
-    5: "vijftig",
-    6: "zestig",
-    7: "zeventig",
-    8: "tachtig",
-    9: "negentig",
-}
-_NL_TEENS = [
-    "tien",
-    "elf",
-    "twaalf",
-    "dertien",
-    "veertien",
-    "vijftien",
-    "zestien",
-    "zeventien",
-    "achttien",
-    "negentien",
-]
+_EN = EN_UNITS[:10]  # the digit and number words the WER normaliser uses (bench.wer), one source
+_NL = NL_UNITS[:10]
+_NL_TENS = dict(enumerate(NL_TENS))
+_NL_TEENS = NL_UNITS[10:20]
 _BANKS = ("ABNA", "RABO", "INGB", "SNSB", "TRIO", "KNAB")
 _FIRST = ("marieke", "sanne", "pieter", "daan", "emma", "lucas", "sophie", "thomas", "julia", "bram")
 _LAST = ("jansen", "dekker", "bakker", "visser", "smit", "meijer", "mulder", "bos", "peters", "hendriks")

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import jiwer
 
-_EN_UNITS = [
+EN_UNITS = [
     "zero",
     "one",
     "two",
@@ -34,8 +34,8 @@ _EN_UNITS = [
     "eighteen",
     "nineteen",
 ]
-_EN_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
-_NL_UNITS = [
+EN_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+NL_UNITS = [
     "nul",
     "een",
     "twee",
@@ -57,7 +57,7 @@ _NL_UNITS = [
     "achttien",
     "negentien",
 ]
-_NL_TENS = ["_", "_", "twintig", "dertig", "veertig", "vijftig", "zestig", "zeventig", "tachtig", "negentig"]
+NL_TENS = ["_", "_", "twintig", "dertig", "veertig", "vijftig", "zestig", "zeventig", "tachtig", "negentig"]
 _EN_ORD = {
     "one": "first",
     "two": "second",
@@ -74,7 +74,7 @@ def number_words(n: int, language: str) -> str:
     """An integer below one million in words (English or Dutch)."""
     if n < 0:
         return ("minus " if language == "en" else "min ") + number_words(-n, language)
-    units, tens = (_EN_UNITS, _EN_TENS) if language == "en" else (_NL_UNITS, _NL_TENS)
+    units, tens = (EN_UNITS, EN_TENS) if language == "en" else (NL_UNITS, NL_TENS)
     if n < 20:
         return units[n]
     if n < 100:
