@@ -12,15 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from bench.servers import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 MODEL = "tiny.en"
 APP = "callscribe-asr-" + MODEL
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")

@@ -14,13 +14,13 @@ import pytest
 
 from bench.audio import read_wav
 from bench.client import StreamOptions, stream_call
+from bench.servers import free_port
 from gateway.cluster.codec import decode, encode
 from gateway.cluster.config import ClusterConfig
 from gateway.core.events import CallEvent, CallOpened, Sent
 from protocol.messages import AudioFormat, Final, Redaction, Start, Word
 from tests.captions.helpers import hub_of, until_viewers, watch
 from tests.conftest import AUDIO, TOKEN, Gateway, make_config, start_gateway
-from tests.scale.conftest import free_port
 
 
 @pytest.fixture

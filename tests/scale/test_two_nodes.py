@@ -15,9 +15,8 @@ import websockets
 
 from bench.audio import read_wav
 from bench.client import StreamOptions, stream_call
-from bench.servers import Server, start_gateway
+from bench.servers import Server, free_port, start_gateway
 from tests.conftest import AUDIO
-from tests.scale.conftest import free_port
 
 TOKEN = "scale-token-0123456789"
 
