@@ -29,9 +29,10 @@ class BatcherConfig:
 
     max_batch: int = 16
     """Most requests in one engine call. CPU: 8-16 is plenty; GPU: 32-64 for large models."""
-    max_inflight: int = 1
-    """Batches handed to the engines at once (each in its own worker thread). 1 = one batch at a time (CPU:
-    the engine already uses every core); 2+ where engines are a pool or a GPU has room for overlap."""
+    max_inflight: int = 0
+    """Batches handed to the engines at once (each in its own worker thread). 0 = auto: the most `workers`
+    any engine has (`EngineConfig.workers`; 1 for an engine that does not say). 1 = one batch at a time;
+    more where engines are a pool (Ray: replicas x max_ongoing_requests) or a GPU has room for overlap."""
     window_s: float = 0.010
     """How long the first waiting job may wait for company when the engine is idle. Jobs queue up on
     their own while the engine is busy, so this only matters at low load; keep it small."""
@@ -45,8 +46,8 @@ class BatcherConfig:
     """After this long without a live job, file work runs unthrottled (no call is speaking)."""
 
     def __post_init__(self) -> None:
-        if self.max_batch < 1 or self.max_pending < 1 or self.window_s < 0 or self.max_inflight < 1:
-            raise ValueError("max_batch, max_pending and max_inflight must be >= 1, window_s >= 0")
+        if self.max_batch < 1 or self.max_pending < 1 or self.window_s < 0 or self.max_inflight < 0:
+            raise ValueError("max_batch and max_pending must be >= 1, max_inflight >= 0 (auto) and window_s >= 0")
         if not 0 < self.file_share <= 1 or self.live_quiet_s < 0:
             raise ValueError("file_share, live_quiet_s: file_share must be within (0, 1] and live_quiet_s >= 0")
 

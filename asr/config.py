@@ -19,7 +19,13 @@ class EngineConfig:
     compute_type: str = "auto"
     """`auto` picks int8 on CPU and float16 on CUDA; int8_float16 halves GPU memory for large models."""
     cpu_threads: int = 0
-    """Intra-op threads; 0 = all cores. One model instance serves every call, so give it the machine."""
+    """Intra-op threads per worker; 0 = auto (on CPU: the cores divided among the workers)."""
+    workers: int = 0
+    """CTranslate2 workers (inter-op threads) of the model, each decoding one batch at a time; the scheduler
+    keeps this many batches in flight (`BatcherConfig.max_inflight` auto). 0 = auto: on CPU one worker per
+    core (up to 4), on CUDA 1. Measured on 2 cores with tiny.en (docs/capacity.md): a batch of 4 partials
+    took 209 ms on one thread and 314 ms on two, so two single-threaded workers decode about three times
+    as many small batches per second as one worker on both cores."""
     beam_size: int = 5
     """Beam width for finals. Partials are always greedy (beam 1): they are replaced anyway."""
     final_pad_s: float = 1.0
@@ -75,5 +81,13 @@ class EngineConfig:
             raise ValueError("fallback_temperatures must be within (0, 1.5] and fallback_best_of >= 1")
         if self.context_mode not in ("words", "prefix"):
             raise ValueError("context_mode must be 'words' or 'prefix'")
-        if self.cpu_threads < 0:
-            raise ValueError("cpu_threads must be >= 0")
+        if self.cpu_threads < 0 or self.workers < 0:
+            raise ValueError("cpu_threads and workers must be >= 0")
+
+
+def thread_split(workers: int, cpu_threads: int, device: str, cores: int) -> tuple[int, int]:
+    """(workers, intra-op threads per worker) for `EngineConfig.workers`/`cpu_threads` (0 = auto)."""
+    if device == "cuda":
+        return workers or 1, cpu_threads or 1
+    w = workers or max(1, min(4, cores))
+    return w, cpu_threads or max(1, cores // w)

@@ -65,6 +65,8 @@ class BatchReport:
     """How long each request waited in the queue before its batch was taken."""
     busy_s: float
     ended_at: float
+    timings: Mapping[str, float] = field(default_factory=dict)
+    """The engine's own timings of the batch (`DecodeResult.timings`: features, encode, generate, ...)."""
 
 
 class Scheduler:
@@ -85,7 +87,11 @@ class Scheduler:
         self._clock = clock
         self._queue: BatchQueue[Pending] = BatchQueue(self.config)
         self._wake = asyncio.Event()
-        self._executor = ThreadPoolExecutor(max_workers=self.config.max_inflight, thread_name_prefix="asr-engine")
+        self.max_inflight = self.config.max_inflight or max(
+            (int(getattr(e, "workers", 1)) for e in self.engines.values()), default=1
+        )
+        """Batches on the engines at once (`BatcherConfig.max_inflight`, 0 resolved from the engines)."""
+        self._executor = ThreadPoolExecutor(max_workers=self.max_inflight, thread_name_prefix="asr-engine")
         self._task: asyncio.Task[None] | None = None
         self._inflight: set[asyncio.Task[None]] = set()
         self._closing = False
@@ -153,7 +159,7 @@ class Scheduler:
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
-        room = self.config.max_inflight
+        room = self.max_inflight
         while True:
             now = self._clock()
             batch = self._queue.take(now, force=self._closing) if len(self._inflight) < room else []
@@ -198,7 +204,12 @@ class Scheduler:
         busy = time.perf_counter() - started
         self._count(batch, requests, busy)
         report = BatchReport(
-            batch[0].kind, len(batch), tuple(taken - job.queued_at for job in batch), busy, self._clock()
+            batch[0].kind,
+            len(batch),
+            tuple(taken - job.queued_at for job in batch),
+            busy,
+            self._clock(),
+            results[0].timings if results else {},
         )
         for observe in self.observers:
             observe(report)

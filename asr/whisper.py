@@ -13,6 +13,7 @@ segment-by-segment `transcribe()` is not used.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -22,7 +23,7 @@ import numpy as np
 from faster_whisper import WhisperModel
 from faster_whisper.tokenizer import Tokenizer
 
-from asr.config import EngineConfig
+from asr.config import EngineConfig, thread_split
 from asr.context import context_split
 from asr.guards import clean, compression_ratio, drop_echo, is_silence, loop_reason
 from asr.models import resolve_model
@@ -48,8 +49,13 @@ class WhisperEngine:
         if compute == "auto":
             compute = "float16" if device == "cuda" else "int8"
         self.device, self.compute_type = device, compute
+        self.workers, threads = thread_split(config.workers, config.cpu_threads, device, os.cpu_count() or 1)
         self._fw = WhisperModel(
-            resolve_model(config.model), device=device, compute_type=compute, cpu_threads=config.cpu_threads
+            resolve_model(config.model),
+            device=device,
+            compute_type=compute,
+            cpu_threads=threads,
+            num_workers=self.workers,
         )
         self._model: Any = self._fw.model
         self.multilingual: bool = bool(self._model.is_multilingual)
@@ -147,6 +153,7 @@ class WhisperEngine:
     def _decode_group(self, requests: Sequence[DecodeRequest]) -> list[DecodeResult]:
         t0 = time.perf_counter()
         features, frames = self._features(requests)
+        t_feat = time.perf_counter()
         encoded = self._model.encode(features, to_cpu=False)
         t_enc = time.perf_counter()
         langs = self._languages(requests, encoded)
@@ -164,12 +171,15 @@ class WhisperEngine:
         results = [self._cleaned(r, q.seconds) for r, q in zip(results, requests, strict=True)]
         if final:
             results = self._with_words(requests, results, encoded, frames)
+        t_align = time.perf_counter()
         timings = {
-            "encode": t_enc - t0,
+            "features": t_feat - t0,
+            "encode": t_enc - t_feat,
             "generate": t_gen - t_enc,
             "fallback": t_fb - t_gen,
             "fallback_tries": float(tries),
-            "total": time.perf_counter() - t0,
+            "align": t_align - t_fb,
+            "total": t_align - t0,
         }
         return [
             DecodeResult(

@@ -179,7 +179,7 @@ async def _wait(base: str, job_id: str) -> dict[str, Any]:
             await asyncio.sleep(0.5)
 
 
-async def _calls(url: str, n: int) -> list[float]:
+async def _calls(url: str, n: int, round_name: str) -> list[float]:
     """N concurrent two-leg calls (the synthetic English call, mu-law 8 kHz, real time); final latencies."""
     from bench.audio import read_wav
     from bench.client import StreamOptions, stream_call
@@ -188,9 +188,8 @@ async def _calls(url: str, n: int) -> list[float]:
 
     async def one(i: int) -> list[float]:
         await asyncio.sleep(i * 0.37)  # staggered starts, as calls arrive
-        run = await stream_call(
-            url, TOKEN, clip, StreamOptions(call_id=f"bench-{i}", encoding="mulaw", interim_results=True, pace=1.0)
-        )
+        options = StreamOptions(call_id=f"bench-{round_name}-{i}", encoding="mulaw", interim_results=True, pace=1.0)
+        run = await stream_call(url, TOKEN, clip, options)
         return _latencies(run)
 
     return [v for vs in await asyncio.gather(*(one(i) for i in range(n))) for v in vs]
@@ -232,10 +231,10 @@ async def measure(what: str, calls: int, seconds: float) -> dict[str, Any]:
                 "audio_s_per_wall_s": round(seconds / wall, 2),
             }
         if what in ("latency", "all"):
-            alone = await _calls(url, calls)
+            alone = await _calls(url, calls, "alone")  # call ids are never reused
             job_id = await _submit(base, data)
             await asyncio.sleep(2.0)  # the recording is decoded and its first window is on the engine
-            busy = await _calls(url, calls)
+            busy = await _calls(url, calls, "busy")
             status = (await _wait(base, job_id))["status"]
             out["latency"] = {
                 "calls": calls,

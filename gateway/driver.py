@@ -89,7 +89,9 @@ class CallDriver:
             await take_over(self.rt, self.tenant, msg)
             self._begin(msg, await stored_seq(self.rt, self.tenant, msg))
             return False
-        self._apply(self.session.receive(msg))
+        with self.rt.telemetry.stages.timed("session"):
+            effects = self.session.receive(msg)
+        self._apply(effects)
         if isinstance(msg, AudioChunk) and self._format is not None:
             self._check_format(msg.data)
         if self.session.stopping:
@@ -133,6 +135,9 @@ class CallDriver:
             CallRedaction(start.language, policy, special, rt.config.number_rule()),
             first_seq=record.next_seq,
             uid_prefix=prefix,
+            stages=rt.telemetry.stages,
+            partial_interval=rt.partial_cadence.interval,
+            vad_pending=self._vad_pending if rt.config.vad.batch_calls else None,
         )
         rt.publish(CallOpened(self.tenant, start.call_id, start, record.connections - 1, self.transport))
         if rt.config.limits.format_check:
@@ -228,6 +233,9 @@ class CallDriver:
 
     # -- effects ------------------------------------------------------------------------------------
 
+    def _vad_pending(self, session: CallSession) -> None:
+        self.rt.vad_pump.want(session, self._apply)
+
     def _apply(self, effects: list[Effect]) -> None:
         for effect in effects:
             if isinstance(effect, Send):
@@ -252,11 +260,15 @@ class CallDriver:
             telemetry = self.rt.telemetry
             histogram = telemetry.final_latency if ticket.kind == "final" else telemetry.partial_lag
             histogram.observe(telemetry.clock() - submitted)
+            if ticket.kind == "partial":
+                self.rt.partial_cadence.observe(telemetry.clock() - submitted)
         if future.cancelled() or future.exception() is not None:
             if ticket.kind == "final":
                 self._send(ErrorMessage("internal", "an utterance could not be transcribed"))
             return
-        self._apply(self.session.decoded(ticket, future.result()))
+        with self.rt.telemetry.stages.timed("results"):
+            effects = self.session.decoded(ticket, future.result())
+        self._apply(effects)
 
     def _send(self, msg: ServerMessage, raw_text: str | None = None) -> None:
         record = self.record

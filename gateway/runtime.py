@@ -15,8 +15,10 @@ from asr.types import Transcriber
 from gateway.config import ServerConfig
 from gateway.core.bus import EventBus
 from gateway.core.events import CallClosed, CallErased, CallEvent, CloseReason, EraseReason
+from gateway.core.load import PartialCadence
 from gateway.core.registry import CallRecord, CallRegistry
 from gateway.telemetry import Telemetry
+from gateway.vad_pump import VadPump
 from protocol.errors import Overloaded, Unsupported
 from store.backlog import WriteBacklog
 from vad.endpointer import LegEndpointer
@@ -61,6 +63,10 @@ class Runtime:
         self.scheduler = Scheduler(self.engines, config.batcher)
         self.telemetry = Telemetry()
         self.scheduler.observers.append(self.telemetry.on_batch)
+        sc = config.session
+        self.partial_cadence = PartialCadence(sc.partial_interval_s, sc.partial_lag_target_s, sc.partial_max_interval_s)
+        """Stretches every leg's partial interval while partials come back late (all calls share the engine)."""
+        self.vad_pump = VadPump(self.telemetry.stages)
         self.registry = CallRegistry(config.resume_ttl_s, clock)
         self.bus = EventBus(_listener_failed)
         self.draining = False
@@ -119,7 +125,8 @@ class Runtime:
 
     def publish(self, event: CallEvent) -> None:
         """Hand a call event to every subscriber (captions, store, post-call work); never raises."""
-        self.bus.publish(event)
+        with self.telemetry.stages.timed("listeners"):
+            self.bus.publish(event)
 
     def close_call(self, record: CallRecord, reason: CloseReason) -> None:
         """The call is over for good: publish `CallClosed` with its transcript, then release it."""

@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, disable_cre
 
 from asr.scheduler import BatchReport
 from gateway.core.load import LoadWindow
+from gateway.core.stages import StageClock
 
 # `_created` series only double the scrape; no dashboard of ours reads them
 disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -57,6 +58,7 @@ class Telemetry:
             registry=self.registry,
         )
         self.load = LoadWindow()
+        self.stages = StageClock()
         self.collector_attached = False
 
     def on_batch(self, report: BatchReport) -> None:
@@ -67,3 +69,4 @@ class Telemetry:
         self.batch_size.observe(report.size)
         final_wait = max(report.waits_s, default=0.0) if report.kind == "final" else 0.0
         self.load.observe(report.ended_at, report.busy_s, final_wait)
+        self.stages.add_engine_timings(report.timings)

@@ -59,8 +59,10 @@ class WriteBacklog(Generic[C]):
 
     @property
     def degraded(self) -> bool:
-        """Writes are waiting for the database to recover."""
-        return bool(self._pending)
+        """Writes are waiting for the database to recover (a transient failure, not a write in progress:
+        the write being applied also sits at the head of the queue, and a call arriving meanwhile must not
+        be refused for it)."""
+        return self._failing and bool(self._pending)
 
     def post(self, cmd: C) -> None:
         """Queue `cmd` behind what waits, then apply as much as the database takes."""

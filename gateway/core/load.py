@@ -39,3 +39,30 @@ class LoadWindow:
     def overloaded(self, now: float, max_final_wait_s: float) -> bool:
         """Whether finals recently waited longer than `max_final_wait_s`: the engine is behind."""
         return self.final_wait(now) > max_final_wait_s
+
+
+class PartialCadence:
+    """How much new audio a leg needs before its next partial, from how late partials come back (pure).
+
+    A running mean of the measured partial lag (request to partial sent, all calls) is compared with the
+    target: at or under it the base interval holds; above it the interval grows in proportion (lag twice
+    the target: twice the interval), capped at `max_s`. Fewer partials per leg free the engine for finals
+    and for the partials still asked for, so the lag comes back down and the interval with it.
+    """
+
+    def __init__(self, base_s: float, target_lag_s: float, max_s: float, weight: float = 0.2) -> None:
+        if base_s <= 0 or target_lag_s <= 0 or max_s < base_s or not 0 < weight <= 1:
+            raise ValueError("need base_s > 0, target_lag_s > 0, max_s >= base_s and weight in (0, 1]")
+        self.base_s, self.target_lag_s, self.max_s, self.weight = base_s, target_lag_s, max_s, weight
+        self.mean_lag_s: float | None = None
+
+    def observe(self, lag_s: float) -> None:
+        """One partial's lag (seconds from its request to its sending)."""
+        m = self.mean_lag_s
+        self.mean_lag_s = lag_s if m is None else m + self.weight * (lag_s - m)
+
+    def interval(self) -> float:
+        """Seconds of new utterance audio between two partials of a leg, now."""
+        if self.mean_lag_s is None:
+            return self.base_s
+        return min(self.max_s, self.base_s * max(1.0, self.mean_lag_s / self.target_lag_s))

@@ -10,8 +10,8 @@ on the shared scheduler. The order of work for audio is fixed by DESIGN.md:
 2. decode and resample to 16 kHz per leg (`protocol.audio`), after a gap the resampler is reset and
    each leg's 16 kHz clock jumps to the sample clock;
 3. per-leg VAD endpointing (`vad.endpointer`);
-4. a partial request every `partial_interval_s` of new utterance audio, unless one for that leg is in
-   flight; a final request when the utterance ends.
+4. a partial request every `partial_interval_s` of new utterance audio (stretched under load by the
+   injected `partial_interval`), unless one for that leg is in flight; a final request when the utterance ends.
 
 Finals get `seq` numbers (1, 2, ... per call, no gaps) when they are sent. After `declined` nothing is
 sent but the consent state and `closed`: open utterances are discarded and results still in flight are
@@ -36,6 +36,7 @@ from asr.stabilizer import PartialStabilizer
 from asr.types import DecodeRequest, DecodeResult, Kind, WordTiming
 from gateway.core.consent import ConsentMachine, Event, IllegalTransition, Transition
 from gateway.core.session_config import SessionConfig
+from gateway.core.stages import StageClock
 from protocol.audio import TARGET_RATE, AudioDecoder, frame_count
 from protocol.errors import BadMessage
 from protocol.messages import (
@@ -57,7 +58,7 @@ from protocol.messages import (
     Stop,
     Word,
 )
-from vad.endpointer import LegEndpointer, UtteranceEnded, UtteranceStarted, VadEvent
+from vad.endpointer import LegEndpointer, UtteranceEnded, UtteranceStarted, VadEvent, push_many
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +131,22 @@ class _Leg:
     previous_text: str = ""
     samples_to_vad: int = 0
     context: LegContext = field(default_factory=lambda: LegContext(0.0))
+    vad_pending: list[tuple[np.ndarray, int]] = field(default_factory=list)
+    """Deferred VAD: (16 kHz audio, its first sample on the leg clock) not yet pushed, oldest first."""
+
+
+_VAD_DEFER_MAX_SAMPLES = TARGET_RATE // 5
+"""Deferred VAD waits for at most 0.2 s of a leg's audio; past it the session scores its legs at once."""
+
+
+@dataclass(frozen=True, slots=True)
+class VadJob:
+    """Audio of one leg waiting for VAD (deferred mode): the shell pushes it, batched across calls."""
+
+    leg: str
+    endpointer: LegEndpointer
+    audio: np.ndarray
+    start: int
 
 
 @dataclass(slots=True)
@@ -158,8 +175,18 @@ class CallSession:
         text_filter: TextFilter | None = None,
         first_seq: int = 1,
         uid_prefix: str = "",
+        stages: StageClock | None = None,
+        partial_interval: Callable[[], float] | None = None,
+        vad_pending: Callable[[CallSession], None] | None = None,
     ) -> None:
         self.start = start
+        self.stages = stages or StageClock()
+        """Where the audio path's time goes (`audio_decode`, `vad`); the runtime passes its own."""
+        self._partial_interval = partial_interval or (lambda: config.partial_interval_s)
+        """New utterance audio between two partials now (the runtime's `PartialCadence` under load)."""
+        self._vad_pending = vad_pending
+        """Deferred VAD: called when a leg has audio waiting; the shell then takes `vad_jobs()`, pushes them
+        (batched with other calls' legs) and hands the events to `vad_done()`. None = VAD inside `receive`."""
         self.config = config
         self.fmt = start.audio
         self.consent = ConsentMachine(start.consent, config.opt_out_window_s)
@@ -207,9 +234,15 @@ class CallSession:
     # -- inbound ------------------------------------------------------------------------------------
 
     def receive(self, msg: ClientMessage) -> list[Effect]:
-        """Apply one client message (after `start`); raises ProtocolError for bad input."""
+        """Apply one client message (after `start`); raises ProtocolError for bad input.
+
+        In deferred-VAD mode anything but audio first settles the audio still waiting for VAD, so a
+        finalize, stop or consent change sees every earlier frame exactly as without deferral."""
         if isinstance(msg, AudioChunk):
             return self._audio(msg.data)
+        return self.settle_vad() + self._control(msg)
+
+    def _control(self, msg: ClientMessage) -> list[Effect]:
         if isinstance(msg, ConsentEvent):
             return self._consent(msg.event, msg.announcement)
         if isinstance(msg, Dtmf):
@@ -248,6 +281,7 @@ class CallSession:
             for leg in self.legs:
                 leg.endpointer.discard()
                 leg.open = None
+                leg.vad_pending.clear()
         effects.append(Send(ConsentState(t.after, round(t.at, 3), t.announcement)))
         return effects
 
@@ -279,16 +313,58 @@ class CallSession:
                 leg.position = round(begin * TARGET_RATE / self.fmt.sample_rate)
         self._processed_until = begin + len(data) // self.fmt.frame_bytes
         self.counters.processed_samples += len(data) // self.fmt.frame_bytes
-        effects: list[Effect] = []
-        for leg, audio in zip(self.legs, self._decoder.decode(data), strict=True):
-            if not len(audio):
+        with self.stages.timed("audio_decode"):
+            decoded = self._decoder.decode(data)
+        for leg, audio in zip(self.legs, decoded, strict=True):
+            if len(audio):
+                leg.vad_pending.append((audio, leg.position))
+                leg.position += len(audio)
+        waiting = max(sum(len(a) for a, _ in leg.vad_pending) for leg in self.legs)
+        if self._vad_pending is not None and waiting < _VAD_DEFER_MAX_SAMPLES:
+            self._vad_pending(self)
+            return []
+        return self.settle_vad()  # immediate mode, or a burst of frames without a turn of the shell's loop
+
+    # -- VAD (in `receive`, or deferred to the shell and batched across calls) -----------------------
+
+    @property
+    def vad_waiting(self) -> bool:
+        """Whether any leg has audio not yet pushed through VAD."""
+        return any(leg.vad_pending for leg in self.legs)
+
+    def vad_jobs(self) -> list[VadJob]:
+        """Take, per leg, its waiting audio up to the first gap (at most one job per leg and call)."""
+        jobs = []
+        for leg in self.legs:
+            if not leg.vad_pending:
                 continue
-            events = leg.endpointer.push(audio, leg.position)
-            leg.position += len(audio)
-            leg.samples_to_vad += len(audio)
-            self.counters.vad_samples += len(audio)
-            effects += self._vad_events(leg, events)
+            audio, start = leg.vad_pending.pop(0)
+            parts, end = [audio], start + len(audio)
+            while leg.vad_pending and leg.vad_pending[0][1] == end:
+                nxt, _ = leg.vad_pending.pop(0)
+                parts.append(nxt)
+                end += len(nxt)
+            jobs.append(VadJob(leg.name, leg.endpointer, np.concatenate(parts) if len(parts) > 1 else audio, start))
+        return jobs
+
+    def vad_done(self, jobs: list[VadJob], events: list[list[VadEvent]]) -> list[Effect]:
+        """The endpointers' events for `jobs` (as `vad.endpointer.push_many` returned them)."""
+        effects: list[Effect] = []
+        for job, evs in zip(jobs, events, strict=True):
+            leg = next(leg for leg in self.legs if leg.name == job.leg)
+            leg.samples_to_vad += len(job.audio)
+            self.counters.vad_samples += len(job.audio)
+            effects += self._vad_events(leg, evs)
             effects += self._maybe_partial(leg)
+        return effects
+
+    def settle_vad(self) -> list[Effect]:
+        """Push every leg's waiting audio now (one batch per gap-free stretch) and return the effects."""
+        effects: list[Effect] = []
+        while jobs := self.vad_jobs():
+            with self.stages.timed("vad"):
+                events = push_many([(job.endpointer, job.audio, job.start) for job in jobs])
+            effects += self.vad_done(jobs, events)
         return effects
 
     def _vad_events(self, leg: _Leg, events: list[VadEvent]) -> list[Effect]:
@@ -312,7 +388,7 @@ class CallSession:
         if current is None:
             return []
         _, start, audio = current
-        need = self.config.partial_interval_s if u.partial_audio else self.config.first_partial_s
+        need = self._partial_interval() if u.partial_audio else self.config.first_partial_s
         if len(audio) - u.partial_audio < need * TARGET_RATE:
             return []
         u.partial_audio = len(audio)
@@ -422,6 +498,7 @@ class CallSession:
         for leg in self.legs:
             leg.endpointer.discard()
             leg.open = None
+            leg.vad_pending.clear()
         self._decoder.reset()
         self._processed_until = None
         return [Send(PrivacyEvent("special_category_stop", category, round(self.now, 3)))]

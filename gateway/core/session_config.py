@@ -20,6 +20,12 @@ class SessionConfig:
     previous one of that leg is still decoding."""
     first_partial_s: float = 0.6
     """Utterance audio before the first partial; shorter snippets decode to noise."""
+    partial_lag_target_s: float = 0.3
+    """Partial cadence under load: while partials come back later than this (a running mean of their lag,
+    gateway.core.load.PartialCadence), the interval between partials is stretched in proportion, up to
+    `partial_max_interval_s`, so a busy engine spends its time on finals (never fewer finals)."""
+    partial_max_interval_s: float = 2.0
+    """The longest the stretched interval gets; = `partial_interval_s` turns the adaptation off."""
     max_frame_seconds: float = 1.0
     """Most audio one binary frame may carry (PROTOCOL.md: bad_audio above it)."""
     condition_on_previous: bool = False
@@ -35,6 +41,8 @@ class SessionConfig:
             raise ValueError("opt_out_digit must be one DTMF key")
         if self.opt_out_window_s < 0 or self.partial_interval_s <= 0 or self.first_partial_s <= 0:
             raise ValueError("windows and intervals must be positive")
+        if self.partial_lag_target_s <= 0 or self.partial_max_interval_s < self.partial_interval_s:
+            raise ValueError("partial_lag_target_s must be > 0 and partial_max_interval_s >= partial_interval_s")
         if not 0 <= self.context_s <= 10:
             raise ValueError("context_s must be within [0, 10]")
         if not 0 < self.max_frame_seconds <= 1.0:

@@ -72,6 +72,17 @@ class RuntimeCollector(Collector):
         yield from self._captions()
         yield from self._store()
         yield from self._consent()
+        yield self._stages()
+
+    def _stages(self) -> Metric:
+        """Wall seconds and count per stage (gateway.core.stages), for `python -m bench.profile`."""
+        stages = self.rt.telemetry.stages
+        family = CounterMetricFamily(
+            "callscribe_stage_seconds", "Wall seconds spent per stage (engine stages: on the worker).", labels=["stage"]
+        )
+        for stage, seconds in stages.seconds.items():
+            family.add_metric([stage], seconds)
+        return family
 
     def _scheduler(self) -> Iterator[Metric]:
         rt, s = self.rt, self.rt.scheduler.stats
@@ -93,6 +104,8 @@ class RuntimeCollector(Collector):
             ("callscribe_multi_call_batches_total", "Batches holding more than one call.", s.multi_call_batches),
             ("callscribe_engine_busy_seconds_total", "Wall seconds the engine worked.", s.busy_seconds),
             ("callscribe_engine_audio_seconds_total", "Audio seconds decoded.", s.audio_seconds),
+            ("callscribe_vad_runs_total", "onnxruntime VAD batches (all calls' legs together).", rt.vad_pump.runs),
+            ("callscribe_vad_jobs_total", "Leg stretches scored in those batches.", rt.vad_pump.jobs),
         ):
             yield _counter(name, help_text, value)
 

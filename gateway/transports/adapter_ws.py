@@ -117,10 +117,11 @@ class AdapterConnection(WebSocketShell):
 
     async def on_frame(self, text: str | None, data: bytes | None) -> bool:
         try:
-            if text is not None:
-                self.adapter.receive_text(text)
-            else:
-                self.adapter.receive_binary(data or b"")
+            with self.rt.telemetry.stages.timed("wire_in"):
+                if text is not None:
+                    self.adapter.receive_text(text)
+                else:
+                    self.adapter.receive_binary(data or b"")
         except ProtocolError:
             await deliver(self.adapter, self.driver)  # what came before the bad input is valid
             raise

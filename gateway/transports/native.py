@@ -26,7 +26,8 @@ class StreamConnection(WebSocketShell):
         return [encode_server(msg, self.mode)]
 
     async def on_frame(self, text: str | None, data: bytes | None) -> bool:
-        msg = parse_text(text, self.mode) if text is not None else parse_binary(data or b"", self.mode)
+        with self.rt.telemetry.stages.timed("wire_in"):
+            msg = parse_text(text, self.mode) if text is not None else parse_binary(data or b"", self.mode)
         return await self.driver.handle(msg)
 
 

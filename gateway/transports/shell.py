@@ -195,7 +195,9 @@ class WebSocketShell:
         self._drain.set()
 
     def _emit(self, msg: ServerMessage) -> None:
-        self.queue_frames(self.frames_for(msg))
+        with self.rt.telemetry.stages.timed("wire_out"):
+            frames = self.frames_for(msg)
+        self.queue_frames(frames)
 
     def queue_frames(self, frames: list[str | bytes]) -> None:
         for frame in frames:
