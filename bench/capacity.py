@@ -17,7 +17,7 @@ from typing import Any
 class Criteria:
     """What "held" means."""
 
-    target_p95_s: float = 1.5
+    target_p95_s: float = 1.2
     """p95 final latency after the end of speech."""
     min_completion: float = 0.95
     """Share of reference turns that must get a final."""

@@ -48,8 +48,18 @@ def _run_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--frame-ms", type=int, default=20)
     p.add_argument("--stagger", type=float, default=2.0, help="spread call starts over this many seconds")
     p.add_argument("--seed", type=int, default=7, help="seed of the staggered starts (which calls overlap)")
+    p.add_argument(
+        "--phases",
+        choices=["aligned", "random"],
+        default="aligned",
+        help="aligned: every call plays its clip from the start (turns end together: the worst case); random: "
+        "each call starts at a seeded random point between turns, as independent calls do",
+    )
+    p.add_argument(
+        "--background-load", type=int, default=0, metavar="N", help="run N CPU-bound processes beside the systems"
+    )
     p.add_argument("--capacity", action="store_true", help="search the largest N that holds")
-    p.add_argument("--target", type=float, default=1.5, help="capacity target: p95 final latency (s)")
+    p.add_argument("--target", type=float, default=1.2, help="capacity target: p95 final latency (s)")
     p.add_argument("--max-calls", type=int, default=32, help="capacity search ceiling")
     p.add_argument("--min-completion", type=float, default=0.95)
     p.add_argument("--url", help="an already running gateway's stream URL (not started by the bench)")
@@ -100,6 +110,8 @@ def _config(args: argparse.Namespace) -> RunConfig:
         accuracy_items=tuple(accuracy),
         stagger_s=1.0 if args.quick and args.stagger == 2.0 else args.stagger,
         seed=args.seed,
+        phases=args.phases,
+        background_load=args.background_load,
         criteria=criteria,
         url=args.url,
         token=args.token,

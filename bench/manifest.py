@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import fnmatch
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,6 +70,38 @@ class Item:
         turns = tuple(t for t in self.turns if t.end <= max_seconds)
         refs = tuple((leg, " ".join(t.text for t in turns if t.leg == leg)) for leg in self.legs)
         return Item(self.file, self.path, self.lang, max_seconds, self.channels, self.legs, refs, turns)
+
+    def cut_points(self) -> list[float]:
+        """Times where no leg speaks (0 and the middle of every gap between turns): where a call may be
+        rotated without cutting a turn (see `rotated`)."""
+        turns = sorted(self.turns, key=lambda t: t.start)
+        points, reach = [0.0], 0.0
+        for prev, nxt in itertools.pairwise(turns):
+            reach = max(reach, prev.end)
+            if nxt.start > reach:
+                points.append(round((reach + nxt.start) / 2, 3))
+        return points
+
+    def rotated(self, at: float) -> Item:
+        """The same call started `at` seconds in (a cut point), its beginning moved to the end: turns keep
+        their words and lengths, so calls with different rotations end their turns at different times."""
+        if not self.turns or at == 0:
+            return self
+        if at not in self.cut_points():
+            raise ManifestError(f"{self.file}: {at} s is not a cut point between turns")
+        turns = tuple(
+            Turn(
+                t.leg,
+                round((t.start - at) % self.seconds, 3),
+                round((t.start - at) % self.seconds + t.end - t.start, 3),
+                t.text,
+            )
+            for t in self.turns
+        )
+        refs = tuple(
+            (leg, " ".join(t.text for t in sorted(turns, key=lambda t: t.start) if t.leg == leg)) for leg in self.legs
+        )
+        return Item(self.file, self.path, self.lang, self.seconds, self.channels, self.legs, refs, turns)
 
 
 def legs_for(channels: int) -> tuple[str, ...]:

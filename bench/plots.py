@@ -55,8 +55,17 @@ def _levels(sysrep: Mapping[str, Any]) -> dict[int, Mapping[str, Any]]:
     return dict(sorted(levels.items()))
 
 
+def _cores(sysrep: Mapping[str, Any]) -> dict[int, float]:
+    """CPU cores the system used per level (scenarios and capacity probes), where measured."""
+    levels = {sc["calls"]: (sc.get("resources") or {}).get("cores_used") for sc in sysrep["scenarios"]}
+    for probe in (sysrep.get("capacity") or {}).get("probes", []):
+        levels.setdefault(probe["calls"], (probe.get("resources") or {}).get("cores_used"))
+    return {n: c for n, c in sorted(levels.items()) if c is not None}
+
+
 def latency_vs_calls(report: Mapping[str, Any], out: Path, target: float | None) -> Path:
-    """p50 and p95 final latency against concurrent calls (scenarios and capacity probes)."""
+    """p50 and p95 final latency against concurrent calls (scenarios and capacity probes), with the CPU
+    cores used on a second axis: the capacity curve."""
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
@@ -68,6 +77,15 @@ def latency_vs_calls(report: Mapping[str, Any], out: Path, target: float | None)
         ns = [n for n, _ in levels]
         ax.plot(ns, [fl["p50"] for _, fl in levels], "o-", color=COLORS.get(name), label=f"{name} p50")
         ax.plot(ns, [fl["p95"] for _, fl in levels], "s--", color=COLORS.get(name), label=f"{name} p95")
+    cpu_ax = None
+    for name, sysrep in _systems(report):
+        cores = _cores(sysrep)
+        if cores:
+            cpu_ax = cpu_ax or ax.twinx()
+            cpu_ax.plot(list(cores), list(cores.values()), "^:", color=COLORS.get(name), alpha=0.6, label=f"{name} CPU")
+    if cpu_ax is not None:
+        cpu_ax.set_ylabel("CPU cores used (triangles)")
+        cpu_ax.set_ylim(0, max(2.0, 1.2 * max(c for _, s in _systems(report) for c in _cores(s).values())))
     if target:
         ax.axhline(target, color="black", linewidth=0.8, linestyle=":", label=f"target p95 {target} s")
     ax.set_xscale("log", base=2)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import capacity, peers
+from bench.background import BackgroundLoad
 from bench.deepgram_driver import DeepgramDriver
 from bench.drivers import GatewayDriver
 from bench.errors import BenchError
@@ -46,6 +47,10 @@ class RunConfig:
     accuracy_items: tuple[Item, ...] = ()
     stagger_s: float = 2.0
     seed: int = 7
+    phases: str = "aligned"
+    """Where each call starts in its clip (`bench.scenario.ScenarioSpec.phases`)."""
+    background_load: int = 0
+    """CPU-bound processes run beside the systems for the whole run (`bench.background`)."""
     criteria: capacity.Criteria | None = None
     url: str | None = None
     token: str = "bench-token-0123456789"
@@ -68,6 +73,8 @@ class RunConfig:
             "pacing": dataclasses.asdict(self.pacing),
             "stagger_s": self.stagger_s,
             "seed": self.seed,
+            "phases": self.phases,
+            "background_load": self.background_load,
             "target_p95_s": self.criteria.target_p95_s if self.criteria else None,
             "external_url": self.url,
             "gateway_args": list(self.gateway_args),
@@ -99,7 +106,7 @@ def start_system(name: str, cfg: RunConfig) -> Server:
 
 
 def _spec(cfg: RunConfig, n: int, items: tuple[Item, ...] | None = None) -> ScenarioSpec:
-    return ScenarioSpec(n, items or cfg.items, cfg.pacing, cfg.stagger_s, cfg.seed)
+    return ScenarioSpec(n, items or cfg.items, cfg.pacing, cfg.stagger_s, cfg.seed, cfg.phases)
 
 
 async def _warm_up(server: Server, cfg: RunConfig) -> None:
@@ -156,9 +163,10 @@ async def run_all(cfg: RunConfig, machine: dict[str, Any], save: Callable[[dict[
         report["offline"]["wer_calls"] = offline_report(cfg.items, texts)["wer"]
         if cfg.accuracy_items:
             report["offline"]["wer_accuracy"] = offline_report(cfg.accuracy_items, texts)["wer"]
-    for name in cfg.systems:
-        report["systems"][name] = await measure_system(name, cfg)
-        save(report)
+    with BackgroundLoad(cfg.background_load):
+        for name in cfg.systems:
+            report["systems"][name] = await measure_system(name, cfg)
+            save(report)
     return report
 
 

@@ -15,6 +15,8 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import numpy as np
+
 from bench.audio import Clip, read_wav
 from bench.manifest import Item
 from bench.metrics import CallMeasures, measure_call
@@ -34,10 +36,16 @@ class ScenarioSpec:
     pacing: Pacing
     stagger_s: float = 2.0
     seed: int = 7
+    phases: str = "aligned"
+    """`aligned`: every call plays its clip from the start, so N copies of one clip end their turns within
+    `stagger_s` of each other (a burst of N finals: the worst case). `random`: each call starts at a
+    seeded random cut point between turns (`Item.rotated`), as independent calls would be."""
 
     def __post_init__(self) -> None:
         if self.calls < 1 or not self.items or self.stagger_s < 0:
             raise ValueError("need calls >= 1, at least one item and stagger_s >= 0")
+        if self.phases not in ("aligned", "random"):
+            raise ValueError("phases must be 'aligned' or 'random'")
 
     @property
     def total_calls(self) -> int:
@@ -49,13 +57,24 @@ class ScenarioSpec:
         return waves * per_call + (self.stagger_s if self.calls > 1 else 0)
 
 
-def load_clip(item: Item, cache: dict[str, Clip]) -> Clip:
-    """The item's audio, cut to its (possibly truncated) length."""
+def load_clip(item: Item, cache: dict[str, Clip], rotate_s: float = 0.0) -> Clip:
+    """The item's audio, cut to its (possibly truncated) length, started `rotate_s` in (see `Item.rotated`)."""
     if item.file not in cache:
         cache[item.file] = read_wav(item.path)
     clip = cache[item.file]
     frames = round(item.seconds * clip.rate)
-    return clip if frames >= len(clip.samples) else Clip(clip.samples[:frames], clip.rate)
+    if frames < len(clip.samples):
+        clip = Clip(clip.samples[:frames], clip.rate)
+    if rotate_s:
+        clip = Clip(np.roll(clip.samples, -round(rotate_s * clip.rate), axis=0), clip.rate)
+    return clip
+
+
+def phase_of(item: Item, spec: ScenarioSpec, rng: random.Random) -> float:
+    """Where call `item` starts in its clip (0 unless `spec.phases` is random)."""
+    if spec.phases != "random" or not item.turns:
+        return 0.0
+    return rng.choice(item.cut_points())
 
 
 _SCENARIO_RUNS = itertools.count(1)
@@ -71,14 +90,15 @@ async def run_calls(server: Server, spec: ScenarioSpec, progress: Progress) -> l
     rng = random.Random(spec.seed)
     run = next(_SCENARIO_RUNS)  # call ids are never reused: the gateway refuses the id of an ended call
     offsets = [0.0] + [rng.uniform(0, spec.stagger_s) for _ in range(spec.calls - 1)]
+    phases = [phase_of(spec.items[i % len(spec.items)], spec, rng) for i in range(spec.total_calls)]
 
     async def worker(offset: float) -> None:
         await asyncio.sleep(offset)
         while not queue.empty():
             i, item = queue.get_nowait()
-            trace = await server.driver.call(
-                item, load_clip(item, clips), f"bench-{run}-{spec.calls}-{i}", spec.pacing, time.monotonic
-            )
+            clip = load_clip(item, clips, phases[i])
+            item = item.rotated(phases[i])
+            trace = await server.driver.call(item, clip, f"bench-{run}-{spec.calls}-{i}", spec.pacing, time.monotonic)
             results[i] = measure_call(item, trace)
             progress.done_calls += 1
             progress.failed_calls += 0 if trace.ok else 1

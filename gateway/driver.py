@@ -265,6 +265,7 @@ class CallDriver:
         if future.cancelled() or future.exception() is not None:
             if ticket.kind == "final":
                 self._send(ErrorMessage("internal", "an utterance could not be transcribed"))
+                self._apply(self.session.decoded(ticket, None))  # later finals of the leg need not wait for it
             return
         with self.rt.telemetry.stages.timed("results"):
             effects = self.session.decoded(ticket, future.result())

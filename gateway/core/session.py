@@ -131,6 +131,10 @@ class _Leg:
     previous_text: str = ""
     samples_to_vad: int = 0
     context: LegContext = field(default_factory=lambda: LegContext(0.0))
+    final_order: list[str] = field(default_factory=list)
+    """Utterance ids of the finals requested and not yet released, oldest first."""
+    final_ready: dict[str, tuple[Ticket, DecodeResult | None]] = field(default_factory=dict)
+    """Results of finals that wait for an earlier final of the leg (None: its decoding failed)."""
     vad_pending: list[tuple[np.ndarray, int]] = field(default_factory=list)
     """Deferred VAD: (16 kHz audio, its first sample on the leg clock) not yet pushed, oldest first."""
 
@@ -402,6 +406,8 @@ class CallSession:
         request = DecodeRequest(
             self.start.call_id, leg.name, kind, audio, leg.language, prompt, *((ctx.audio, ctx.prefix) if ctx else ())
         )
+        if kind == "final":
+            leg.final_order.append(uid)
         c = self.counters
         c.engine_audio_samples += len(audio)
         c.earliest_engine_sample = start if c.earliest_engine_sample is None else min(c.earliest_engine_sample, start)
@@ -425,10 +431,17 @@ class CallSession:
     # -- results ------------------------------------------------------------------------------------
 
     def decoded(self, ticket: Ticket, result: DecodeResult | None) -> list[Effect]:
-        """Turn an engine result into messages (None: the partial was replaced by a newer one)."""
+        """Turn an engine result into messages (None: the partial was replaced by a newer one, or the final
+        could not be decoded; the shell reports that failure to the client)."""
         leg = next(leg for leg in self.legs if leg.name == ticket.leg)
+        if ticket.kind == "final" and ticket.utterance_id in leg.final_order:
+            leg.final_ready[ticket.utterance_id] = (ticket, result)
+            return self._release_finals(leg)
         if ticket.kind == "partial" and leg.open is not None and leg.open.uid == ticket.utterance_id:
             leg.open.partial_in_flight = False
+        return self._result(leg, ticket, result)
+
+    def _result(self, leg: _Leg, ticket: Ticket, result: DecodeResult | None) -> list[Effect]:
         if result is None or self.declined or self.halted:
             self.counters.discarded_results += result is not None
             return []
@@ -437,6 +450,15 @@ class CallSession:
         if ticket.kind == "partial":
             return self._partial(leg, ticket, result)
         return self._final(leg, ticket, result)
+
+    def _release_finals(self, leg: _Leg) -> list[Effect]:
+        """A leg's finals leave in the order their utterances ended, whichever batch finished first (the
+        engine may decode several batches at once): a result waits for the results of earlier finals."""
+        effects: list[Effect] = []
+        while leg.final_order and leg.final_order[0] in leg.final_ready:
+            ticket, result = leg.final_ready.pop(leg.final_order.pop(0))
+            effects += self._result(leg, ticket, result)
+        return effects
 
     def _partial(self, leg: _Leg, ticket: Ticket, result: DecodeResult) -> list[Effect]:
         u = leg.open
