@@ -44,14 +44,21 @@ class WhisperDeployment:
 
 
 def build(
-    model: str, replicas: int = 1, cpus: float = 1.0, gpus: float = 0.0, threads: int = 0, max_ongoing: int = 4
+    model: str,
+    replicas: int = 1,
+    cpus: float = 1.0,
+    gpus: float = 0.0,
+    threads: int = 0,
+    max_ongoing: int = 4,
+    workers: int = 0,
 ) -> Any:
-    """The bound Serve application for `model` (`serve.run(build(...), name=APP_PREFIX + model)`)."""
+    """The bound Serve application for `model` (`serve.run(build(...), name=APP_PREFIX + model)`);
+    `threads` and `workers` are the replica engine's `EngineConfig.cpu_threads` and `workers`."""
     deployment: Any = WhisperDeployment  # a Serve Deployment once decorated (typed as the class here)
     options = deployment.options(
         num_replicas=replicas, max_ongoing_requests=max_ongoing, ray_actor_options={"num_cpus": cpus, "num_gpus": gpus}
     )
-    return options.bind(model, {"cpu_threads": threads, "device": "cuda" if gpus > 0 else "cpu"})
+    return options.bind(model, {"cpu_threads": threads, "workers": workers, "device": "cuda" if gpus > 0 else "cpu"})
 
 
 def app_builder(args: dict[str, str]) -> Any:

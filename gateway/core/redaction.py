@@ -157,9 +157,12 @@ def _redact_words(text: str, words: tuple[Word, ...], tokens: list[tuple[int, in
     last_token: int | None = None
     for word in words:
         at = text.find(word.word, cursor)
-        start, end = (at, at + len(word.word)) if at >= 0 else (cursor, cursor + len(word.word))
-        cursor = max(cursor, end)
-        hit = next((i for i, (a, b, _) in enumerate(tokens) if start < b and a < end), None)
+        if at >= 0:
+            start, end = at, at + len(word.word)
+            cursor = max(cursor, end)
+            hit = next((i for i, (a, b, _) in enumerate(tokens) if start < b and a < end), None)
+        else:  # a word the text does not hold as such: fail safe, it takes the next redaction's token
+            hit = next((i for i, (_, b, _) in enumerate(tokens) if b > cursor), None)
         if hit is None:
             out.append(word)
             last_token = None

@@ -10,8 +10,8 @@ The turn is 16 kHz (a wideband softphone caller). From the same espeak audio at 
 IBAN's bank code wrong in every run ("N-L-1-3-U-N-Q"), so it is no IBAN and its account digits stayed in
 clear text, and in some runs repeated a number's tail after the number ("06 13 6 8 3 1 8 6 1 3 6 8 3 1 8
 6": the repeated digits stay in clear text): known gaps of the redactor on narrowband ASR output, not
-asserted here. The engine decodes one request at a time (`max_batch=1`): batch composition changes
-tiny.en's output slightly from run to run, and this keeps the transcript repeatable.
+asserted here. The engine decodes one request at a time (`max_batch=1`, `max_inflight=1`): batch
+composition changes tiny.en's output slightly from run to run, and this keeps the transcript repeatable.
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ async def gw(tmp_path: Path, engines: dict[str, Transcriber], vad_model: SileroM
         store_dsn=f"sqlite:///{tmp_path}/store.db",
         store=StoreConfig(retention_days={"quality": 30, "complaint": 365}, master_key_file=str(key_file)),
         admin_tokens={ADMIN: "tenant-a"},
-        batcher=BatcherConfig(max_batch=1),
+        batcher=BatcherConfig(max_batch=1, max_inflight=1),
     )
     gateway, task = await start_gateway(config, engines, vad_model)
     yield gateway

@@ -298,3 +298,24 @@ def test_a_legs_finals_leave_in_utterance_order_whichever_batch_finishes_first(v
     out = session.decoded(first.ticket, DecodeResult("first", "en"))
     texts = [(e.message.seq, e.message.text) for e in out if isinstance(e, Send) and isinstance(e.message, Final)]
     assert texts == [(1, "first"), (2, "third")]
+
+
+def test_a_word_the_text_does_not_hold_is_masked_with_the_next_redaction() -> None:
+    """Word timings come from alignment; should one not appear in the final's text as such (tokenised
+    differently), it must not carry what the text masks: it takes the next redaction's token."""
+    from gateway.core.redaction import CallRedaction
+    from privacy import Policy
+    from protocol.messages import Word
+
+    text = "My account is NL13BUNQ0630806836."
+    words = (
+        Word("My", 0.0, 0.2, 0.9),
+        Word("account", 0.2, 0.6, 0.9),
+        Word("is", 0.6, 0.7, 0.9),
+        Word("NL13 BUNQ", 0.7, 1.2, 0.9),  # not in the text as such
+        Word("0630806836.", 1.2, 2.0, 0.9),
+    )
+    out = CallRedaction("en", Policy.MASK).final(text, words)
+    assert out.text == "My account is [IBAN]."
+    assert [w.word for w in out.words] == ["My", "account", "is", "[IBAN]"]
+    assert not any("BUNQ" in w.word or "0630" in w.word for w in out.words)

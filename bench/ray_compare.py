@@ -1,0 +1,102 @@
+"""Final latency with the engine in the gateway vs on a Ray Serve pool, same machine, same calls:
+`python -m bench.ray_compare --calls 1 4 8 --out docs/ray-vs-local-2core.json`.
+
+Starts a local Ray instance and one Serve app of the model (`deploy/ray_whisper.py`) with `--replicas`
+single-threaded CPU replicas, then runs `python -m bench run`'s scenario (the synthetic two-leg call, real
+time) against two gateway processes in turn: one with the embedded engine (its defaults: on 2 cores two
+single-threaded workers) and one with `--remote-backend ray` and `batcher.max_inflight` = the replicas.
+Both decode the same batches with the same `WhisperEngine`; the difference is the hop (serialisation,
+routing, the replica's queue) and Ray's own processes on the same cores. Run it on a quiet machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from bench.cli import DEFAULT_CLIP, DEFAULT_MANIFEST
+from bench.manifest import load_manifest
+from bench.pacing import Pacing
+from bench.runner import RunConfig, measure_system
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _config(calls: list[int], out: Path, gateway_args: list[str], seed: int) -> RunConfig:
+    from asr.models import resolve_model
+
+    return RunConfig(
+        systems=("gateway",),
+        calls=tuple(calls),
+        items=tuple(load_manifest(DEFAULT_MANIFEST, [DEFAULT_CLIP], None)),
+        model_name="tiny.en",
+        model_dir=Path(resolve_model("tiny.en")),
+        cache=out,
+        out=out,
+        pacing=Pacing(20, 3.0),
+        seed=seed,
+        gateway_args=tuple(gateway_args),
+        offline=False,
+    )
+
+
+def _summary(result: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "calls": sc["calls"],
+            "final_latency": {k: sc["overall"]["final_latency"][k] for k in ("n", "p50", "p95")},
+            "partial_lag_p50": sc["overall"]["partial_lag"]["p50"],
+            "completion": sc["overall"]["completion"],
+            "cores_used": (sc.get("resources") or {}).get("cores_used"),
+        }
+        for sc in result["scenarios"]
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.ray_compare", description=__doc__.splitlines()[0])
+    p.add_argument("--calls", type=int, nargs="+", default=[1, 4, 8])
+    p.add_argument("--replicas", type=int, default=2)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--work", type=Path, default=Path("/tmp/callscribe-ray-compare"))
+    p.add_argument("--out", type=Path)
+    args = p.parse_args(argv)
+
+    import ray
+    from ray import serve
+
+    from deploy.ray_whisper import APP_PREFIX, build
+
+    report: dict[str, Any] = {"model": "tiny.en", "replicas": args.replicas, "seed": args.seed}
+    report["local"] = _summary(
+        asyncio.run(measure_system("gateway", _config(args.calls, args.work / "local", [], args.seed)))
+    )
+    ray.init(
+        namespace="callscribe",
+        include_dashboard=False,
+        log_to_driver=False,
+        runtime_env={"env_vars": {"PYTHONPATH": str(REPO)}},
+    )
+    try:
+        serve.start(proxy_location="Disabled")
+        app = build("tiny.en", replicas=args.replicas, cpus=0.5, threads=1, workers=1)
+        serve.run(app, name=APP_PREFIX + "tiny.en", route_prefix=None)
+        remote = ["--remote-backend", "ray", "--set", f"batcher.max_inflight={args.replicas}"]
+        cfg = _config(args.calls, args.work / "ray", remote, args.seed)
+        report["ray"] = _summary(asyncio.run(measure_system("gateway", cfg)))
+    finally:
+        serve.shutdown()  # type: ignore[no-untyped-call]
+        ray.shutdown()
+    text = json.dumps(report, indent=2)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
