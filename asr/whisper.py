@@ -1,11 +1,13 @@
 """CTranslate2 Whisper engine: batched encode + generate over utterances from many calls.
 
-Theory of operation: a batch holds requests of one kind (all partials or all finals). Each request's audio
-is padded with `*_pad_s` of silence (and at least to `min_window_s`); the batch is padded to its longest
-member, so the encoder sees a window of a few seconds instead of Whisper's fixed 30 s (CTranslate2 >= 3.19
-accepts shorter inputs). One `encode` call serves the whole batch; `generate` runs greedy for partials and
-beam search for finals with one prompt per request (language and optional previous text); finals get word
-timestamps from `align`, grouped by language. The guards in `asr.guards` then drop silence and cut loops.
+Theory of operation: a batch is decoded in groups of one kind (all partials or all finals) and one window
+bucket (`_window_bucket`: the request's window rounded up to 2 s). Each request's audio is padded with
+`*_pad_s` of silence (and at least to `min_window_s`); a group is padded to its longest member, so the
+encoder sees a window of a few seconds instead of Whisper's fixed 30 s (CTranslate2 >= 3.19 accepts
+shorter inputs), and no utterance gets much more silence than its own window holds. One `encode` call
+serves a group; `generate` runs greedy for partials and beam search for finals with one prompt per
+request (language and optional previous text); finals get word timestamps from `align`, grouped by
+language. The guards in `asr.guards` then drop silence and cut loops.
 
 faster-whisper provides the loader (device, hub download), the mel front end and the tokenizer; its
 segment-by-segment `transcribe()` is not used.
@@ -13,6 +15,7 @@ segment-by-segment `transcribe()` is not used.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Sequence
@@ -63,9 +66,11 @@ class WhisperEngine:
         self.min_window_s = config.min_window_s
         if self.min_window_s < 0:  # auto: measured per model (see EngineConfig.min_window_s)
             self.min_window_s = 10.0 if self.multilingual else 8.0
+        self.fallbacks: dict[str, int] = {}
+        """Finals sent to temperature fallback so far, by the guard that failed (metrics; no text)."""
         self.partial_min_window_s = config.partial_min_window_s
-        if self.partial_min_window_s < 0:
-            self.partial_min_window_s = self.min_window_s
+        if self.partial_min_window_s < 0:  # auto: half the finals' floor (see EngineConfig)
+            self.partial_min_window_s = self.min_window_s / 2
 
     @property
     def name(self) -> str:
@@ -99,12 +104,28 @@ class WhisperEngine:
     def transcribe_batch(self, requests: Sequence[DecodeRequest]) -> list[DecodeResult]:
         """Decode a batch; requests of mixed kinds are split and decoded kind by kind."""
         results: dict[int, DecodeResult] = {}
-        for kind in ("final", "partial"):
-            idx = [i for i, r in enumerate(requests) if r.kind == kind]
-            if idx:
-                for i, res in zip(idx, self._decode_group([requests[i] for i in idx]), strict=True):
-                    results[i] = res
-        return [results[i] for i in range(len(requests))]
+        groups: dict[tuple[str, int], list[int]] = {}
+        for i, r in enumerate(requests):
+            groups.setdefault((r.kind, self._window_bucket(r)), []).append(i)
+        timings: dict[str, float] = {}
+        for _, idx in sorted(groups.items(), key=lambda g: g[0][0] != "final"):
+            decoded = self._decode_group([requests[i] for i in idx])
+            for key, value in decoded[0].timings.items():
+                timings[key] = timings.get(key, 0.0) + value
+            for i, res in zip(idx, decoded, strict=True):
+                results[i] = res
+        # every result carries the whole batch's timings (what the scheduler's observers account)
+        return [dataclasses.replace(results[i], timings=timings) for i in range(len(requests))]
+
+    def _window_bucket(self, request: DecodeRequest) -> int:
+        """The request's own encoder window, rounded up to 2 s: a batch is encoded per bucket, so a short
+        utterance is never padded to a long one's window (a few seconds of extra silence after it made
+        tiny.en invent words there, and the guards then paid for temperature fallback)."""
+        final = request.kind == "final"
+        pad = self.config.final_pad_s if final else self.config.partial_pad_s
+        floor = self.min_window_s if final else self.partial_min_window_s
+        seconds = min(max(len(request.encoder_audio) / SAMPLE_RATE + pad, floor), 30.0)
+        return int(-(-seconds // 2))
 
     def _features(self, requests: Sequence[DecodeRequest]) -> tuple[Any, list[int]]:
         pad_s = self.config.final_pad_s if requests[0].kind == "final" else self.config.partial_pad_s
@@ -245,6 +266,9 @@ class WhisperEngine:
         """Temperature fallback for the finals that failed a guard (see `EngineConfig.fallback_temperatures`)."""
         out = list(results)
         todo = [i for i, r in enumerate(results) if r.rejected not in (None, "no_speech")]
+        for i in todo:
+            reason = results[i].rejected or ""
+            self.fallbacks[reason] = self.fallbacks.get(reason, 0) + 1
         tried: dict[int, list[DecodeResult]] = {i: [results[i]] for i in todo}
         tries = 0
         ctranslate2.set_random_seed(len(todo))  # reproducible runs

@@ -34,6 +34,15 @@ from bench.servers import Server, start_gateway
 from gateway.core.stages import ENGINE_STAGES, LOOP_STAGES
 
 TICK = os.sysconf("SC_CLK_TCK")
+COUNTERS = (
+    "callscribe_vad_runs",
+    "callscribe_vad_jobs",
+    "callscribe_finals_decoded",
+    "callscribe_partials_decoded",
+    "callscribe_partials_replaced",
+    "callscribe_batches",
+)
+"""Counters read besides the stages (their increase over a level is reported as is)."""
 
 
 def scrape_stages(metrics_url: str) -> dict[str, float]:
@@ -52,7 +61,9 @@ def scrape_stages(metrics_url: str) -> dict[str, float]:
                 out[sample.labels["stage"]] = float(sample.value)
             elif family.name == "callscribe_admission_refusals":
                 out[f"refused:{sample.labels['reason']}"] = float(sample.value)
-            elif family.name in ("callscribe_vad_runs", "callscribe_vad_jobs"):
+            elif family.name == "callscribe_fallback_finals":
+                out[f"fallback:{sample.labels['reason']}"] = float(sample.value)
+            elif family.name in COUNTERS:
                 out[family.name.removeprefix("callscribe_")] = float(sample.value)
     return out
 
@@ -81,7 +92,8 @@ def profile_level(
 ) -> dict[str, Any]:
     """Per-stage and per-thread shares of one run from the two (stages, thread CPU) readings."""
     delta = {k: after[0].get(k, 0.0) - before[0].get(k, 0.0) for k in after[0]}
-    counts = {k: v for k, v in delta.items() if k.startswith("refused:") or k in ("vad_runs", "vad_jobs")}
+    names = tuple(c.removeprefix("callscribe_") for c in COUNTERS)
+    counts = {k: v for k, v in delta.items() if k.startswith(("refused:", "fallback:")) or k in names}
     stages = {k: round(v / wall_s, 4) for k, v in delta.items() if k not in counts}
     cpu = {k: round((after[1][k] - before[1][k]) / wall_s, 3) for k in after[1]}
     loop_stages = sum(stages.get(k, 0.0) for k in LOOP_STAGES if k not in ("audio_decode", "vad"))
@@ -94,7 +106,8 @@ def profile_level(
         "thread_cores": cpu,
         "cores": cores,
         "vad_mean_batch": round(vad_batch, 1) if vad_batch else None,
-        "refusals": {k.removeprefix("refused:"): int(v) for k, v in counts.items() if v},
+        "refusals": {k.removeprefix("refused:"): int(v) for k, v in counts.items() if k.startswith("refused:") and v},
+        "decoded": {k: int(v) for k, v in counts.items() if not k.startswith("refused:")},  # incl. fallback:*
     }
 
 

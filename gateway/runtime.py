@@ -66,7 +66,7 @@ class Runtime:
         sc = config.session
         self.partial_cadence = PartialCadence(sc.partial_interval_s, sc.partial_lag_target_s, sc.partial_max_interval_s)
         """Stretches every leg's partial interval while partials come back late (all calls share the engine)."""
-        self.vad_pump = VadPump(self.telemetry.stages)
+        self.vad_pump = VadPump(self.telemetry.stages, config.vad.batch_window_ms / 1000)
         self.registry = CallRegistry(config.resume_ttl_s, clock)
         self.bus = EventBus(_listener_failed)
         self.draining = False

@@ -1,12 +1,12 @@
 """Cross-call VAD batching: every call's waiting leg audio scored in one onnxruntime run (async shell).
 
 Theory of operation: a session in deferred-VAD mode (`CallSession(vad_pending=...)`) decodes a frame and
-leaves its legs' 16 kHz audio waiting; it tells the pump, which schedules one run for the next turn of
-the event loop (`call_soon`). By then every frame the loop received in the same turn has been decoded,
-so one `vad.endpointer.push_many` scores the windows of all those legs together; each session then
-turns its legs' events into effects (finals, partials), which its driver applies. At low load a turn
-holds one frame and nothing waits longer than before; under load the batches grow with the load, which
-is when a window's cost matters (about a third per window in a batch of 16 than alone). A session asked
+leaves its legs' 16 kHz audio waiting; it tells the pump, which schedules one run `window_s` later (or
+for the next turn of the event loop). By then the frames of the other calls that arrived meanwhile have
+been decoded too, so one `vad.endpointer.push_many` scores the windows of all those legs together; each session then
+turns its legs' events into effects (finals, partials), which its driver applies. A batch holds
+about one frame of every live call (the window is one frame long), and a window costs about a third in a
+batch of 16 of what it costs alone; an utterance's end is seen at most `window_s` later. A session asked
 for anything but audio settles its own waiting audio first (`CallSession.settle_vad`), so the order of
 events per call never changes.
 """
@@ -30,8 +30,10 @@ Apply = Callable[[list[Effect]], None]
 class VadPump:
     """One per runtime: sessions with audio waiting for VAD, scored together once per loop turn."""
 
-    def __init__(self, stages: StageClock) -> None:
+    def __init__(self, stages: StageClock, window_s: float = 0.0) -> None:
         self.stages = stages
+        self.window_s = window_s
+        """How long the first waiting session waits for company (`VadConfig.batch_window_ms`)."""
         self._waiting: dict[int, tuple[CallSession, Apply]] = {}
         self._scheduled = False
         self.runs = 0
@@ -44,7 +46,11 @@ class VadPump:
         self._waiting[id(session)] = (session, apply)
         if not self._scheduled:
             self._scheduled = True
-            asyncio.get_running_loop().call_soon(self._run)
+            loop = asyncio.get_running_loop()
+            if self.window_s > 0:
+                loop.call_later(self.window_s, self._run)
+            else:
+                loop.call_soon(self._run)
 
     def _run(self) -> None:
         self._scheduled = False

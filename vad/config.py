@@ -36,6 +36,11 @@ class VadConfig:
     """Score the windows of every call's legs together, one onnxruntime run per event-loop turn (the
     gateway's `VadPump`), instead of one run per leg and frame. Same probabilities either way; measured on
     2 cores (docs/capacity.md): 235 us per window alone, 76 us in a batch of 16."""
+    batch_window_ms: int = 20
+    """With `batch_calls`: how long the first waiting leg waits for company before the batch is scored.
+    Frames of different calls arrive spread out (32 calls at 20 ms frames: one every 0.6 ms), so a batch of
+    one loop turn holds only a few legs; 20 ms gathers a frame of every call, and adds at most that to when
+    an utterance's end is seen. 0 = the next loop turn."""
 
     def __post_init__(self) -> None:
         if not 0.0 < self.threshold <= 1.0:
@@ -51,6 +56,8 @@ class VadConfig:
         for name, value in durations.items():
             if value < 0:
                 raise VadConfigError(f"{name} must be >= 0")
+        if not 0 <= self.batch_window_ms <= 200:
+            raise VadConfigError("batch_window_ms must be within [0, 200]")
         if self.min_silence_ms == 0:
             raise VadConfigError("min_silence_ms must be > 0 (an utterance needs an endpoint)")
         if self.post_roll_ms > self.min_silence_ms:

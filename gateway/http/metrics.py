@@ -73,6 +73,19 @@ class RuntimeCollector(Collector):
         yield from self._store()
         yield from self._consent()
         yield self._stages()
+        yield self._fallbacks()
+
+    def _fallbacks(self) -> Metric:
+        """Finals re-decoded by temperature fallback, by the guard that failed (local engines only)."""
+        family = CounterMetricFamily(
+            "callscribe_fallback_finals", "Finals sent to temperature fallback, by failed guard.", labels=["reason"]
+        )
+        counts: Counter[str] = Counter()
+        for engine in self.rt.engines.values():
+            counts.update(getattr(engine, "fallbacks", {}))
+        for reason, count in sorted(counts.items()):
+            family.add_metric([reason], count)
+        return family
 
     def _stages(self) -> Metric:
         """Wall seconds and count per stage (gateway.core.stages), for `python -m bench.profile`."""

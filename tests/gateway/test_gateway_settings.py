@@ -194,6 +194,7 @@ post_roll_ms = 100
 max_utterance_s = 12.0
 split_search_s = 3.0
 batch_calls = false
+batch_window_ms = 40
 [session]
 opt_out_digit = "#"
 opt_out_window_s = 3.0
