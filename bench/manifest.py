@@ -18,6 +18,8 @@ from pathlib import Path
 from bench.errors import ManifestError
 
 CHANNEL_LEGS = {"left": 0, "right": 1}
+WRAP_GAP_S = 1.0
+"""Silence a rotated call (`Item.rotated`) gets where its end meets its old beginning."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,26 +84,26 @@ class Item:
                 points.append(round((reach + nxt.start) / 2, 3))
         return points
 
-    def rotated(self, at: float) -> Item:
-        """The same call started `at` seconds in (a cut point), its beginning moved to the end: turns keep
-        their words and lengths, so calls with different rotations end their turns at different times."""
+    def rotated(self, at: float, gap_s: float = WRAP_GAP_S) -> Item:
+        """The same call started `at` seconds in (a cut point), its beginning moved to the end after `gap_s`
+        of silence (so the speaker of the last and the first turn does not run them together): turns keep
+        their words and lengths, and calls with different rotations end their turns at different times."""
         if not self.turns or at == 0:
             return self
         if at not in self.cut_points():
             raise ManifestError(f"{self.file}: {at} s is not a cut point between turns")
+        length = self.seconds + gap_s
+
+        def moved(t: float) -> float:
+            return round(t - at if t >= at else t - at + length, 3)
+
         turns = tuple(
-            Turn(
-                t.leg,
-                round((t.start - at) % self.seconds, 3),
-                round((t.start - at) % self.seconds + t.end - t.start, 3),
-                t.text,
-            )
-            for t in self.turns
+            Turn(t.leg, moved(t.start), round(moved(t.start) + t.end - t.start, 3), t.text) for t in self.turns
         )
         refs = tuple(
             (leg, " ".join(t.text for t in sorted(turns, key=lambda t: t.start) if t.leg == leg)) for leg in self.legs
         )
-        return Item(self.file, self.path, self.lang, self.seconds, self.channels, self.legs, refs, turns)
+        return Item(self.file, self.path, self.lang, round(length, 3), self.channels, self.legs, refs, turns)
 
 
 def legs_for(channels: int) -> tuple[str, ...]:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from bench.audio import Clip, read_wav
-from bench.manifest import Item
+from bench.manifest import WRAP_GAP_S, Item
 from bench.metrics import CallMeasures, measure_call
 from bench.pacing import Pacing
 from bench.procstat import ResourceSampler
@@ -66,7 +66,9 @@ def load_clip(item: Item, cache: dict[str, Clip], rotate_s: float = 0.0) -> Clip
     if frames < len(clip.samples):
         clip = Clip(clip.samples[:frames], clip.rate)
     if rotate_s:
-        clip = Clip(np.roll(clip.samples, -round(rotate_s * clip.rate), axis=0), clip.rate)
+        cut = round(rotate_s * clip.rate)
+        gap = np.zeros((round(WRAP_GAP_S * clip.rate), *clip.samples.shape[1:]), dtype=clip.samples.dtype)
+        clip = Clip(np.concatenate([clip.samples[cut:], gap, clip.samples[:cut]]), clip.rate)
     return clip
 
 

@@ -1,0 +1,60 @@
+"""Random call phases for the capacity bench: a call rotated at a cut point keeps every turn whole (its
+audio is where its reference says), and the background load really occupies a core."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bench.background import BackgroundLoad
+from bench.manifest import WRAP_GAP_S, load_manifest
+from bench.scenario import load_clip
+
+MANIFEST = Path(__file__).resolve().parents[3] / "shared" / "audio" / "manifest.tsv"
+
+
+def test_a_rotated_call_keeps_its_turns_whole_and_its_audio_in_place() -> None:
+    item = load_manifest(MANIFEST, ["synthetic/synthetic_call_en.wav"])[0]
+    points = item.cut_points()
+    assert points[0] == 0.0 and len(points) >= 3
+    cache: dict[str, object] = {}
+    original = load_clip(item, cache)  # type: ignore[arg-type]
+    for at in points[1:]:
+        rotated = item.rotated(at)
+        clip = load_clip(item, cache, at)  # type: ignore[arg-type]
+        assert len(clip.samples) == len(original.samples) + round(WRAP_GAP_S * clip.rate)
+        assert rotated.seconds == pytest.approx(item.seconds + WRAP_GAP_S)
+        assert sorted(t.text for t in rotated.turns) == sorted(t.text for t in item.turns)
+        for old in item.turns:
+            new = next(t for t in rotated.turns if t.text == old.text and t.leg == old.leg)
+            assert new.end - new.start == pytest.approx(old.end - old.start, abs=1e-3)
+            assert new.start >= 0 and new.end <= rotated.seconds
+            ch = item.legs.index(old.leg)
+            first, cut = round(old.start * clip.rate), round(at * clip.rate)
+            moved = first - cut if first >= cut else first - cut + len(clip.samples)
+            assert abs(new.start * clip.rate - moved) <= clip.rate / 1000  # the reference moved with it
+            a = original.samples[first : round(old.end * clip.rate), ch]
+            assert np.array_equal(a, clip.samples[moved : moved + len(a), ch])  # the turn's audio, whole
+    with pytest.raises(Exception, match="cut point"):
+        item.rotated(1.0)
+
+
+def test_background_load_runs_a_busy_process_and_stops_it() -> None:
+    import os
+
+    with BackgroundLoad(1) as load:
+        (pid,) = load.pids
+        start = _cpu(pid)
+        time.sleep(0.5)
+        assert _cpu(pid) - start > 0.2  # it burns CPU
+    assert not os.path.exists(f"/proc/{pid}") or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
+
+
+def _cpu(pid: int) -> float:
+    import os
+
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
