@@ -65,6 +65,11 @@ class EngineConfig:
     encoder output, until one passes; if none does, the best-scoring candidate is kept and its loops cut.
     () = off. Each step costs one decoder pass of `fallback_best_of` samples (about one beam search)."""
     fallback_best_of: int = 5
+    fallback_budget_s: float = 0.3
+    """Most wall seconds one batch may spend on temperature fallback: past it no further temperature is
+    tried and the best candidate so far is kept (as when none passes). A fallback that walks all five
+    temperatures took about 0.9 s per final on 2 cores, holding an engine worker while other calls'
+    finals waited (docs/capacity.md). 0 = no limit."""
     """Candidates sampled per fallback temperature; the one with the best avg log-prob is judged."""
     tokens_per_second: float = 12.0
     """Cap on generated tokens per second of audio (plus a small constant): stops runaway loops early."""
@@ -78,6 +83,8 @@ class EngineConfig:
             raise ValueError("min_window_s must be -1 (auto) or within [0, 30]")
         if not (self.partial_min_window_s == -1.0 or 0 <= self.partial_min_window_s <= 30):
             raise ValueError("partial_min_window_s must be -1 (as min_window_s) or within [0, 30]")
+        if self.fallback_budget_s < 0:
+            raise ValueError("fallback_budget_s must be >= 0")
         if any(not 0 < t <= 1.5 for t in self.fallback_temperatures) or self.fallback_best_of < 1:
             raise ValueError("fallback_temperatures must be within (0, 1.5] and fallback_best_of >= 1")
         if self.context_mode not in ("words", "prefix"):

@@ -272,8 +272,9 @@ class WhisperEngine:
         tried: dict[int, list[DecodeResult]] = {i: [results[i]] for i in todo}
         tries = 0
         ctranslate2.set_random_seed(len(todo))  # reproducible runs
+        started, budget = time.perf_counter(), self.config.fallback_budget_s
         for temperature in self.config.fallback_temperatures:
-            if not todo:
+            if not todo or (tries and budget and time.perf_counter() - started > budget):
                 break
             tries += 1
             sub = self._select(encoded, todo, len(results))

@@ -319,3 +319,21 @@ def test_a_word_the_text_does_not_hold_is_masked_with_the_next_redaction() -> No
     assert out.text == "My account is [IBAN]."
     assert [w.word for w in out.words] == ["My", "account", "is", "[IBAN]"]
     assert not any("BUNQ" in w.word or "0630" in w.word for w in out.words)
+
+
+def test_the_fallback_budget_bounds_the_temperatures_a_batch_tries() -> None:
+    """Every final fails the guard here (compression-ratio threshold 0.1); without a budget all five
+    temperatures are tried, with a budget already spent after the first only that one is."""
+    from asr.config import EngineConfig
+    from asr.whisper import WhisperEngine
+
+    clip = read_wav(AUDIO / "real" / "jfk.wav")
+    audio = (clip.samples[: 16000 * 4, 0].astype(np.float32) / 32768).astype(np.float32)
+    request = DecodeRequest("c", "caller", "final", audio, "en")
+    tries = {}
+    for budget in (0.0, 1e-6):
+        config = EngineConfig(model="tiny.en", cpu_threads=1, compression_ratio_threshold=0.1, fallback_budget_s=budget)
+        (result,) = WhisperEngine(config).transcribe_batch([request])
+        tries[budget] = result.timings["fallback_tries"]
+        assert result.text  # the best candidate is kept either way
+    assert tries == {0.0: 5.0, 1e-6: 1.0}

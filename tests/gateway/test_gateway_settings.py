@@ -76,6 +76,7 @@ final_timestamps = true
 context_mode = "words"
 fallback_temperatures = [0.5]
 fallback_best_of = 2
+fallback_budget_s = 0.5
 [batcher]
 max_batch = 4
 max_inflight = 2
