@@ -128,8 +128,12 @@ class BatchQueue(Generic[T]):
         due = [t for t in (self._live_deadline(), self._file_ready_at()) if t is not None]
         return min(due) if due else None
 
-    def take(self, now: float, force: bool = False) -> list[Job[T]]:
-        """Cut the next batch if one is due at `now` (or at once with `force`); empty list otherwise."""
+    def take(self, now: float, force: bool = False, partials: bool = True) -> list[Job[T]]:
+        """Cut the next batch if one is due at `now` (or at once with `force`); empty list otherwise.
+
+        `partials` False: only finals may be taken now (the scheduler keeps a worker free for them)."""
+        if not partials and not self._finals and not force:
+            return []
         live = len(self._finals) + len(self._partials)
         if not live:
             ready = self._file_ready_at()

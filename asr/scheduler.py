@@ -3,8 +3,9 @@
 All calls submit their partial and final requests here. The pure policy lives in `asr.batching`; this
 module owns the event-loop side: futures for the callers, a wake-up event, and `max_inflight` worker
 threads in which the engines run (CTranslate2 releases the GIL, so the event loop keeps serving sockets
-meanwhile). With the default of 1 a batch is taken only when the previous one is done, so the newest
-requests (finals first) always make the next batch.
+meanwhile). With one in flight a batch is taken only when the previous one is done, so the newest
+requests (finals first) always make the next batch; with two or more, partials and file work hold at most
+all but one of them, so a final never waits for a worker behind partials.
 
 Why this shell lives in `asr/` and not in `gateway/`: it serves every producer of decode work, not only
 the gateway's calls (file transcription jobs, the benchmark's offline runs), and it is the seam where an
@@ -94,6 +95,8 @@ class Scheduler:
         self._executor = ThreadPoolExecutor(max_workers=self.max_inflight, thread_name_prefix="asr-engine")
         self._task: asyncio.Task[None] | None = None
         self._inflight: set[asyncio.Task[None]] = set()
+        self._partial_batches: set[asyncio.Task[None]] = set()
+        """In-flight batches that are not finals (partials, file work): at most max_inflight - 1 of them."""
         self._closing = False
         self.observers: list[Callable[[BatchReport], None]] = []
         """Called after every decoded batch (on the event loop); must not raise."""
@@ -160,19 +163,26 @@ class Scheduler:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         room = self.max_inflight
+        partial_room = max(1, room - 1)  # with 2+ workers one stays free for finals
         while True:
             now = self._clock()
-            batch = self._queue.take(now, force=self._closing) if len(self._inflight) < room else []
+            batch: list[Job[Pending]] = []
+            if len(self._inflight) < room:
+                allow = len(self._partial_batches) < partial_room
+                batch = self._queue.take(now, force=self._closing, partials=allow)
             if batch:
                 task = loop.create_task(self._execute(loop, batch))
                 self._inflight.add(task)
+                if batch[0].kind != "final":
+                    self._partial_batches.add(task)
                 task.add_done_callback(self._batch_done)
                 continue
             if self._closing and not len(self._queue) and not self._inflight:
                 return
             self._wake.clear()
             timeout: float | None = None
-            if len(self._inflight) < room:
+            partials_full = len(self._partial_batches) >= partial_room and not self._queue.finals_waiting
+            if len(self._inflight) < room and not (partials_full and not self._closing):
                 deadline = self._queue.next_deadline()
                 timeout = None if deadline is None else max(0.0, deadline - now)
                 if self._closing and len(self._queue):
@@ -182,6 +192,7 @@ class Scheduler:
 
     def _batch_done(self, task: asyncio.Task[None]) -> None:
         self._inflight.discard(task)
+        self._partial_batches.discard(task)
         self._wake.set()
 
     async def _execute(self, loop: asyncio.AbstractEventLoop, batch: list[Job[Pending]]) -> None:

@@ -337,3 +337,28 @@ def test_the_fallback_budget_bounds_the_temperatures_a_batch_tries() -> None:
         tries[budget] = result.timings["fallback_tries"]
         assert result.text  # the best candidate is kept either way
     assert tries == {0.0: 5.0, 1e-6: 1.0}
+
+
+async def test_with_two_workers_partials_never_hold_both() -> None:
+    """Partials (and file work) take at most all workers but one: with a partial batch on the engine, a
+    second leg's partial waits, and a final arriving meanwhile starts at once on the free worker."""
+    gate = threading.Event()
+    engine = _TwoWorkers("tiny.en", gate=gate)
+    scheduler = Scheduler({"tiny.en": engine}, BatcherConfig())
+    scheduler.start()
+    audio = np.zeros(8000, dtype=np.float32)
+    first = scheduler.submit("tiny.en", DecodeRequest("a", "caller", "partial", audio, "en"))
+    await asyncio.sleep(0.05)
+    second = scheduler.submit("tiny.en", DecodeRequest("b", "caller", "partial", audio, "en"))
+    await asyncio.sleep(0.1)
+    assert [[r.kind for r in b] for b in engine.batches] == [["partial"]]  # the second partial waits
+    final = scheduler.submit("tiny.en", DecodeRequest("c", "caller", "final", audio, "en"))
+    for _ in range(100):
+        if len(engine.batches) == 2:
+            break
+        await asyncio.sleep(0.01)
+    assert [[r.kind for r in b] for b in engine.batches] == [["partial"], ["final"]]
+    gate.set()
+    await asyncio.gather(first, second, final)
+    assert [r.call_id for b in engine.batches for r in b] == ["a", "c", "b"]
+    await scheduler.aclose()
