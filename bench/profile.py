@@ -7,8 +7,8 @@
 
 For each level it scrapes `/metrics` before and after the scenario (the gateway's own stage clock,
 `callscribe_stage_seconds_total{stage}`: see gateway.core.stages) and reads the CPU of every thread of the
-gateway process from /proc: the event loop (the main thread), the engine's worker threads (`asr-engine_*`),
-and the rest (the math library's thread pools, onnxruntime, uvicorn). A stage's share is its wall seconds
+gateway process from /proc: the event loop (the main thread) and the rest (the engine's workers with the
+math library's thread pools, onnxruntime, the store's writer). A stage's share is its wall seconds
 per wall second of the run (1.0 = one core all the time for a single-threaded stage); `loop_other` is the
 main thread's CPU not covered by a loop stage (asyncio, websockets framing, timers).
 """
@@ -69,19 +69,19 @@ def scrape_stages(metrics_url: str) -> dict[str, float]:
 
 
 def thread_cpu(pid: int) -> dict[str, float]:
-    """CPU seconds so far per thread group of `pid`: `loop` (main thread), `engine`, `other`."""
-    out = {"loop": 0.0, "engine": 0.0, "other": 0.0}
+    """CPU seconds so far per thread group of `pid`: `loop` (the main thread, where the event loop runs) and
+    `other` (the engine's workers and their math thread pools, onnxruntime, the store's writer: Python does
+    not name its threads to the OS, so they are not told apart)."""
+    out = {"loop": 0.0, "other": 0.0}
     task_dir = Path(f"/proc/{pid}/task")
     for task in task_dir.iterdir():
         try:
             stat = (task / "stat").read_text()
-            name = (task / "comm").read_text().strip()
         except OSError:  # the thread ended between listing and reading
             continue
         fields = stat.rsplit(")", 1)[1].split()
         seconds = (int(fields[11]) + int(fields[12])) / TICK
-        group = "loop" if int(task.name) == pid else "engine" if name.startswith("asr-engine") else "other"
-        out[group] += seconds
+        out["loop" if int(task.name) == pid else "other"] += seconds
     return out
 
 
@@ -152,8 +152,8 @@ def markdown(levels: list[dict[str, Any]], command: str) -> str:
     for stage in (*LOOP_STAGES, "loop_other", *ENGINE_STAGES):
         label = f"&nbsp;&nbsp;{stage}" if stage in ("audio_decode", "vad") else stage
         rows.append(row(label, [f"{lv['stage_share'].get(stage, 0):.3f}" for lv in levels]))
-    for group in ("loop", "engine", "other"):
-        rows.append(row(f"CPU: {group} threads", [f"{lv['thread_cores'][group]:.2f}" for lv in levels]))
+    for group, label in (("loop", "CPU: event loop thread"), ("other", "CPU: engine and pool threads")):
+        rows.append(row(label, [f"{lv['thread_cores'][group]:.2f}" for lv in levels]))
     rows.append(row("CPU: all (cores)", [f"{lv['cores']:.2f}" for lv in levels]))
     for key, label in (("final_latency", "final"), ("partial_lag", "partial lag")):
         rows.append(row(f"{label} p50 / p95 (s)", [f"{lv[key]['p50']} / {lv[key]['p95']}" for lv in levels]))

@@ -58,3 +58,25 @@ def _cpu(pid: int) -> float:
 
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_profile_level_shares_are_per_wall_second_and_loop_other_is_the_rest() -> None:
+    from bench.profile import markdown, profile_level
+
+    before = (
+        {"vad_pump": 1.0, "session": 2.0, "engine_encode": 5.0, "refused:engine_load": 0.0},
+        {"loop": 10.0, "other": 20.0},
+    )
+    after = (
+        {"vad_pump": 3.0, "session": 3.0, "engine_encode": 15.0, "refused:engine_load": 2.0},
+        {"loop": 14.0, "other": 36.0},
+    )
+    level = profile_level(before, after, wall_s=10.0)
+    assert level["stage_share"]["vad_pump"] == pytest.approx(0.2)
+    assert level["stage_share"]["engine_encode"] == pytest.approx(1.0)
+    assert level["thread_cores"] == {"loop": 0.4, "other": 1.6} and level["cores"] == pytest.approx(2.0)
+    assert level["stage_share"]["loop_other"] == pytest.approx(0.4 - 0.2 - 0.1)
+    assert level["refusals"] == {"engine_load": 2}
+    level.update(calls=8, final_latency={"p50": 0.4, "p95": 0.5}, partial_lag={"p50": 0.1, "p95": 0.2}, completion=1.0)
+    table = markdown([level], "python -m bench.profile --calls 8")
+    assert "| vad_pump | 0.200 |" in table and "| final p50 / p95 (s) | 0.4 / 0.5 |" in table
