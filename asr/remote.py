@@ -112,7 +112,10 @@ def _connect(config: RemoteConfig, app_name: str) -> Any:
     except ImportError as exc:
         raise RemoteEngineError("engine backend 'ray' needs the ray[serve] package installed") from exc
     if not ray.is_initialized():
-        ray.init(address=config.ray_address, namespace=config.ray_namespace, log_to_driver=False)
+        try:
+            ray.init(address=config.ray_address, namespace=config.ray_namespace, log_to_driver=False)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            raise RemoteEngineError(f"remote.ray_address {config.ray_address!r}: no Ray cluster there ({exc})") from exc
     try:
         return serve.get_app_handle(app_name)
     except Exception as exc:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -26,15 +27,16 @@ from bench.runner import RunConfig, measure_system
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _config(calls: list[int], out: Path, gateway_args: list[str], seed: int) -> RunConfig:
+def _config(calls: list[int], out: Path, gateway_args: list[str], seed: int, remote: bool = False) -> RunConfig:
     from asr.models import resolve_model
 
+    # the Ray path names the model (the Serve app is `callscribe-asr-tiny.en`), the local one its directory
     return RunConfig(
         systems=("gateway",),
         calls=tuple(calls),
         items=tuple(load_manifest(DEFAULT_MANIFEST, [DEFAULT_CLIP], None)),
         model_name="tiny.en",
-        model_dir=Path(resolve_model("tiny.en")),
+        model_dir=Path("tiny.en") if remote else Path(resolve_model("tiny.en")),
         cache=out,
         out=out,
         pacing=Pacing(20, 3.0),
@@ -42,6 +44,22 @@ def _config(calls: list[int], out: Path, gateway_args: list[str], seed: int) -> 
         gateway_args=tuple(gateway_args),
         offline=False,
     )
+
+
+def ray_cpu_seconds() -> float:
+    """CPU seconds used so far by this machine's Ray processes (replicas `ray::...`, raylet, GCS)."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            cmd = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ")
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if cmd.startswith(b"ray::") or b"raylet" in cmd or b"gcs_server" in cmd:
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _summary(result: dict[str, Any]) -> list[dict[str, Any]]:
@@ -52,6 +70,8 @@ def _summary(result: dict[str, Any]) -> list[dict[str, Any]]:
             "partial_lag_p50": sc["overall"]["partial_lag"]["p50"],
             "completion": sc["overall"]["completion"],
             "cores_used": (sc.get("resources") or {}).get("cores_used"),
+            "gateway_cpu_s_per_audio_min": (sc.get("resources") or {}).get("cpu_s_per_audio_min"),
+            "audio_s": sc.get("audio_s"),
         }
         for sc in result["scenarios"]
     ]
@@ -86,8 +106,13 @@ def main(argv: list[str] | None = None) -> int:
         app = build("tiny.en", replicas=args.replicas, cpus=0.5, threads=1, workers=1)
         serve.run(app, name=APP_PREFIX + "tiny.en", route_prefix=None)
         remote = ["--remote-backend", "ray", "--set", f"batcher.max_inflight={args.replicas}"]
-        cfg = _config(args.calls, args.work / "ray", remote, args.seed)
+        cfg = _config(args.calls, args.work / "ray", remote, args.seed, remote=True)
+        before = ray_cpu_seconds()
         report["ray"] = _summary(asyncio.run(measure_system("gateway", cfg)))
+        audio_min = sum(level["audio_s"] or 0 for level in report["ray"]) / 60
+        # the replicas' CPU is outside the gateway's process tree: per audio minute over all levels (and the
+        # warm-up call), beside the gateway's own
+        report["ray_processes_cpu_s_per_audio_min"] = round((ray_cpu_seconds() - before) / audio_min, 2)
     finally:
         serve.shutdown()  # type: ignore[no-untyped-call]
         ray.shutdown()

@@ -239,7 +239,14 @@ def main(argv: list[str] | None = None) -> int:
     if generated:
         token = next(iter(config.tokens))
         print(f"No token configured; this run accepts: Authorization: Bearer {token}", file=sys.stderr)
-    runtime = Runtime.load(config)
+    from asr.types import AsrError
+    from vad.errors import VadModelError
+
+    try:
+        runtime = Runtime.load(config)
+    except (AsrError, VadModelError) as exc:  # a model or engine pool that is not there: one line, no traceback
+        print(f"callscribe: {exc}", file=sys.stderr)
+        return 2
     server = GatewayServer(runtime)
     log.info("listening", host=config.host, port=config.port)
     asyncio.run(server.serve())

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -362,3 +363,23 @@ async def test_with_two_workers_partials_never_hold_both() -> None:
     await asyncio.gather(first, second, final)
     assert [r.call_id for b in engine.batches for r in b] == ["a", "c", "b"]
     await scheduler.aclose()
+
+
+def test_a_missing_ray_cluster_is_one_clear_line_not_a_traceback() -> None:
+    """`--remote-backend ray` with no Ray cluster: exit 2 and one line naming the setting."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "gateway", "--remote-backend", "ray", "--port", "0", "--token", "t" * 24 + ":t"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "callscribe: remote.ray_address 'auto': no Ray cluster there" in proc.stderr.strip().splitlines()[-1]
