@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import dataclasses
 import io
-import json
 import statistics
 import sys
 import time
@@ -30,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from bench.manifest import Item, load_manifest
+from bench.report import emit_json
 from bench.wer import wer
 
 AUDIO = Path(__file__).resolve().parents[2] / "shared" / "audio"
@@ -267,10 +267,7 @@ def main(argv: list[str] | None = None) -> int:
         result["wer"] = compare_wer(clips())
     if args.what != "wer":
         result.update(asyncio.run(measure(args.what, args.calls, args.recording_seconds)))
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    emit_json(result, args.out)
     return 0
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sys
 from pathlib import Path
@@ -22,9 +21,8 @@ from typing import Any
 from bench.cli import DEFAULT_CLIP, DEFAULT_MANIFEST
 from bench.manifest import load_manifest
 from bench.pacing import Pacing
+from bench.report import emit_json
 from bench.runner import RunConfig, measure_system
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def _config(calls: list[int], out: Path, gateway_args: list[str], seed: int, remote: bool = False) -> RunConfig:
@@ -86,25 +84,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path)
     args = p.parse_args(argv)
 
-    import ray
-    from ray import serve
-
-    from deploy.ray_whisper import APP_PREFIX, build
+    from deploy.ray_whisper import local_app
 
     report: dict[str, Any] = {"model": "tiny.en", "replicas": args.replicas, "seed": args.seed}
     report["local"] = _summary(
         asyncio.run(measure_system("gateway", _config(args.calls, args.work / "local", [], args.seed)))
     )
-    ray.init(
-        namespace="callscribe",
-        include_dashboard=False,
-        log_to_driver=False,
-        runtime_env={"env_vars": {"PYTHONPATH": str(REPO)}},
-    )
-    try:
-        serve.start(proxy_location="Disabled")
-        app = build("tiny.en", replicas=args.replicas, cpus=0.5, threads=1, workers=1)
-        serve.run(app, name=APP_PREFIX + "tiny.en", route_prefix=None)
+    with local_app("tiny.en", replicas=args.replicas, cpus=0.5, threads=1, workers=1):
         remote = ["--remote-backend", "ray", "--set", f"batcher.max_inflight={args.replicas}"]
         cfg = _config(args.calls, args.work / "ray", remote, args.seed, remote=True)
         before = ray_cpu_seconds()
@@ -113,13 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         # the replicas' CPU is outside the gateway's process tree: per audio minute over all levels (and the
         # warm-up call), beside the gateway's own
         report["ray_processes_cpu_s_per_audio_min"] = round((ray_cpu_seconds() - before) / audio_min, 2)
-    finally:
-        serve.shutdown()  # type: ignore[no-untyped-call]
-        ray.shutdown()
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    emit_json(report, args.out)
     return 0
 
 

@@ -10,7 +10,6 @@ run it on a quiet machine and say which.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -21,6 +20,7 @@ import numpy as np
 from asr.config import EngineConfig
 from asr.types import DecodeRequest, Transcriber
 from bench.audio import read_wav
+from bench.report import emit_json
 
 AUDIO = Path(__file__).resolve().parents[2] / "shared" / "audio" / "real" / "jfk.wav"
 
@@ -57,26 +57,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path)
     args = p.parse_args(argv)
 
-    import ray
-    from ray import serve
-
     from asr.remote import RayTranscriber, RemoteConfig
     from asr.whisper import WhisperEngine
-    from deploy.ray_whisper import APP_PREFIX, build
+    from deploy.ray_whisper import local_app
 
     local = WhisperEngine(EngineConfig(model=args.model, cpu_threads=args.threads))
-    ray.init(
-        namespace="callscribe",
-        include_dashboard=False,
-        log_to_driver=False,
-        runtime_env={"env_vars": {"PYTHONPATH": str(Path(__file__).resolve().parents[1])}},
-    )
-    serve.start(proxy_location="Disabled")
-    serve.run(build(args.model, cpus=0.5, threads=args.threads), name=APP_PREFIX + args.model, route_prefix=None)
-    remote = RayTranscriber(args.model, RemoteConfig(backend="ray"))
     sizes: dict[str, object] = {}
     report = {"model": args.model, "seconds": args.seconds, "threads": args.threads, "sizes": sizes}
-    try:
+    with local_app(args.model, cpus=0.5, threads=args.threads):
+        remote = RayTranscriber(args.model, RemoteConfig(backend="ray"))
         for size in args.sizes:
             reqs = _requests(size, args.seconds)
             lo, re_ = _stats(_time(local, reqs, args.batches)), _stats(_time(remote, reqs, args.batches))
@@ -86,13 +75,7 @@ def main(argv: list[str] | None = None) -> int:
                 "added_p50": round(re_["p50"] - lo["p50"], 4),
                 "added_p95": round(re_["p95"] - lo["p95"], 4),
             }
-    finally:
-        serve.shutdown()  # type: ignore[no-untyped-call]
-        ray.shutdown()
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    emit_json(report, args.out)
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import importlib.metadata
+import json
 import os
 import platform
 import re
@@ -190,3 +191,11 @@ def update_doc(doc: Path, section: str) -> None:
     else:
         text = text + ("\n" if text else "") + block + "\n"
     doc.write_text(text)
+
+
+def emit_json(report: Mapping[str, Any], out: Path | None) -> None:
+    """Print a benchmark's result as JSON (stdout is the result) and write it to `out` too when given."""
+    text = json.dumps(report, indent=2)
+    print(text)
+    if out is not None:
+        out.write_text(text + "\n")

@@ -13,9 +13,11 @@ exactly the engine the gateway embeds, so a batch decodes the same way on either
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from ray import serve
@@ -73,6 +75,32 @@ def app_builder(args: dict[str, str]) -> Any:
 
 
 app = app_builder
+
+
+@contextlib.contextmanager
+def local_app(
+    model: str, replicas: int = 1, cpus: float = 0.5, threads: int = 1, workers: int = 0, num_cpus: int | None = None
+) -> Iterator[str]:
+    """A throw-away Ray instance on this machine (no dashboard, no HTTP proxy) serving `model` as CPU
+    replicas, for tests and benchmarks; yields the app name and shuts Ray down afterwards."""
+    import ray
+
+    repo = str(Path(__file__).resolve().parents[1])
+    ray.init(
+        num_cpus=num_cpus,
+        namespace="callscribe",
+        include_dashboard=False,
+        log_to_driver=False,
+        runtime_env={"env_vars": {"PYTHONPATH": repo}},
+    )
+    try:
+        serve.start(proxy_location="Disabled")
+        name = APP_PREFIX + model
+        serve.run(build(model, replicas, cpus, threads=threads, workers=workers), name=name, route_prefix=None)
+        yield name
+    finally:
+        serve.shutdown()  # type: ignore[no-untyped-call]
+        ray.shutdown()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -46,21 +46,9 @@ def redis_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def ray_app() -> Iterator[str]:
     """A local Ray instance (2 CPUs, no dashboard, no HTTP proxy) with one CPU replica of tiny.en."""
-    ray = pytest.importorskip("ray")
-    serve = pytest.importorskip("ray.serve")
-    ray.init(
-        num_cpus=2,
-        namespace="callscribe",
-        include_dashboard=False,
-        log_to_driver=False,
-        runtime_env={"env_vars": {"PYTHONPATH": str(REPO)}},
-    )
-    try:
-        from deploy.ray_whisper import build
+    pytest.importorskip("ray")
+    pytest.importorskip("ray.serve")
+    from deploy.ray_whisper import local_app
 
-        serve.start(proxy_location="Disabled")
-        serve.run(build(MODEL, replicas=1, cpus=0.5, threads=1), name=APP, route_prefix=None)
-        yield APP
-    finally:
-        serve.shutdown()
-        ray.shutdown()
+    with local_app(MODEL, replicas=1, cpus=0.5, threads=1, num_cpus=2) as app:
+        yield app
