@@ -123,6 +123,11 @@ class CallRedaction:
         if self._masks_special:
             for a, b in sentences(text):
                 first = next((h.category for h in hits if a <= h.start < b), None)
+                if first is not None and not final:
+                    # a partial's sentence ends are not settled (Whisper may put a full stop mid-sentence and
+                    # take it back): everything from the mention's sentence on is masked
+                    masked.append((a, len(text), first))
+                    break
                 if first is not None:
                     masked.append((a, b, first))
         pieces: list[str] = []
@@ -156,9 +161,10 @@ def _redact_words(text: str, words: tuple[Word, ...], tokens: list[tuple[int, in
     cursor = 0
     last_token: int | None = None
     for word in words:
-        at = text.find(word.word, cursor)
+        needle = word.word.strip()  # Whisper's words may come with their leading space
+        at = text.find(needle, cursor) if needle else -1
         if at >= 0:
-            start, end = at, at + len(word.word)
+            start, end = at, at + len(needle)
             cursor = max(cursor, end)
             hit = next((i for i, (a, b, _) in enumerate(tokens) if start < b and a < end), None)
         else:  # a word the text does not hold as such: fail safe, it takes the next redaction's token
