@@ -262,6 +262,8 @@ class CallDriver:
             histogram.observe(telemetry.clock() - submitted)
             if ticket.kind == "partial":
                 self.rt.partial_cadence.observe(telemetry.clock() - submitted)
+            else:
+                telemetry.load.observe_final(telemetry.clock(), telemetry.clock() - submitted)
         if future.cancelled() or future.exception() is not None:
             if ticket.kind == "final":
                 self._send(ErrorMessage("internal", "an utterance could not be transcribed"))

@@ -39,6 +39,13 @@ class LimitsConfig:
     max_final_wait_s: float | None = 3.0
     """Admission by measured load: while finals decoded in the last 10 s waited longer than this for the
     engine, new calls are refused (`overloaded`, reason `engine_load`). None: only `max_calls` applies."""
+    max_final_p95_s: float | None = None
+    """Admission at a latency target: while the p95 of the finals sent in the last 10 s (at least 10 of
+    them), from the utterance's end being detected to the final leaving, is above this, new calls are
+    refused (`overloaded`, reason `latency`), so the calls already running keep their latency. The endpoint
+    silence (`vad.min_silence_ms`) comes on top of what a client measures from the end of speech: for a
+    client-side p95 of 1.2 s with the default 400 ms, about 0.7. None: off (`max_final_wait_s` still
+    applies)."""
     format_check: bool = True
     """Send a `warning` (`format_mismatch`) when a call's audio does not fit its declared format (arrives
     at a fraction of real time, or decodes to noise); see `gateway.core.format_check`."""
@@ -58,6 +65,8 @@ class LimitsConfig:
             raise ValueError("limits.audio_burst_s must be >= 0 and limits.max_audio_speed >= 1 (or None)")
         if self.max_final_wait_s is not None and self.max_final_wait_s <= 0:
             raise ValueError("limits.max_final_wait_s must be positive (or None)")
+        if self.max_final_p95_s is not None and self.max_final_p95_s <= 0:
+            raise ValueError("limits.max_final_p95_s must be positive (or None)")
         if self.takeover_wait_s <= 0:
             raise ValueError("limits.takeover_wait_s must be positive")
 

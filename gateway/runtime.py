@@ -119,6 +119,9 @@ class Runtime:
             self.telemetry.clock(), limits.max_final_wait_s
         ):
             return self.refuse("engine_load", "the engine is behind (finals are waiting); retry later")
+        p95 = self.telemetry.load.final_p95(self.telemetry.clock()) if limits.max_final_p95_s is not None else None
+        if p95 is not None and limits.max_final_p95_s is not None and p95 > limits.max_final_p95_s:
+            return self.refuse("latency", "the running calls are at their latency target; retry later")
         if self.store_degraded():
             return self.refuse("store_degraded", "the transcript store cannot record a call's consent now; retry later")
         return None

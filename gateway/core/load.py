@@ -1,13 +1,14 @@
 """Measured engine load over a sliding window (pure): busy ratio and how long finals wait.
 
 Admission uses it instead of a fixed call count: a new call is refused while the finals decoded in
-the last `window_s` waited longer than the configured bound in the queue (the engine is behind), or
-while the engine was busy nearly all of that window with finals still waiting. With no batches in the
+the last `window_s` waited longer than the configured bound in the queue (the engine is behind), or,
+with a latency target configured, while the p95 of the finals sent in that window is above it. With no batches in the
 window (idle) nothing is refused.
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
 
 
@@ -17,6 +18,20 @@ class LoadWindow:
     def __init__(self, window_s: float = 10.0) -> None:
         self.window_s = window_s
         self._batches: deque[tuple[float, float, float]] = deque()
+        self._finals: deque[tuple[float, float]] = deque()
+
+    def observe_final(self, sent_at: float, latency_s: float) -> None:
+        """A final was sent `latency_s` after its request (the utterance's end) was made."""
+        self._finals.append((sent_at, latency_s))
+
+    def final_p95(self, now: float, least: int = 10) -> float | None:
+        """p95 of the latency of the finals sent within the window; None with fewer than `least` of them."""
+        while self._finals and self._finals[0][0] < now - self.window_s:
+            self._finals.popleft()
+        if len(self._finals) < least:
+            return None
+        ordered = sorted(latency for _, latency in self._finals)
+        return ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
 
     def observe(self, ended_at: float, busy_s: float, final_wait_s: float) -> None:
         """Record one batch (`final_wait_s`: its longest queue wait among finals, 0 for partials)."""

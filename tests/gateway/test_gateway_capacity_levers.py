@@ -22,6 +22,7 @@ from gateway.core.load import PartialCadence
 from gateway.core.session import CallSession, Decode, Effect, Send
 from gateway.core.session_config import SessionConfig
 from gateway.core.stages import StageClock
+from gateway.runtime import Runtime
 from gateway.vad_pump import VadPump
 from protocol.messages import AudioChunk, AudioFormat, ConsentEvent, Final, Finalize, SpeechStarted, Start, Stop
 from store.backlog import WriteBacklog
@@ -400,3 +401,29 @@ def test_a_partial_masks_everything_after_a_special_mention_whatever_its_full_st
     assert partial == "Hello. [SPECIAL:health]"
     final = redaction.final("Hello. I was diagnosed with diabetes. Can you help?", ())
     assert final.text == "Hello. [SPECIAL:health]. Can you help?"
+
+
+def test_admission_at_a_latency_target_refuses_while_the_running_calls_are_slow(vad_model: SileroModel) -> None:
+    """With `limits.max_final_p95_s`, a new call is refused (`latency`) while the p95 of the finals sent
+    in the last 10 s is above it, and admitted again once they are fast (or old)."""
+    import dataclasses
+
+    from gateway.limits import LimitsConfig
+    from protocol.errors import Overloaded
+    from tests.conftest import make_config
+
+    now = [100.0]
+    config = make_config(multilingual_model=None)
+    config = dataclasses.replace(config, limits=dataclasses.replace(LimitsConfig(), max_final_p95_s=0.7))
+    rt = Runtime(config, {"tiny.en": FakeTranscriber("tiny.en")}, vad_model)
+    rt.telemetry.clock = lambda: now[0]
+    assert rt.admission_refusal() is None  # nothing measured yet
+    for _ in range(12):
+        rt.telemetry.load.observe_final(now[0], 0.3)
+    assert rt.admission_refusal() is None
+    for _ in range(3):
+        rt.telemetry.load.observe_final(now[0], 1.5)  # 3 of 15 slow: the p95 is slow
+    refusal = rt.admission_refusal()
+    assert isinstance(refusal, Overloaded) and rt.refusals == {"latency": 1}
+    now[0] += 11  # those finals left the window
+    assert rt.admission_refusal() is None

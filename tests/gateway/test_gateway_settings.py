@@ -175,6 +175,7 @@ max_calls_per_tenant = 10
 audio_burst_s = 5.0
 max_audio_speed = 2.0
 max_final_wait_s = 1.5
+max_final_p95_s = 0.8
 format_check = false
 takeover_wait_s = 2.0
 
