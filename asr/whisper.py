@@ -117,23 +117,24 @@ class WhisperEngine:
         # every result carries the whole batch's timings (what the scheduler's observers account)
         return [dataclasses.replace(results[i], timings=timings) for i in range(len(requests))]
 
-    def _window_bucket(self, request: DecodeRequest) -> int:
-        """The request's own encoder window, rounded up to 2 s: a batch is encoded per bucket, so a short
-        utterance is never padded to a long one's window (a few seconds of extra silence after it made
-        tiny.en invent words there, and the guards then paid for temperature fallback)."""
+    def _window_samples(self, request: DecodeRequest) -> int:
+        """The request's own encoder window: its audio plus the kind's padding, at least the kind's floor,
+        at most Whisper's 30 s (a group is encoded on the largest of its members')."""
         final = request.kind == "final"
         pad = self.config.final_pad_s if final else self.config.partial_pad_s
         floor = self.min_window_s if final else self.partial_min_window_s
-        seconds = min(max(len(request.encoder_audio) / SAMPLE_RATE + pad, floor), 30.0)
-        return int(-(-seconds // 2))
+        samples = max(len(request.encoder_audio) + int(pad * SAMPLE_RATE), int(floor * SAMPLE_RATE))
+        return min(samples, 30 * SAMPLE_RATE)
+
+    def _window_bucket(self, request: DecodeRequest) -> int:
+        """The request's window rounded up to 2 s: a batch is encoded per bucket, so a short utterance is
+        never padded to a long one's window (a few seconds of extra silence after it made tiny.en invent
+        words there, and the guards then paid for temperature fallback)."""
+        return -(-self._window_samples(request) // (2 * SAMPLE_RATE))
 
     def _features(self, requests: Sequence[DecodeRequest]) -> tuple[Any, list[int]]:
-        pad_s = self.config.final_pad_s if requests[0].kind == "final" else self.config.partial_pad_s
         audios = [r.encoder_audio for r in requests]
-        longest = max(len(a) for a in audios) + int(pad_s * SAMPLE_RATE)
-        floor = self.min_window_s if requests[0].kind == "final" else self.partial_min_window_s
-        window = max(longest, int(floor * SAMPLE_RATE))
-        window = min(window, 30 * SAMPLE_RATE)
+        window = max(self._window_samples(r) for r in requests)
         window += (-window) % (2 * _HOP)  # an even number of mel frames
         mels = []
         for audio in audios:

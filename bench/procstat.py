@@ -20,11 +20,23 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _stat(pid: int) -> list[str] | None:
+def stat_fields(path: Path) -> list[str] | None:
+    """The fields of a /proc `stat` file after the command name (a process's or a thread's), or None
+    when it is gone; utime and stime are fields 11 and 12 of what is returned, in clock ticks (`TICK`)."""
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return path.read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
         return None
+
+
+def cpu_seconds(path: Path) -> float:
+    """utime + stime of one /proc `stat` file in seconds (0 when the process or thread is gone)."""
+    fields = stat_fields(path)
+    return (int(fields[11]) + int(fields[12])) / TICK if fields is not None else 0.0
+
+
+def _stat(pid: int) -> list[str] | None:
+    return stat_fields(Path(f"/proc/{pid}/stat"))
 
 
 def descendants(root: int) -> list[int]:

@@ -29,11 +29,11 @@ from bench.background import BackgroundLoad
 from bench.cli import DEFAULT_CLIP, DEFAULT_MANIFEST
 from bench.manifest import load_manifest
 from bench.pacing import Pacing
+from bench.procstat import cpu_seconds
 from bench.scenario import ScenarioSpec, run_scenario
 from bench.servers import Server, start_gateway
 from gateway.core.stages import ENGINE_STAGES, LOOP_STAGES
 
-TICK = os.sysconf("SC_CLK_TCK")
 COUNTERS = (
     "callscribe_vad_runs",
     "callscribe_vad_jobs",
@@ -73,15 +73,8 @@ def thread_cpu(pid: int) -> dict[str, float]:
     `other` (the engine's workers and their math thread pools, onnxruntime, the store's writer: Python does
     not name its threads to the OS, so they are not told apart)."""
     out = {"loop": 0.0, "other": 0.0}
-    task_dir = Path(f"/proc/{pid}/task")
-    for task in task_dir.iterdir():
-        try:
-            stat = (task / "stat").read_text()
-        except OSError:  # the thread ended between listing and reading
-            continue
-        fields = stat.rsplit(")", 1)[1].split()
-        seconds = (int(fields[11]) + int(fields[12])) / TICK
-        out["loop" if int(task.name) == pid else "other"] += seconds
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        out["loop" if int(task.name) == pid else "other"] += cpu_seconds(task / "stat")
     return out
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from bench.cli import DEFAULT_CLIP, DEFAULT_MANIFEST
 from bench.manifest import load_manifest
 from bench.pacing import Pacing
+from bench.procstat import cpu_seconds
 from bench.report import emit_json
 from bench.runner import RunConfig, measure_system
 
@@ -46,18 +47,17 @@ def _config(calls: list[int], out: Path, gateway_args: list[str], seed: int, rem
 
 def ray_cpu_seconds() -> float:
     """CPU seconds used so far by this machine's Ray processes (replicas `ray::...`, raylet, GCS)."""
-    total = 0
+    total = 0.0
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             cmd = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ")
-            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
         if cmd.startswith(b"ray::") or b"raylet" in cmd or b"gcs_server" in cmd:
-            total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
+            total += cpu_seconds(Path(f"/proc/{entry}/stat"))
+    return total
 
 
 def _summary(result: dict[str, Any]) -> list[dict[str, Any]]:

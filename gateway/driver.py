@@ -258,12 +258,13 @@ class CallDriver:
             return
         if not future.cancelled() and future.exception() is None and future.result() is not None:
             telemetry = self.rt.telemetry
-            histogram = telemetry.final_latency if ticket.kind == "final" else telemetry.partial_lag
-            histogram.observe(telemetry.clock() - submitted)
+            now = telemetry.clock()
             if ticket.kind == "partial":
-                self.rt.partial_cadence.observe(telemetry.clock() - submitted)
+                telemetry.partial_lag.observe(now - submitted)
+                self.rt.partial_cadence.observe(now - submitted)
             else:
-                telemetry.load.observe_final(telemetry.clock(), telemetry.clock() - submitted)
+                telemetry.final_latency.observe(now - submitted)
+                telemetry.load.observe_final(now, now - submitted)
         if future.cancelled() or future.exception() is not None:
             if ticket.kind == "final":
                 self._send(ErrorMessage("internal", "an utterance could not be transcribed"))

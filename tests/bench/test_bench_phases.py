@@ -11,6 +11,7 @@ import pytest
 
 from bench.background import BackgroundLoad
 from bench.manifest import WRAP_GAP_S, load_manifest
+from bench.procstat import cpu_seconds
 from bench.scenario import load_clip
 
 MANIFEST = Path(__file__).resolve().parents[3] / "shared" / "audio" / "manifest.tsv"
@@ -47,17 +48,10 @@ def test_background_load_runs_a_busy_process_and_stops_it() -> None:
 
     with BackgroundLoad(1) as load:
         (pid,) = load.pids
-        start = _cpu(pid)
+        start = cpu_seconds(Path(f"/proc/{pid}/stat"))
         time.sleep(0.5)
-        assert _cpu(pid) - start > 0.2  # it burns CPU
+        assert cpu_seconds(Path(f"/proc/{pid}/stat")) - start > 0.2  # it burns CPU
     assert not os.path.exists(f"/proc/{pid}") or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
-
-
-def _cpu(pid: int) -> float:
-    import os
-
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def test_profile_level_shares_are_per_wall_second_and_loop_other_is_the_rest() -> None:
