@@ -8,8 +8,12 @@ are forced as the decoder prefix, so the model continues the sentence and emits 
 The audio cut is at a word start taken from the previous final's word timestamps, so prefix and audio
 agree. A short gap of silence separates the two, like the pause that was there.
 
-Only the utterance just before, once decoded, gives context (its words are needed); if it is still in
-flight when the next final is requested, that final is decoded alone (rare at real-time pace).
+Context is only taken from the utterance just before, and only when this one starts at most `max_gap_s`
+after it ended (the same speaker going on after a pause) and is short (at most `max_utterance_s`: a
+longer one carries its own context, and its window is long already). A leg's next turn in a dialogue comes after the
+other party's turn and is decoded alone (nothing to wait for, nothing to carry over). When the utterance
+just before is still decoding, the new final waits for it (`request` answers None and `decoded` hands the
+context over): the cost is at most one decode, and only inside a turn that paused.
 """
 
 from __future__ import annotations
@@ -39,32 +43,44 @@ class LegContext:
 
     max_s: float
     """Most context audio in seconds (0 = off); cut at a word start, so usually a little less."""
+    max_gap_s: float = 2.0
+    """Longest pause between two utterances for the second to be decoded as the first one's continuation."""
+    max_utterance_s: float = 4.0
+    """A longer utterance carries its own context and is decoded alone (its window is long already)."""
     gap_s: float = 0.3
     """Silence between the context and the new audio."""
     min_words: int = 2
     """A previous final with fewer words gives no context (an "okay" says little and risks a loop)."""
     _in_flight: dict[str, Audio] = field(default_factory=dict)
-    _context: Context = field(default_factory=Context)
-    _last_uid: str | None = None  # the final requested last
-    _context_uid: str | None = None  # the final `_context` comes from
+    _waiting: dict[str, str] = field(default_factory=dict)  # final in flight -> the final waiting for it
+    _last: tuple[str, int] | None = None  # the final requested last: (uid, its end on the leg clock)
+    _decoded: tuple[str, Context] | None = None  # the final decoded last and the context it gives
 
-    def for_request(self, uid: str, audio: Audio) -> Context:
-        """The context for a final about to be requested: only the utterance just before it, once decoded
-        (older audio would not join up with this one). Remembers its audio for when it is decoded."""
+    def request(self, uid: str, audio: Audio, start: int) -> Context | None:
+        """The context for a final about to be requested (`start`: its first sample on the leg clock), or
+        None: the final just before is still decoding and this one should wait for `decoded` of it."""
         if self.max_s <= 0:
             return Context()
-        ready = self._context_uid is not None and self._context_uid == self._last_uid
+        last, self._last = self._last, (uid, start + len(audio))
         self._in_flight[uid] = audio
-        self._last_uid = uid
-        return self._context if ready else Context()
+        alone = len(audio) > self.max_utterance_s * SAMPLE_RATE
+        if last is None or alone or start - last[1] > self.max_gap_s * SAMPLE_RATE:
+            return Context()
+        if last[0] in self._in_flight:
+            self._waiting[last[0]] = uid
+            return None
+        return self._decoded[1] if self._decoded is not None and self._decoded[0] == last[0] else Context()
 
-    def decoded(self, uid: str, text: str, words: tuple[WordTiming, ...]) -> None:
-        """A final came back: its tail becomes the context of the next one (nothing if it was empty)."""
+    def decoded(self, uid: str, text: str, words: tuple[WordTiming, ...]) -> tuple[str, Context] | None:
+        """A final came back ("" if empty or failed): its tail becomes the context of the next one. Returns
+        the final waiting for it (`request` answered None for that one) and its context, else None."""
         audio = self._in_flight.pop(uid, None)
-        if audio is None or self.max_s <= 0:
-            return
-        self._context = tail_context(audio, words, self.max_s, self.gap_s, self.min_words) if text else Context()
-        self._context_uid = uid
+        if audio is None:
+            return None
+        ctx = tail_context(audio, words, self.max_s, self.gap_s, self.min_words) if text else Context()
+        self._decoded = (uid, ctx)
+        waiter = self._waiting.pop(uid, None)
+        return None if waiter is None else (waiter, ctx)
 
 
 def tail_context(

@@ -6,6 +6,20 @@ import re
 import zlib
 
 _WORD = re.compile(r"\S+")
+_DETACHED = re.compile(r"(?<=\w)\s+(?=['\u2019](?:s|t|d|ll|re|ve|m)\b)", re.IGNORECASE)
+# The same stretch of 10-60 letters and digits three times back to back, whatever the spaces and
+# punctuation between ("to eat the world's do to eat the world 's do to eat the world's do").
+_UNIT_LOOP = re.compile(r"(.{10,60}?)\1{2,}")
+
+
+def join_clitics(text: str) -> str:
+    """Re-attach a clitic Whisper's tokens detached ("world 's" -> "world's"): one word, one spelling."""
+    return _DETACHED.sub("", text)
+
+
+def has_unit_loop(text: str) -> bool:
+    """A phrase of 10+ characters said three times in a row, with spacing or punctuation varying."""
+    return _UNIT_LOOP.search("".join(ch for ch in text.lower() if ch.isalnum())) is not None
 
 
 def compression_ratio(text: str) -> float:
@@ -86,8 +100,19 @@ def doubled_phrase(text: str, min_words: int = 2) -> str | None:
     return None
 
 
+MAX_WORDS_PER_S = 4.5
+"""More words than this per second of audio (plus 3) is not speech but a decoder running on: fast talkers
+and digits read out one by one stay near 3.5 words per second."""
+
+
+def too_many_words(text: str, seconds: float, slack: int = 3) -> bool:
+    """More words than the audio can hold (`MAX_WORDS_PER_S`): a loop or an echo the other guards missed."""
+    return len(_WORD.findall(text)) > slack + MAX_WORDS_PER_S * seconds
+
+
 def loop_reason(text: str, ratio: float, ratio_threshold: float, seconds: float, short_s: float = 4.0) -> str | None:
-    """Which loop guard a decode fails, if any: `compression_ratio`, `char_loop`, `token_loop` or `repeat`.
+    """Which loop guard a decode fails, if any: `compression_ratio`, `char_loop`, `token_loop`, `too_fast` or
+    `repeat`.
 
     `repeat` (a phrase said twice, with nothing else) is only suspected on utterances of `short_s` or less,
     where a talker rarely repeats themself and a tight window makes Whisper do it.
@@ -96,8 +121,11 @@ def loop_reason(text: str, ratio: float, ratio_threshold: float, seconds: float,
         return "compression_ratio"
     if has_char_loop(text):
         return "char_loop"
-    if collapse_repeats(text) != " ".join(_WORD.findall(text)):
+    text = join_clitics(text)
+    if collapse_repeats(text) != " ".join(_WORD.findall(text)) or has_unit_loop(text):
         return "token_loop"
+    if too_many_words(text, seconds):
+        return "too_fast"
     if seconds <= short_s and doubled_phrase(text) is not None:
         return "repeat"
     return None
@@ -106,7 +134,7 @@ def loop_reason(text: str, ratio: float, ratio_threshold: float, seconds: float,
 def clean(text: str, seconds: float, short_s: float = 4.0) -> str:
     """The text with every loop cut: character loops, n-gram loops, restarts, and on a short utterance
     a doubled phrase holding a number (the invented "1992. 1992."; a doubled "thank you" is kept)."""
-    text = drop_restart(collapse_repeats(collapse_char_loops(text)))
+    text = drop_restart(collapse_repeats(collapse_char_loops(join_clitics(text))))
     once = doubled_phrase(text) if seconds <= short_s else None
     return once if once is not None and any(ch.isdigit() for ch in once) else text
 

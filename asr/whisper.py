@@ -67,7 +67,8 @@ class WhisperEngine:
         if self.min_window_s < 0:  # auto: measured per model (see EngineConfig.min_window_s)
             self.min_window_s = 10.0 if self.multilingual else 8.0
         self.fallbacks: dict[str, int] = {}
-        """Finals sent to temperature fallback so far, by the guard that failed (metrics; no text)."""
+        """Finals sent to temperature fallback so far, by the guard that failed, and (`context`) finals decoded
+        again without their context (metrics; no text)."""
         self.partial_min_window_s = config.partial_min_window_s
         if self.partial_min_window_s < 0:  # auto: half the finals' floor (see EngineConfig)
             self.partial_min_window_s = self.min_window_s / 2
@@ -186,6 +187,9 @@ class WhisperEngine:
         outs = self._generate(encoded, prompts, final, max_len)
         t_gen = time.perf_counter()
         results = [self._result(r, lang, out) for r, lang, out in zip(requests, langs, outs, strict=True)]
+        alone = self._decoded_alone(requests, results) if final else {}
+        for i in alone:
+            results[i] = DecodeResult("", results[i].language)  # replaced below; skipped by fallback and words
         tries = 0
         if final and self.config.fallback_temperatures:
             results, tries = self._fallback(requests, results, encoded, prompts, max_len)
@@ -194,6 +198,8 @@ class WhisperEngine:
         if final:
             results = self._with_words(requests, results, encoded, frames)
         t_align = time.perf_counter()
+        for i, redone in alone.items():
+            results[i] = redone
         timings = {
             "features": t_feat - t0,
             "encode": t_enc - t_feat,
@@ -203,12 +209,33 @@ class WhisperEngine:
             "align": t_align - t_fb,
             "total": t_align - t0,
         }
+        if alone:  # the second pass's time counts too (its stages are inside "fallback" and "total")
+            extra = next(iter(alone.values())).timings
+            timings["fallback"] += extra.get("total", 0.0)
+            timings["total"] += extra.get("total", 0.0)
+            timings["fallback_tries"] += 1 + extra.get("fallback_tries", 0.0)
         return [
             DecodeResult(
                 r.text, r.language, r.words, r.no_speech_prob, r.avg_logprob, r.compression_ratio, r.rejected, timings
             )
             for r in results
         ]
+
+    def _decoded_alone(self, requests: Sequence[DecodeRequest], results: list[DecodeResult]) -> dict[int, DecodeResult]:
+        """Context must never make a final worse than decoding it alone: a final decoded with context that
+        loops, or that ends at once with nothing new although it is not silence, is decoded again without
+        it (its own encoder pass, and the temperature fallback if that fails too)."""
+        redo = [
+            i
+            for i, (q, r) in enumerate(zip(requests, results, strict=True))
+            if len(q.context) and (r.rejected not in (None, "no_speech", "logprob") or (not r.text and not r.rejected))
+        ]
+        if not redo:
+            return {}
+        self.fallbacks["context"] = self.fallbacks.get("context", 0) + len(redo)
+        empty = np.zeros(0, dtype=np.float32)
+        again = self._decode_group([dataclasses.replace(requests[i], context=empty, prefix="") for i in redo])
+        return dict(zip(redo, again, strict=True))
 
     def _generate(
         self, encoded: Any, prompts: list[list[int]], final: bool, max_len: int, temperature: float = 0.0

@@ -1,6 +1,9 @@
 """File transcription benchmarks: WER against offline faster-whisper, file throughput, live latency under a file.
 
     python -m bench.files wer                  every clip of ../shared/audio (incl. extra/): file path vs offline
+    python -m bench.files wer --only synthetic_call_nl --repeat 5
+                                               both paths 5 times: where faster-whisper samples (temperature
+                                               fallback) the text is random, so compare the spread
     python -m bench.files throughput           a long recording (default 600 s) on the idle gateway: audio s / wall s
     python -m bench.files latency --calls 8    final latency p50/p95 of N two-leg live calls, without and then
                                                with the long recording transcribing at the same time
@@ -73,8 +76,10 @@ def file_text(engine: Any, path: Path, language: str) -> str:
             return " ".join(texts)
 
 
-def compare_wer(items: Sequence[Item]) -> dict[str, Any]:
-    """Per language and per clip: WER of offline faster-whisper and of the file path (same model)."""
+def compare_wer(items: Sequence[Item], repeat: int = 1) -> dict[str, Any]:
+    """Per language and per clip: WER of offline faster-whisper and of the file path (same model); with
+    `repeat` > 1 each clip is decoded that often on both paths, scored on the first run, with every run's
+    WER listed per clip (`offline_runs`, `file_path_runs`)."""
     from faster_whisper.audio import decode_audio
 
     from asr.config import EngineConfig
@@ -84,28 +89,34 @@ def compare_wer(items: Sequence[Item]) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     for item in items:
         engine = engines["tiny.en" if item.lang == "en" else "base"]
-        offline = engine.transcribe_offline(decode_audio(str(item.path)), item.lang)
+        audio = decode_audio(str(item.path))
+        offline = [engine.transcribe_offline(audio, item.lang) for _ in range(repeat)]
+        file_path = [file_text(engine, item.path, item.lang) for _ in range(repeat)]
         rows.append(
             {
                 "file": item.file,
                 "lang": item.lang,
                 "model": engine.name,
                 "reference": mixed_reference(item),
-                "offline": offline,
-                "file_path": file_text(engine, item.path, item.lang),
+                "offline": offline[0],
+                "file_path": file_path[0],
+                "runs": (offline, file_path),
             }
         )
     out: dict[str, Any] = {"clips": [], "languages": {}}
     for row in rows:
-        out["clips"].append(
-            {
-                "file": row["file"],
-                "model": row["model"],
-                "offline": round(wer([row["reference"]], [row["offline"]], row["lang"]), 4),
-                "file_path": round(wer([row["reference"]], [row["file_path"]], row["lang"]), 4),
-                "same_text": row["offline"] == row["file_path"],
-            }
-        )
+        ref, lang = [row["reference"]], row["lang"]
+        clip: dict[str, Any] = {
+            "file": row["file"],
+            "model": row["model"],
+            "offline": round(wer(ref, [row["offline"]], lang), 4),
+            "file_path": round(wer(ref, [row["file_path"]], lang), 4),
+            "same_text": row["offline"] == row["file_path"],
+        }
+        if repeat > 1:
+            for key, texts in zip(("offline_runs", "file_path_runs"), row["runs"], strict=True):
+                clip[key] = [round(wer(ref, [t], lang), 4) for t in texts]
+        out["clips"].append(clip)
     for lang in sorted({r["lang"] for r in rows}):
         sel = [r for r in rows if r["lang"] == lang]
         refs = [r["reference"] for r in sel]
@@ -258,13 +269,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--calls", type=int, default=8, help="concurrent two-leg live calls (latency)")
     p.add_argument("--recording-seconds", type=float, default=600.0, help="length of the long recording")
     p.add_argument("--out", type=Path, help="write the results as JSON here too")
+    p.add_argument("--only", nargs="+", default=[], help="wer: substrings, keep only clips whose file has one")
+    p.add_argument("--repeat", type=int, default=1, help="wer: decode each clip this often on both paths")
     args = p.parse_args(argv)
     from gateway.logs import configure
 
     configure("warning")  # the gateway's logs to stderr, warnings only: stdout is the JSON result
     result: dict[str, Any] = {}
     if args.what in ("wer", "all"):
-        result["wer"] = compare_wer(clips())
+        chosen = [i for i in clips() if not args.only or any(o in i.file for o in args.only)]
+        result["wer"] = compare_wer(chosen, max(1, args.repeat))
     if args.what != "wer":
         result.update(asyncio.run(measure(args.what, args.calls, args.recording_seconds)))
     emit_json(result, args.out)

@@ -208,6 +208,7 @@ def score(items: Sequence[Item], streamed: dict[str, Any], offline_texts: dict[s
                 "streamed": round(wer([item.reference], [hyp], item.lang), 4),
                 "offline": round(wer([item.reference], [offline_texts[item.name]], item.lang), 4),
                 "text": hyp,
+                "final_texts": streamed[item.name]["finals"],
                 "offline_text": offline_texts[item.name],
             }
         )

@@ -131,7 +131,7 @@ class CallDriver:
         self.session = CallSession(
             start,
             rt.config.session,
-            partial(rt.new_endpointer, start.endpoint_ms),
+            partial(rt.new_endpointer, start.endpoint_ms, start.language),
             CallRedaction(start.language, policy, special, rt.config.number_rule()),
             first_seq=record.next_seq,
             uid_prefix=prefix,

@@ -31,7 +31,7 @@ from typing import Protocol
 
 import numpy as np
 
-from asr.context import LegContext
+from asr.context import Context, LegContext
 from asr.stabilizer import PartialStabilizer
 from asr.types import DecodeRequest, DecodeResult, Kind, WordTiming
 from gateway.core.consent import ConsentMachine, Event, IllegalTransition, Transition
@@ -135,6 +135,8 @@ class _Leg:
     """Utterance ids of the finals requested and not yet released, oldest first."""
     final_ready: dict[str, tuple[Ticket, DecodeResult | None]] = field(default_factory=dict)
     """Results of finals that wait for an earlier final of the leg (None: its decoding failed)."""
+    held: list[tuple[str, int, np.ndarray]] = field(default_factory=list)
+    """Finals (uid, start, audio) waiting for the final just before them to be decoded (its context)."""
     vad_pending: list[tuple[np.ndarray, int]] = field(default_factory=list)
     """Deferred VAD: (16 kHz audio, its first sample on the leg clock) not yet pushed, oldest first."""
 
@@ -195,7 +197,7 @@ class CallSession:
         self.fmt = start.audio
         self.consent = ConsentMachine(start.consent, config.opt_out_window_s)
         self.legs = [
-            _Leg(name, endpointers(), start.language, context=LegContext(config.context_s)) for name in start.legs
+            _Leg(name, endpointers(), start.language, context=self._leg_context(config)) for name in start.legs
         ]
         self.counters = SessionCounters()
         self._decoder = AudioDecoder(self.fmt, config.max_frame_seconds)
@@ -206,6 +208,10 @@ class CallSession:
         self._uid_prefix = uid_prefix
         self.stopping = False
         self.transitions: list[Transition] = []
+
+    @staticmethod
+    def _leg_context(config: SessionConfig) -> LegContext:
+        return LegContext(config.context_s, config.context_max_gap_s, config.context_max_utterance_s)
 
     # -- clocks -------------------------------------------------------------------------------------
 
@@ -381,7 +387,7 @@ class CallSession:
             elif isinstance(ev, UtteranceEnded):
                 uid = leg.open.uid if leg.open else f"{self._uid_prefix}{leg.name}-{ev.index}"
                 leg.open = None
-                effects.append(self._request(leg, uid, "final", ev.start, ev.audio))
+                effects += self._request_final(leg, uid, ev.start, ev.audio)
         return effects
 
     def _maybe_partial(self, leg: _Leg) -> list[Effect]:
@@ -399,15 +405,36 @@ class CallSession:
         u.partial_in_flight = True
         return [self._request(leg, u.uid, "partial", start, audio)]
 
-    def _request(self, leg: _Leg, uid: str, kind: Kind, start: int, audio: np.ndarray) -> Decode:
+    def _request_final(self, leg: _Leg, uid: str, start: int, audio: np.ndarray) -> list[Effect]:
+        """A final's request, or none yet: it waits for the final just before it (`asr.context`)."""
+        audio = audio.astype(np.float32, copy=False)
+        leg.final_order.append(uid)
+        ctx = leg.context.request(uid, audio, start)
+        if ctx is None:
+            leg.held.append((uid, start, audio))
+            return []
+        return [self._request(leg, uid, "final", start, audio, ctx)]
+
+    def _release_held(self, leg: _Leg, waiter: tuple[str, Context] | None) -> list[Effect]:
+        """The final that waited for the one just decoded goes to the engine with its context."""
+        while waiter is not None:
+            k = next(k for k, held in enumerate(leg.held) if held[0] == waiter[0])
+            uid, start, audio = leg.held.pop(k)
+            if not (self.halted or self.declined):
+                return [self._request(leg, uid, "final", start, audio, waiter[1])]
+            # nothing more is decoded: released as failed, and so is whatever waits behind it
+            leg.final_ready[uid] = (Ticket(leg.name, uid, "final", start, start + len(audio)), None)
+            waiter = leg.context.decoded(uid, "", ())
+        return []
+
+    def _request(
+        self, leg: _Leg, uid: str, kind: Kind, start: int, audio: np.ndarray, ctx: Context | None = None
+    ) -> Decode:
         prompt = leg.previous_text if kind == "final" and self.config.condition_on_previous else ""
         audio = audio.astype(np.float32, copy=False)
-        ctx = leg.context.for_request(uid, audio) if kind == "final" else None
         request = DecodeRequest(
             self.start.call_id, leg.name, kind, audio, leg.language, prompt, *((ctx.audio, ctx.prefix) if ctx else ())
         )
-        if kind == "final":
-            leg.final_order.append(uid)
         c = self.counters
         c.engine_audio_samples += len(audio)
         c.earliest_engine_sample = start if c.earliest_engine_sample is None else min(c.earliest_engine_sample, start)
@@ -435,8 +462,10 @@ class CallSession:
         could not be decoded; the shell reports that failure to the client)."""
         leg = next(leg for leg in self.legs if leg.name == ticket.leg)
         if ticket.kind == "final" and ticket.utterance_id in leg.final_order:
+            text, words = (result.text, result.words) if result is not None else ("", ())
+            held = self._release_held(leg, leg.context.decoded(ticket.utterance_id, text, words))
             leg.final_ready[ticket.utterance_id] = (ticket, result)
-            return self._release_finals(leg)
+            return held + self._release_finals(leg)
         if ticket.kind == "partial" and leg.open is not None and leg.open.uid == ticket.utterance_id:
             leg.open.partial_in_flight = False
         return self._result(leg, ticket, result)
@@ -489,7 +518,6 @@ class CallSession:
         ]
 
     def _final(self, leg: _Leg, ticket: Ticket, result: DecodeResult) -> list[Effect]:
-        leg.context.decoded(ticket.utterance_id, result.text, result.words)
         if not result.text:
             return []
         leg.previous_text = result.text

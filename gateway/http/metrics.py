@@ -78,7 +78,9 @@ class RuntimeCollector(Collector):
     def _fallbacks(self) -> Metric:
         """Finals re-decoded by temperature fallback, by the guard that failed (local engines only)."""
         family = CounterMetricFamily(
-            "callscribe_fallback_finals", "Finals sent to temperature fallback, by failed guard.", labels=["reason"]
+            "callscribe_fallback_finals",
+            "Finals decoded again: temperature fallback by failed guard, or without their context (context).",
+            labels=["reason"],
         )
         counts: Counter[str] = Counter()
         for engine in self.rt.engines.values():

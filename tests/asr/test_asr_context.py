@@ -44,27 +44,44 @@ def test_no_context_from_too_few_words_or_none_in_the_span() -> None:
     assert len(tail_context(_audio(4.0), late, 1.0, 0.3).audio) == 0
 
 
+SR = SAMPLE_RATE
+
+
 def test_leg_context_follows_decoded_finals_only() -> None:
     """A final gets the context of the final just before it on its leg once that one is decoded, never an
     older one; an empty final gives none; with max_s 0 nothing is remembered."""
     leg = LegContext(2.0)
-    assert leg.for_request("u0", _audio(4.0)).prefix == ""
-    leg.decoded("u0", "we were all going direct.", WORDS)
-    assert leg.for_request("u1", _audio(1.0)).prefix == "going direct."
+    first = leg.request("u0", _audio(4.0), 0)
+    assert first is not None and first.prefix == "" and not len(first.audio)
+    assert leg.decoded("u0", "we were all going direct.", WORDS) is None  # nobody waits for it
+    ctx = leg.request("u1", _audio(1.0), 5 * SR)
+    assert ctx is not None and ctx.prefix == "going direct."
     leg.decoded("u1", "", ())
-    assert leg.for_request("u2", _audio(1.0)).prefix == ""
-    leg.for_request("u3", _audio(1.0))  # u2's context is ready (u2 was empty: none); u3 is in flight
-    leg.for_request("u4", _audio(1.0))
-    leg.decoded("u3", "we were all going direct.", WORDS)
-    leg.decoded("u4", "we were all going direct.", WORDS)
-    assert leg.for_request("u5", _audio(1.0)).prefix == "we were all going direct."
-    leg.decoded("u5", "a b c", WORDS)
-    leg.for_request("u6", _audio(1.0))
-    assert leg.for_request("u7", _audio(1.0)).prefix == ""  # u6, just before, is still in flight
+    ctx = leg.request("u2", _audio(1.0), 7 * SR)
+    assert ctx is not None and ctx.prefix == ""  # u1 was empty: no context
     off = LegContext(0.0)
-    off.for_request("u0", _audio(4.0))
+    off.request("u0", _audio(4.0), 0)
     off.decoded("u0", "we were all going direct.", WORDS)
-    assert off.for_request("u1", _audio(1.0)).prefix == ""
+    ctx = off.request("u1", _audio(1.0), 5 * SR)
+    assert ctx is not None and ctx.prefix == ""
+
+
+def test_leg_context_waits_for_the_final_just_before_and_not_across_a_turn() -> None:
+    """A final whose predecessor (within max_gap_s) is still decoding waits (None) and gets its context
+    when that one is decoded; a final after a longer pause (the other party spoke) is decoded alone at once;
+    a failed predecessor releases the waiter without context."""
+    leg = LegContext(2.0, max_gap_s=1.5)
+    assert leg.request("u0", _audio(4.0), 0) is not None
+    assert leg.request("u1", _audio(1.0), 5 * SR) is None  # 1 s after u0 ended, u0 still decoding
+    assert leg.request("u2", _audio(1.0), 7 * SR) is None  # u1 waits itself: u2 waits for u1
+    waiter = leg.decoded("u0", "we were all going direct.", WORDS)
+    assert waiter is not None and waiter[0] == "u1" and waiter[1].prefix == "going direct."
+    waiter = leg.decoded("u1", "", ())  # u1 failed or was empty
+    assert waiter is not None and waiter[0] == "u2" and waiter[1].prefix == ""
+    late = leg.request("u3", _audio(1.0), 12 * SR)  # 4 s after u2 ended: another turn, not a continuation
+    assert late is not None and late.prefix == ""
+    assert leg.decoded("u2", "we were all going direct.", WORDS) is None
+    assert leg.decoded("u3", "we were all going direct.", WORDS) is None
 
 
 def test_drop_echo_cuts_the_context_said_again() -> None:
@@ -103,3 +120,25 @@ def test_engine_decodes_only_the_new_words_after_context(engines: dict[str, Tran
     assert wer([tail], [second.text]) == 0.0
     assert second.words and 0.0 <= second.words[0].start < 1.0
     assert second.words[-1].end <= len(audio[cut:]) / SAMPLE_RATE + 0.5
+
+
+def test_a_context_decode_that_fails_a_guard_is_decoded_again_alone(audio_dir: Path) -> None:
+    """Context must never make a final worse than decoding it alone: with every decode failing the loop
+    guard (compression-ratio threshold 0.1, no temperature fallback), the final decoded with context comes
+    back exactly as the same audio decoded without it, and the engine counts it under `context`."""
+    from asr.config import EngineConfig
+    from asr.whisper import WhisperEngine
+
+    engine = WhisperEngine(
+        EngineConfig(model="tiny.en", cpu_threads=1, compression_ratio_threshold=0.1, fallback_temperatures=())
+    )
+    clip = read_wav(audio_dir / "real" / "jfk.wav")
+    audio = clip.samples[:, 0].astype(np.float32) / 32768.0
+    cut = int(5.3 * SAMPLE_RATE)
+    ctx = np.concatenate([audio[:cut], np.zeros(int(0.3 * SAMPLE_RATE), np.float32)])
+    with_context = DecodeRequest("c", "l", "final", audio[cut:], "en", "", ctx, "And so, my fellow Americans,")
+    (retried,) = engine.transcribe_batch([with_context])
+    assert engine.fallbacks == {"context": 1}  # (the alone decode fails the guard too: no fallback is set)
+    (alone,) = engine.transcribe_batch([DecodeRequest("c", "l", "final", audio[cut:], "en")])
+    assert retried.text == alone.text and "country" in alone.text
+    assert retried.timings["fallback_tries"] >= 1 and retried.timings["total"] > alone.timings["total"] / 2

@@ -37,11 +37,16 @@ CALL = AUDIO / "synthetic" / "synthetic_call_en.wav"
 
 
 def two_leg(
-    model: SileroModel, call_id: str, deferred: list[CallSession] | None, consent: str = "granted"
+    model: SileroModel,
+    call_id: str,
+    deferred: list[CallSession] | None,
+    consent: str = "granted",
+    config: SessionConfig | None = None,
 ) -> CallSession:
     start = Start(call_id, MULAW, ("agent", "caller"), "en", consent=consent, vad_events=True)  # type: ignore[arg-type]
     pending = deferred.append if deferred is not None else None
-    return CallSession(start, SessionConfig(), lambda: LegEndpointer(model, VadConfig()), vad_pending=pending)
+    endpointer = lambda: LegEndpointer(model, VadConfig())  # noqa: E731
+    return CallSession(start, config or SessionConfig(), endpointer, vad_pending=pending)
 
 
 def shape(effects: Sequence[Effect]) -> list[tuple[object, ...]]:
@@ -287,7 +292,7 @@ def test_store_backlog_is_not_degraded_while_a_write_is_being_applied() -> None:
 def test_a_legs_finals_leave_in_utterance_order_whichever_batch_finishes_first(vad_model: SileroModel) -> None:
     """With two batches on the engine at once a later utterance can be decoded first: its final waits for
     the earlier one's, so seq and utterance order agree; a failed earlier final releases the later one."""
-    session = two_leg(vad_model, "order", None)
+    session = two_leg(vad_model, "order", None, config=SessionConfig(context_s=0))  # no final waits for context
     effects: list[Effect] = []
     for frame in frames():
         effects += session.receive(frame)

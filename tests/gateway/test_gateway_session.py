@@ -86,7 +86,10 @@ def make_session(
         consent=consent,  # type: ignore[arg-type]
         interim_results=interim,
     )
-    return CallSession(start, config or SessionConfig(), lambda: LegEndpointer(model, VadConfig()), **kwargs)  # type: ignore[arg-type]
+    # context off unless asked for: a final would wait for the one before it to be decoded, and these tests
+    # read the requests without decoding them (tests/gateway/test_gateway_context.py covers the waiting)
+    config = config or SessionConfig(context_s=0.0)
+    return CallSession(start, config, lambda: LegEndpointer(model, VadConfig()), **kwargs)  # type: ignore[arg-type]
 
 
 def feed(session: CallSession, messages: Iterable[AudioChunk]) -> list[Effect]:

@@ -197,6 +197,8 @@ max_utterance_s = 12.0
 split_search_s = 3.0
 batch_calls = false
 batch_window_ms = 40
+[vad.post_roll_ms_by_language]
+nl = 250
 [session]
 opt_out_digit = "#"
 opt_out_window_s = 3.0
@@ -207,6 +209,8 @@ partial_max_interval_s = 4.0
 max_frame_seconds = 0.5
 condition_on_previous = true
 context_s = 4.0
+context_max_gap_s = 1.5
+context_max_utterance_s = 6.0
 [captions]
 viewer_queue = 8
 viewer_max_finals = 64
