@@ -85,6 +85,14 @@ class Busy(FileError):
     code = "overloaded"
 
 
+class NeedsLocalEngine(FileError):
+    """The model runs on a remote backend (`[remote]`, e.g. Ray): files are decoded in Whisper's 30 s windows
+    by a local faster-whisper model, which a remote backend does not expose."""
+
+    status = 501
+    code = "needs_local_engine"
+
+
 class InternalError(FileError):
     """Anything unexpected (logged with the exception); the gateway keeps serving."""
 

@@ -24,7 +24,7 @@ from asr.longform import HasFasterWhisper, LongformDecode, Step
 from asr.types import Audio, Transcriber
 from files.config import FilesConfig
 from files.decode import DecodedAudio, RawFormat, decode
-from files.errors import BadRequest, Busy, FileError, InternalError, NotFound
+from files.errors import BadRequest, Busy, FileError, InternalError, NeedsLocalEngine, NotFound
 from files.pipeline import FileFinal, LegResult, RecordingPipeline, call_finals
 from gateway.core.events import CallClosed, CallOpened, CloseReason, ConnectionClosed, ConsentChanged, Sent
 from gateway.core.redaction import CallRedaction
@@ -100,6 +100,8 @@ class FilesService:
             raise BadRequest(str(exc).replace("start.language", "language")) from None
         if language not in ("auto", "en") and language not in rt.engines[name].languages:
             raise BadRequest(f"language: {language!r} is not supported by model {name!r}")
+        if not hasattr(rt.engines[name], "faster_whisper"):
+            raise NeedsLocalEngine(f"model {name!r} runs on a remote backend: files need a local engine")
         return name
 
     async def decode(

@@ -118,3 +118,28 @@ async def test_no_consent_basis_configured_means_nothing_is_accepted(
     finally:
         gw.server.should_exit = True
         await task
+
+
+async def test_a_model_without_a_local_engine_gets_501_before_anything_is_decoded(vad_model: SileroModel) -> None:
+    """Long-form decoding needs a local faster-whisper model; a model served by an engine without one (a
+    remote backend such as Ray; here the shipped fake) is refused with 501 `needs_local_engine`, for the
+    OpenAI endpoint and for a recording job alike, and the gateway keeps serving."""
+    from asr.testing import FakeTranscriber
+
+    fakes: dict[str, Transcriber] = {"tiny.en": FakeTranscriber("tiny.en"), "base": FakeTranscriber("base")}
+    gw, task = await files_gateway(fakes, vad_model)
+    try:
+        wav = (AUDIO / "real" / "jfk.wav").read_bytes()
+        response = await post(gw, "jfk.wav", wav)
+        assert (response.status_code, response.json()["error"]["code"]) == (501, "needs_local_engine")
+        async with httpx.AsyncClient(base_url=gw.http, headers={"Authorization": f"Bearer {TOKEN}"}) as http:
+            job = await http.post(
+                "/v1/recordings",
+                files={"file": ("jfk.wav", wav)},
+                data={"consent_basis": "recording-announced", "language": "en"},
+            )
+            assert (job.status_code, job.json()["error"]["code"]) == (501, "needs_local_engine")
+            assert (await http.get("/healthz")).status_code == 200
+    finally:
+        gw.server.should_exit = True
+        await task
