@@ -10,10 +10,10 @@ agree. A short gap of silence separates the two, like the pause that was there.
 
 Context is only taken from the utterance just before, and only when this one starts at most `max_gap_s`
 after it ended (the same speaker going on after a pause) and is short (at most `max_utterance_s`: a
-longer one carries its own context, and its window is long already). A leg's next turn in a dialogue comes after the
-other party's turn and is decoded alone (nothing to wait for, nothing to carry over). When the utterance
-just before is still decoding, the new final waits for it (`request` answers None and `decoded` hands the
-context over): the cost is at most one decode, and only inside a turn that paused.
+longer one carries its own context, and its window is long already). A leg's next turn in a dialogue
+comes after the other party's turn and is decoded alone (nothing to wait for, nothing to carry over).
+When the utterance just before is still decoding, the new final waits for it (`request` answers None and
+`decoded` hands the context over): the cost is at most one decode, and only inside a turn that paused.
 """
 
 from __future__ import annotations
