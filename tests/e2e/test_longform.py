@@ -80,8 +80,8 @@ async def test_dutch_streamed_as_accurate_as_offline_at_16k_and_8k(
     gateway: Gateway, engines: dict[str, Transcriber]
 ) -> None:
     """The Dutch clips and their concatenation with pauses, streamed with base, are within 1 WER point of
-    offline word-weighted at 16 kHz and as 8 kHz mu-law copies (Dutch calls keep 300 ms of post-roll:
-    `vad.post_roll_ms_by_language`; see docs/accuracy-longform.md)."""
+    offline word-weighted at 16 kHz and as 8 kHz mu-law copies (Dutch calls keep 300 ms of pre- and post-roll:
+    `vad.pre_roll_ms_by_language`, `vad.post_roll_ms_by_language`; see docs/accuracy-longform.md)."""
     items = build(["nl"])
     runs = await _stream(gateway, items)
     offline = _offline(engines, items)

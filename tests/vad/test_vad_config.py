@@ -31,6 +31,7 @@ def test_defaults_are_valid_and_documented_values() -> None:
         {"split_search_s": 0.0},
         {"max_utterance_s": 0.7, "split_search_s": 0.5},
         {"post_roll_ms_by_language": {"nl": 500}},
+        {"pre_roll_ms_by_language": {"nl": -1}},
     ],
 )
 def test_inconsistent_values_are_rejected(kwargs: dict[str, float]) -> None:
@@ -48,10 +49,13 @@ def test_config_is_frozen() -> None:
         config.threshold = 0.9  # type: ignore[misc]
 
 
-def test_a_language_gets_its_own_post_roll() -> None:
-    """Dutch calls keep 300 ms after the last speech window by default, other languages `post_roll_ms`."""
+def test_a_language_gets_its_own_rolls() -> None:
+    """Dutch calls keep 300 ms before the onset and after the last speech window by default, other languages
+    `pre_roll_ms` / `post_roll_ms`."""
     config = VadConfig()
-    assert config.for_language("nl").post_roll_ms == 300
-    assert config.for_language("en") is config and config.post_roll_ms == 150
-    assert config.for_language("auto").post_roll_ms == 150
-    assert VadConfig(post_roll_ms_by_language={}).for_language("nl").post_roll_ms == 150
+    nl = config.for_language("nl")
+    assert (nl.pre_roll_ms, nl.post_roll_ms) == (300, 300)
+    assert config.for_language("en") is config and (config.pre_roll_ms, config.post_roll_ms) == (200, 150)
+    assert config.for_language("auto") is config
+    plain = VadConfig(pre_roll_ms_by_language={}, post_roll_ms_by_language={})
+    assert plain.for_language("nl") is plain
