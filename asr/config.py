@@ -60,17 +60,18 @@ class EngineConfig:
     accuracy-longform.md): `prefix` helps slow talkers at real-time pace, `words` was much worse (tiny.en)."""
     fallback_temperatures: tuple[float, ...] = (0.2, 0.4, 0.6, 0.8, 1.0)
     """Temperature fallback for finals (faster-whisper's `temperature` list after 0): a final that fails a
-    guard (compression ratio, a character or token loop, a short doubled phrase, avg log-prob below
+    guard (compression ratio, a character or token loop, more words than the audio can hold, a short doubled
+    phrase, avg log-prob below
     `logprob_threshold` while not silence) is sampled again at each temperature in turn, from the same
     encoder output, until one passes; if none does, the best-scoring candidate is kept and its loops cut.
     () = off. Each step costs one decoder pass of `fallback_best_of` samples (about one beam search)."""
     fallback_best_of: int = 5
+    """Candidates sampled per fallback temperature; the one with the best avg log-prob is judged."""
     fallback_budget_s: float = 0.3
     """Most wall seconds one batch may spend on temperature fallback: past it no further temperature is
     tried and the best candidate so far is kept (as when none passes). A fallback that walks all five
     temperatures took about 0.9 s per final on 2 cores, holding an engine worker while other calls'
     finals waited (docs/capacity.md). 0 = no limit."""
-    """Candidates sampled per fallback temperature; the one with the best avg log-prob is judged."""
     tokens_per_second: float = 12.0
     """Cap on generated tokens per second of audio (plus a small constant): stops runaway loops early."""
 

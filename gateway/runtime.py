@@ -119,8 +119,9 @@ class Runtime:
             self.telemetry.clock(), limits.max_final_wait_s
         ):
             return self.refuse("engine_load", "the engine is behind (finals are waiting); retry later")
-        p95 = self.telemetry.load.final_p95(self.telemetry.clock()) if limits.max_final_p95_s is not None else None
-        if p95 is not None and limits.max_final_p95_s is not None and p95 > limits.max_final_p95_s:
+        target = limits.max_final_p95_s
+        p95 = self.telemetry.load.final_p95(self.telemetry.clock()) if target is not None else None
+        if target is not None and p95 is not None and p95 > target:
             return self.refuse("latency", "the running calls are at their latency target; retry later")
         if self.store_degraded():
             return self.refuse("store_degraded", "the transcript store cannot record a call's consent now; retry later")
@@ -166,9 +167,9 @@ class Runtime:
             self.close_call(record, CloseReason.SHUTDOWN)
 
     def new_endpointer(self, endpoint_ms: int | None = None, language: str = "") -> LegEndpointer:
-        """A leg's VAD for a call in `language` (`vad.post_roll_ms_by_language`); `endpoint_ms`
-        (`Start.endpoint_ms`) sets its endpoint silence, kept within [`vad.post_roll_ms`, `ENDPOINT_MAX_MS`]
-        (and the utterance length budget)."""
+        """A leg's VAD for a call in `language` (`vad.pre_roll_ms_by_language`, `vad.post_roll_ms_by_language`);
+        `endpoint_ms` (`Start.endpoint_ms`) sets its endpoint silence, kept within [`vad.post_roll_ms`,
+        `ENDPOINT_MAX_MS`] (and the utterance length budget)."""
         vad = self.config.vad.for_language(language)
         if endpoint_ms is not None:
             cap = min(ENDPOINT_MAX_MS, int(vad.max_utterance_s * 1000) - vad.pre_roll_ms - vad.min_speech_ms - 1)

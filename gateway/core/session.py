@@ -135,8 +135,8 @@ class _Leg:
     """Utterance ids of the finals requested and not yet released, oldest first."""
     final_ready: dict[str, tuple[Ticket, DecodeResult | None]] = field(default_factory=dict)
     """Results of finals that wait for an earlier final of the leg (None: its decoding failed)."""
-    held: list[tuple[str, int, np.ndarray]] = field(default_factory=list)
-    """Finals (uid, start, audio) waiting for the final just before them to be decoded (its context)."""
+    held: dict[str, tuple[int, np.ndarray]] = field(default_factory=dict)
+    """Finals (uid -> start, audio) waiting for the final just before them to be decoded (its context)."""
     vad_pending: list[tuple[np.ndarray, int]] = field(default_factory=list)
     """Deferred VAD: (16 kHz audio, its first sample on the leg clock) not yet pushed, oldest first."""
 
@@ -411,17 +411,17 @@ class CallSession:
         leg.final_order.append(uid)
         ctx = leg.context.request(uid, audio, start)
         if ctx is None:
-            leg.held.append((uid, start, audio))
+            leg.held[uid] = (start, audio)
             return []
         return [self._request(leg, uid, "final", start, audio, ctx)]
 
     def _release_held(self, leg: _Leg, waiter: tuple[str, Context] | None) -> list[Effect]:
         """The final that waited for the one just decoded goes to the engine with its context."""
         while waiter is not None:
-            k = next(k for k, held in enumerate(leg.held) if held[0] == waiter[0])
-            uid, start, audio = leg.held.pop(k)
+            uid, ctx = waiter
+            start, audio = leg.held.pop(uid)
             if not (self.halted or self.declined):
-                return [self._request(leg, uid, "final", start, audio, waiter[1])]
+                return [self._request(leg, uid, "final", start, audio, ctx)]
             # nothing more is decoded: released as failed, and so is whatever waits behind it
             leg.final_ready[uid] = (Ticket(leg.name, uid, "final", start, start + len(audio)), None)
             waiter = leg.context.decoded(uid, "", ())

@@ -93,4 +93,4 @@ def test_a_halted_call_releases_what_waits_without_decoding_it(vad_model: Silero
     s.halt_for_good()
     out = s.decoded(requested[0].ticket, DecodeResult("my diagnosis", "en"))
     assert not [e for e in out if isinstance(e, Decode)]
-    assert s.legs[0].held == [] and s.legs[0].final_order == []
+    assert s.legs[0].held == {} and s.legs[0].final_order == []
