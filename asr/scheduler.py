@@ -222,6 +222,15 @@ class Scheduler:
             self._clock(),
             results[0].timings if results else {},
         )
+        log.debug(
+            "batch_decoded",
+            kind=report.kind,
+            size=report.size,
+            max_wait_s=round(max(report.waits_s), 3),
+            busy_s=round(busy, 3),
+            audio_s=round(sum(r.seconds for r in requests), 2),
+            **{k: round(v, 3) for k, v in report.timings.items()},
+        )
         for observe in self.observers:
             observe(report)
         for job, result in zip(batch, results, strict=True):

@@ -398,7 +398,9 @@ class CallSession:
         if current is None:
             return []
         _, start, audio = current
-        need = self._partial_interval() if u.partial_audio else self.config.first_partial_s
+        interval = self._partial_interval()
+        # under load the first partial waits in the same proportion as the others (PartialCadence)
+        need = interval if u.partial_audio else self.config.first_partial_s * interval / self.config.partial_interval_s
         if len(audio) - u.partial_audio < need * TARGET_RATE:
             return []
         u.partial_audio = len(audio)

@@ -19,11 +19,13 @@ class SessionConfig:
     """New utterance audio between two partials of a leg. A partial is skipped (not queued) while the
     previous one of that leg is still decoding."""
     first_partial_s: float = 0.6
-    """Utterance audio before the first partial; shorter snippets decode to noise."""
+    """Utterance audio before the first partial; shorter snippets decode to noise. Stretched under load in the
+    same proportion as `partial_interval_s`."""
     partial_lag_target_s: float = 0.15
     """Partial cadence under load: while partials come back later than this (a running mean of their lag,
     gateway.core.load.PartialCadence), the interval between partials is stretched in proportion, up to
-    `partial_max_interval_s`, so a busy engine spends its time on finals (never fewer finals)."""
+    `partial_max_interval_s`, and `first_partial_s` with it, so a busy engine spends its time on finals (never
+    fewer finals)."""
     partial_max_interval_s: float = 3.0
     """The longest the stretched interval gets; = `partial_interval_s` turns the adaptation off."""
     max_frame_seconds: float = 1.0

@@ -186,3 +186,20 @@ def test_finals_over_the_bound_shed_partials_not_finals() -> None:
     assert shed is p1
     assert not any(f.replaced for f in finals)
     assert q.take(1.0) == finals
+
+
+def test_partial_batches_are_capped_finals_are_not() -> None:
+    """max_partial_batch bounds a batch of partials (so a final never waits long behind one); finals fill
+    max_batch; 0 means max_batch for partials too; a negative cap is refused."""
+    q = BatchQueue(BatcherConfig(max_batch=8, window_s=0.0, max_partial_batch=3))
+    for i in range(6):
+        q.submit(job("final", leg=f"f{i}", at=0.0))
+        q.submit(job("partial", leg=f"p{i}", at=0.0))
+    assert [j.kind for j in q.take(1.0)] == ["final"] * 6
+    assert [len(q.take(1.0)) for _ in range(3)] == [3, 3, 0]
+    q = BatchQueue(BatcherConfig(max_batch=8, window_s=0.0, max_partial_batch=0))
+    for i in range(10):
+        q.submit(job("partial", leg=f"p{i}", at=0.0))
+    assert len(q.take(1.0)) == 8
+    with pytest.raises(ValueError, match="max_partial_batch"):
+        BatcherConfig(max_partial_batch=-1)

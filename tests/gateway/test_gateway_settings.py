@@ -79,6 +79,7 @@ fallback_best_of = 2
 fallback_budget_s = 0.5
 [batcher]
 max_batch = 4
+max_partial_batch = 2
 max_inflight = 2
 file_share = 0.5
 live_quiet_s = 2.0
@@ -197,6 +198,8 @@ max_utterance_s = 12.0
 split_search_s = 3.0
 batch_calls = false
 batch_window_ms = 40
+silence_gate_dbfs = -55.0
+silence_gate_ms = 512
 [vad.pre_roll_ms_by_language]
 nl = 250
 [vad.post_roll_ms_by_language]
