@@ -258,6 +258,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--out", type=Path, help="write the table and texts as JSON here")
     args = p.parse_args(argv)
     items = [i for i in build(args.sets, args.seed) if not args.only or any(s in i.name for s in args.only)]
+    from gateway.logs import configure
+
+    configure("warning")  # the in-process gateway's logs: warnings only
     streamed, engines = asyncio.run(stream_all(items, args))
     table = score(items, streamed, offline(items, engines, args.cache))
     print(markdown(table, items))

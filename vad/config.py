@@ -38,13 +38,6 @@ class VadConfig:
     -en, -e) fall under the speech threshold early and were cut ("hadden" heard as "gade"); measured on the
     Dutch clips (docs/accuracy-longform.md): 16 kHz 25.0 -> 21.7 %, 8 kHz 46.7 -> 45.6 % (offline 28.3 /
     45.6 %). English keeps 150: with 300, tiny.en added words after the tails."""
-    silence_gate_dbfs: float = -60.0
-    """A leg quieter than this (RMS of a 32 ms window, dB full scale) for `silence_gate_ms` is not scored by
-    the model until it gets louder (its windows count as silence): no VAD work for muted, silence-suppressed
-    or digitally silent legs (a G.711 line idles at -65 dBm0 or less, about -68 dBFS). Speech is far louder;
-    a leg with audible background noise stays above the floor and is scored as before. 0 = off."""
-    silence_gate_ms: int = 256
-    """How long a leg must stay under `silence_gate_dbfs` before the gate closes (8 windows)."""
     max_utterance_s: float = 15.0
     """Longer speech is force-split so finals keep coming; stay well under Whisper's 30 s window."""
     split_search_s: float = 4.0
@@ -74,8 +67,6 @@ class VadConfig:
         for name, value in durations.items():
             if value < 0:
                 raise VadConfigError(f"{name} must be >= 0")
-        if self.silence_gate_dbfs > 0 or self.silence_gate_ms < 0:
-            raise VadConfigError("silence_gate_dbfs must be <= 0 (0: off) and silence_gate_ms >= 0")
         if not 0 <= self.batch_window_ms <= 200:
             raise VadConfigError("batch_window_ms must be within [0, 200]")
         if self.min_silence_ms == 0:

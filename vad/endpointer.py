@@ -112,7 +112,7 @@ class LegEndpointer:
     def __init__(self, model: SileroModel, config: VadConfig) -> None:
         """Create an endpointer for one leg; `model` may be shared by all legs of all calls."""
         self._config = config
-        self._stream = model.new_stream(config.silence_gate_dbfs, -(-config.silence_gate_ms * 16 // WINDOW))
+        self._stream = model.new_stream()
         self._segmenter = Segmenter(config, window=WINDOW)
         self._buffer = _AudioBuffer(0)
         self._base = 0  # leg sample where the current run began

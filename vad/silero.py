@@ -16,13 +16,6 @@ step for all of them. On one CPU thread a window costs about 66 us alone and abo
 16. The stream's own `process` goes through the same code with a batch of one, so both paths give the
 same numbers.
 
-A stream may also gate silence (`SileroStream(gate_dbfs=...)`): once a leg has been quieter than the
-floor for `gate_after` windows in a row (a muted or silence-suppressed line, the other party talking),
-its next quiet windows score 0 without running the model, and its state is reset as at the start of a
-stream, so the first window above the floor is scored like a stream's first window. Speech is never that
-quiet (-60 dBFS is an RMS of about 33 in 16-bit samples); on the two-party bench call the gate skips about
-half of the legs' windows.
-
 The session is created with one intra-op and one inter-op thread on the CPU provider: the model is tiny,
 and thread hand-offs would cost more than they save. It is not safe to run one session from two threads
 at once through this class (streams mutate state); call it from one thread, or load a model per thread.
@@ -93,9 +86,9 @@ class SileroModel:
             raise VadModelError(f"cannot load silero VAD model {model_path}: {exc}") from exc
         return cls(session, model_path)
 
-    def new_stream(self, gate_dbfs: float = 0.0, gate_after: int = 8) -> SileroStream:
-        """Return a fresh stream (zero state, zero context) for one leg (`gate_dbfs` < 0: gate silence)."""
-        return SileroStream(self, gate_dbfs, gate_after)
+    def new_stream(self) -> SileroStream:
+        """Return a fresh stream (zero state, zero context) for one leg."""
+        return SileroStream(self)
 
     def probabilities(self, windows: Audio, states: Audio) -> tuple[Audio, Audio]:
         """Score one window per row: `windows` [batch, 64+512], `states` [2, batch, 128].
@@ -122,13 +115,9 @@ class SileroModel:
         if any(s.model is not self for s in streams):
             raise ValueError("every stream must belong to this model")
         blocks = [stream._take_windows(audio) for stream, audio in jobs]
-        results = [np.zeros(len(block), dtype=np.float32) for block in blocks]  # a gated window scores 0
-        quiet = [stream._quiet_windows(block) for stream, block in zip(streams, blocks, strict=True)]
+        results = [np.empty(len(block), dtype=np.float32) for block in blocks]
         for step in range(max((len(b) for b in blocks), default=0)):
             rows = [j for j, block in enumerate(blocks) if len(block) > step]
-            rows = [j for j in rows if not streams[j]._gate(blocks[j][step], bool(quiet[j][step]))]
-            if not rows:
-                continue
             inputs = np.stack([streams[j]._input_row(blocks[j][step]) for j in rows])
             if len(rows) == 1:
                 states = streams[rows[0]]._state
@@ -144,21 +133,13 @@ class SileroModel:
 class SileroStream:
     """The streaming state of one leg: context, recurrent state and leftover samples.
 
-    `windows` counts every window this stream has scored since it was created (`reset` keeps it), `gated`
-    those of them scored 0 by the silence gate without running the model.
+    `windows` counts every window this stream has scored since it was created (`reset` keeps it).
     """
 
-    def __init__(self, model: SileroModel, gate_dbfs: float = 0.0, gate_after: int = 8) -> None:
-        """Create a stream on `model`; prefer `model.new_stream()`. `gate_dbfs` < 0: windows quieter than
-        this (RMS, dB full scale) score 0 unscored once `gate_after` quiet windows came in a row; 0: off."""
-        if gate_dbfs > 0 or gate_after < 0:
-            raise ValueError("gate_dbfs must be <= 0 (0: off) and gate_after >= 0")
+    def __init__(self, model: SileroModel) -> None:
+        """Create a stream on `model`; prefer `model.new_stream()`."""
         self.model = model
         self.windows = 0
-        self.gated = 0
-        self._floor = WINDOW * 10 ** (gate_dbfs / 10) if gate_dbfs < 0 else 0.0  # sum of squares of a window
-        self._gate_after = gate_after
-        self._quiet = 0  # quiet windows in a row
         self._state: Audio = np.zeros((2, 1, _STATE_SIZE), dtype=np.float32)
         self._context: Audio = np.zeros(CONTEXT, dtype=np.float32)
         self._pending: Audio = np.zeros(0, dtype=np.float32)
@@ -177,7 +158,6 @@ class SileroStream:
         self._state = np.zeros((2, 1, _STATE_SIZE), dtype=np.float32)
         self._context = np.zeros(CONTEXT, dtype=np.float32)
         self._pending = np.zeros(0, dtype=np.float32)
-        self._quiet = 0
 
     def _take_windows(self, audio: npt.ArrayLike) -> Audio:
         """Join leftover and new audio; return the complete windows [n, 512], keep the rest."""
@@ -190,24 +170,6 @@ class SileroStream:
         count = len(joined) // WINDOW
         self._pending = joined[count * WINDOW :].copy()
         return joined[: count * WINDOW].reshape(count, WINDOW)
-
-    def _quiet_windows(self, block: Audio) -> npt.NDArray[np.bool_]:
-        """Which windows of `block` [n, 512] are under the gate's floor (none when the gate is off)."""
-        if not self._floor:
-            return np.zeros(len(block), dtype=np.bool_)
-        return np.einsum("ij,ij->i", block, block) < self._floor
-
-    def _gate(self, window: Audio, quiet: bool) -> bool:
-        """Whether the gate scores this window (0, model not run); keeps the run of quiet windows."""
-        self._quiet = self._quiet + 1 if quiet else 0
-        if self._quiet <= self._gate_after:
-            return False
-        if self._quiet == self._gate_after + 1:  # the gate closes: start afresh when speech comes
-            self._state = np.zeros((2, 1, _STATE_SIZE), dtype=np.float32)
-        self._context = window[-CONTEXT:].copy()
-        self.windows += 1
-        self.gated += 1
-        return True
 
     def _input_row(self, window: Audio) -> Audio:
         return np.concatenate([self._context, window])

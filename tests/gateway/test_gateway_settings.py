@@ -198,8 +198,6 @@ max_utterance_s = 12.0
 split_search_s = 3.0
 batch_calls = false
 batch_window_ms = 40
-silence_gate_dbfs = -55.0
-silence_gate_ms = 512
 [vad.pre_roll_ms_by_language]
 nl = 250
 [vad.post_roll_ms_by_language]

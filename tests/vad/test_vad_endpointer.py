@@ -213,19 +213,3 @@ def test_push_many_rejects_legs_of_different_models_before_touching_any() -> Non
     with pytest.raises(ValueError, match="share one SileroModel"):
         push_many([(leg, jfk()[:RATE], 0) for leg in legs])
     assert [(leg.position, leg.windows) for leg in legs] == [(None, 0), (None, 0)]
-
-
-def test_silence_gate_keeps_the_utterances_of_the_synthetic_call() -> None:
-    """The call's legs are digitally silent while the other party talks: with the gate (the default) the
-    model skips those stretches, and the utterances start and end within one window of the ungated ones."""
-    audio = call_channel(1)
-    off = ended(stream_file(audio, 160, config=VadConfig(silence_gate_dbfs=0.0)))
-    leg = LegEndpointer(model(), VadConfig())
-    events: list[VadEvent] = []
-    for i in range(0, len(audio), 160):
-        events += leg.push(audio[i : i + 160], i)
-    on = ended(events + leg.flush())
-    assert leg._stream.gated > 0.3 * leg.windows
-    assert len(on) == len(off)
-    for a, b in zip(on, off, strict=True):
-        assert abs(a.start - b.start) <= WINDOW and abs(a.end - b.end) <= WINDOW

@@ -107,37 +107,3 @@ def test_bad_audio_is_rejected() -> None:
     with pytest.raises(ValueError, match="1-D"):
         stream.process(np.zeros((1024, 2), dtype=np.float32))
     assert stream.windows == 0
-
-
-def test_silence_gate_skips_a_silent_run_and_scores_speech_afresh() -> None:
-    """After 8 quiet windows the gate scores 0 without the model; the speech after is scored exactly as by a
-    fresh stream (the state was reset, the context is the silence's zeros)."""
-    windows = jfk()[: len(jfk()) // WINDOW * WINDOW].reshape(-1, WINDOW)
-    loud = int(np.argmax(np.sqrt((windows**2).mean(axis=1)) > 1e-3))  # the clip's first window over -60 dBFS
-    speech = windows[loud:].reshape(-1)
-    silence = np.zeros(32 * WINDOW, dtype=np.float32)
-    gated = model().new_stream(gate_dbfs=-60.0, gate_after=8)
-    probs = gated.process(np.concatenate([silence, speech]))
-    assert gated.gated >= 32 - 8
-    assert gated.windows == 32 + len(speech) // WINDOW
-    assert not probs[8:32].any()
-    np.testing.assert_array_equal(probs[32:], model().new_stream().process(speech))
-
-
-def test_silence_gate_off_or_short_quiet_runs_the_model() -> None:
-    """Gate off (0 dBFS), or a quiet run shorter than `gate_after`, or audio above the floor: every window
-    goes through the model."""
-    quiet = np.zeros(6 * WINDOW, dtype=np.float32)
-    noise = np.random.default_rng(3).normal(0.0, 0.003, 40 * WINDOW).astype(np.float32)  # about -50 dBFS
-    for stream, audio in [
-        (model().new_stream(), np.zeros(40 * WINDOW, dtype=np.float32)),
-        (model().new_stream(gate_dbfs=-60.0, gate_after=8), np.concatenate([quiet, jfk()[:WINDOW * 4], quiet])),
-        (model().new_stream(gate_dbfs=-60.0, gate_after=8), noise),
-    ]:
-        stream.process(audio)
-        assert (stream.gated, stream.windows) == (0, len(audio) // WINDOW)
-
-
-def test_silence_gate_rejects_a_positive_floor() -> None:
-    with pytest.raises(ValueError, match="gate_dbfs"):
-        model().new_stream(gate_dbfs=3.0)
