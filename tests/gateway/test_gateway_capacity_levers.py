@@ -198,6 +198,28 @@ def test_partial_cadence_stretches_with_measured_lag_and_recovers() -> None:
         PartialCadence(0.5, 0.3, 0.4)
 
 
+def test_the_first_partial_waits_in_proportion_when_the_cadence_stretches(vad_model: SileroModel) -> None:
+    """Under load the cadence stretches the first partial of an utterance like the others: with the interval
+    at 4x its base the first partial asks for 4x `first_partial_s` of audio, so a short turn gets none."""
+
+    def first_partials(interval: float) -> list[float]:
+        start = Start("c", MULAW, ("agent", "caller"), "en", consent="granted")  # type: ignore[arg-type]
+        session = CallSession(
+            start, SessionConfig(), lambda: LegEndpointer(vad_model, VadConfig()), partial_interval=lambda: interval
+        )
+        effects = [e for frame in frames() for e in session.receive(frame)]  # no results: one partial each
+        return [
+            (e.ticket.end - e.ticket.start) / 16000
+            for e in effects
+            if isinstance(e, Decode) and e.ticket.kind == "partial"
+        ]
+
+    base, stretched = first_partials(0.5), first_partials(2.0)
+    assert base and all(0.6 <= s < 0.7 for s in base)
+    assert stretched and all(2.4 <= s < 2.5 for s in stretched)
+    assert len(stretched) < len(base)
+
+
 def test_session_config_rejects_a_max_interval_below_the_base() -> None:
     with pytest.raises(ValueError, match="partial_max_interval_s"):
         SessionConfig(partial_interval_s=1.0, partial_max_interval_s=0.5)
