@@ -32,8 +32,8 @@ class BatcherConfig:
     max_partial_batch: int = 4
     """Most partials in one engine call (0 = `max_batch`). A partial batch holds its worker until it is done,
     and a final that arrives meanwhile may wait for it: at 32 calls on 2 cores (docs/capacity.md) a batch of
-    16 partials held a worker about 1 s, and final p95 fell from about 2.1 to 1.5 s with 4. CPU: 4; GPU:
-    as `max_batch`."""
+    16 partials held a worker about 1 s; with 4, final p95 went from 2.1 to 1.4-1.6 s, and partial lag p50
+    from 0.66 to 0.50 s once the first partial stretched under load too. CPU: 4; GPU: as `max_batch`."""
     max_inflight: int = 0
     """Batches handed to the engines at once (each in its own worker thread). 0 = auto: the most `workers`
     any engine has (`EngineConfig.workers`; 1 for an engine that does not say). 1 = one batch at a time;
