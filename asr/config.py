@@ -61,9 +61,9 @@ class EngineConfig:
     fallback_temperatures: tuple[float, ...] = (0.2, 0.4, 0.6, 0.8, 1.0)
     """Temperature fallback for finals (faster-whisper's `temperature` list after 0): a final that fails a
     guard (compression ratio, a character or token loop, more words than the audio can hold, a short doubled
-    phrase, avg log-prob below
-    `logprob_threshold` while not silence) is sampled again at each temperature in turn, from the same
-    encoder output, until one passes; if none does, the best-scoring candidate is kept and its loops cut.
+    phrase, avg log-prob below `logprob_threshold` while not silence) is sampled again at each temperature in
+    turn, from the same encoder output, until one passes; if none does, the best-scoring candidate is kept
+    and its loops cut.
     () = off. Each step costs one decoder pass of `fallback_best_of` samples (about one beam search)."""
     fallback_best_of: int = 5
     """Candidates sampled per fallback temperature; the one with the best avg log-prob is judged."""

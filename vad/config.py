@@ -58,10 +58,12 @@ class VadConfig:
             raise VadConfigError("threshold must be within (0, 1]")
         if not 0.0 <= self.neg_threshold <= self.threshold:
             raise VadConfigError("neg_threshold must be within [0, threshold]")
+        pre_rolls = {"pre_roll_ms": self.pre_roll_ms}
+        pre_rolls.update({f"pre_roll_ms_by_language.{k}": ms for k, ms in self.pre_roll_ms_by_language.items()})
         durations = {
             "min_silence_ms": self.min_silence_ms,
             "min_speech_ms": self.min_speech_ms,
-            "pre_roll_ms": self.pre_roll_ms,
+            **pre_rolls,
             "post_roll_ms": self.post_roll_ms,
         }
         for name, value in durations.items():
@@ -76,14 +78,11 @@ class VadConfig:
         for lang, ms in self.post_roll_ms_by_language.items():
             if not 0 <= ms <= self.min_silence_ms:
                 raise VadConfigError(f"post_roll_ms_by_language.{lang} must be within [0, min_silence_ms]")
-        for lang, ms in self.pre_roll_ms_by_language.items():
-            if ms < 0 or self.max_utterance_s * 1000 <= ms + self.min_speech_ms + self.min_silence_ms:
-                raise VadConfigError(f"pre_roll_ms_by_language.{lang} must be >= 0 and fit max_utterance_s")
         if not 0.0 < self.split_search_s < self.max_utterance_s:
             raise VadConfigError("split_search_s must be > 0 and < max_utterance_s")
-        budget_ms = self.pre_roll_ms + self.min_speech_ms + self.min_silence_ms
-        if self.max_utterance_s * 1000 <= budget_ms:
-            raise VadConfigError("max_utterance_s must exceed pre_roll + min_speech + min_silence")
+        for name, ms in pre_rolls.items():  # every call's utterance budget, whatever its language
+            if self.max_utterance_s * 1000 <= ms + self.min_speech_ms + self.min_silence_ms:
+                raise VadConfigError(f"max_utterance_s must exceed {name} + min_speech_ms + min_silence_ms")
 
     def for_language(self, language: str) -> VadConfig:
         """This config for a call in `language` (its `pre_roll_ms_by_language` and `post_roll_ms_by_language`
