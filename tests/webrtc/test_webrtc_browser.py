@@ -93,7 +93,9 @@ async def test_softphone_page_shows_live_finals_from_a_fake_microphone(gateway: 
             state = await page.inner_text("#consent-state")
         finally:
             await browser.close()
-    assert "what your country can do for you" in shown
+    # JFK pauses after "ask not"; the segmenter may end the turn there, and the next turn's first word is then
+    # decoded on its own (one CI run heard "what" as "watch"). The rest of the phrase is what every run carries.
+    assert "your country can do for you" in shown
     assert "country can do for you" in caller_column and other_columns == 0
     assert state == "active"
     assert "country can do for you" in words(" ".join(f.text for f in heard))
