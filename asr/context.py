@@ -59,15 +59,28 @@ class LegContext:
     def request(self, uid: str, audio: Audio, start: int) -> Context | None:
         """The context for a final about to be requested (`start`: its first sample on the leg clock), or
         None: the final just before is still decoding and this one should wait for `decoded` of it."""
+        ctx = self.peek(len(audio), start)
         if self.max_s <= 0:
-            return Context()
+            return ctx
         last, self._last = self._last, (uid, start + len(audio))
         self._in_flight[uid] = audio
-        alone = len(audio) > self.max_utterance_s * SAMPLE_RATE
-        if last is None or alone or start - last[1] > self.max_gap_s * SAMPLE_RATE:
+        if ctx is None and last is not None:
+            self._waiting[last[0]] = uid
+        return ctx
+
+    def peek(self, samples: int, start: int) -> Context | None:
+        """What `request` would answer now for a final of `samples` samples at `start`, without requesting it;
+        None where it would wait (the final before it is still decoding)."""
+        if self.max_s <= 0:
+            return Context()
+        last = self._last
+        if (
+            last is None
+            or samples > self.max_utterance_s * SAMPLE_RATE
+            or start - last[1] > self.max_gap_s * SAMPLE_RATE
+        ):
             return Context()
         if last[0] in self._in_flight:
-            self._waiting[last[0]] = uid
             return None
         return self._decoded[1] if self._decoded is not None and self._decoded[0] == last[0] else Context()
 

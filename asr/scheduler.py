@@ -110,6 +110,17 @@ class Scheduler:
         """Finals queued and not yet taken by the worker."""
         return self._queue.finals_waiting
 
+    def has_room_for_final(self) -> bool:
+        """Nothing waits, no final is being decoded and a worker is free: a final submitted now starts at once
+        and takes nobody's turn (the gate for work done ahead of need, such as an early final)."""
+        finals_running = len(self._inflight) > len(self._partial_batches)
+        return (
+            not len(self._queue)
+            and not finals_running
+            and len(self._inflight) < self.max_inflight
+            and not self._closing
+        )
+
     def would_overload(self) -> bool:
         return self._closing or self._queue.would_overload()
 

@@ -138,6 +138,7 @@ class CallDriver:
             stages=rt.telemetry.stages,
             partial_interval=rt.partial_cadence.interval,
             vad_pending=self._vad_pending if rt.config.vad.batch_calls else None,
+            early_final=rt.scheduler.has_room_for_final,
         )
         rt.publish(CallOpened(self.tenant, start.call_id, start, record.connections - 1, self.transport))
         if rt.config.limits.format_check:
@@ -214,6 +215,8 @@ class CallDriver:
             "call_ended",
             finals=c.finals_sent,
             partials=c.partials_sent,
+            early_finals=c.early_decodes,
+            early_used=c.early_used,
             consent=session.consent.state,
             audio_s=round(session.now, 2),
             dropped_s=round(c.dropped_samples / rate, 2),
@@ -269,6 +272,8 @@ class CallDriver:
             if ticket.kind == "final":
                 self._send(ErrorMessage("internal", "an utterance could not be transcribed"))
                 self._apply(self.session.decoded(ticket, None))  # later finals of the leg need not wait for it
+            elif ticket.kind == "early":
+                self._apply(self.session.decoded(ticket, None))  # its utterance's final is requested again
             return
         with self.rt.telemetry.stages.timed("results"):
             effects = self.session.decoded(ticket, future.result())

@@ -6,9 +6,9 @@ combines both with the utterance's audio for one leg. Configure with `VadConfig`
 """
 
 from vad.config import VadConfig
-from vad.endpointer import LegEndpointer, UtteranceEnded, UtteranceStarted, VadEvent, push_many
+from vad.endpointer import LegEndpointer, UtteranceEnded, UtterancePaused, UtteranceStarted, VadEvent, push_many
 from vad.errors import TimelineError, VadConfigError, VadError, VadModelError
-from vad.segmenter import EndReason, Segmenter, SegmentEvent, SpeechEnd, SpeechStart
+from vad.segmenter import EndReason, Segmenter, SegmentEvent, SpeechEnd, SpeechPause, SpeechStart
 from vad.silero import SAMPLE_RATE, WINDOW, SileroModel, SileroStream, bundled_model_path
 
 __all__ = [
@@ -21,9 +21,11 @@ __all__ = [
     "SileroModel",
     "SileroStream",
     "SpeechEnd",
+    "SpeechPause",
     "SpeechStart",
     "TimelineError",
     "UtteranceEnded",
+    "UtterancePaused",
     "UtteranceStarted",
     "VadConfig",
     "VadConfigError",

@@ -38,6 +38,12 @@ class VadConfig:
     -en, -e) fall under the speech threshold early and were cut ("hadden" heard as "gade"); measured on the
     Dutch clips (docs/accuracy-longform.md): 16 kHz 25.0 -> 21.7 %, 8 kHz 46.7 -> 45.6 % (offline 28.3 /
     45.6 %). English keeps 150: with 300, tiny.en added words after the tails."""
+    early_final_ms: int = 200
+    """Silence after which the utterance so far is decoded ahead of its endpoint (0 = off). If the endpoint
+    comes with no more speech, that decode is the final (the same audio), so the final's decode overlaps the
+    rest of `min_silence_ms` instead of following it; if speech resumes, the decode is discarded. The gateway
+    asks for it only while no final waits and a worker is free, so under load it costs nothing. Must be <
+    `min_silence_ms`; the post-roll is always waited for."""
     max_utterance_s: float = 15.0
     """Longer speech is force-split so finals keep coming; stay well under Whisper's 30 s window."""
     split_search_s: float = 4.0
@@ -65,6 +71,7 @@ class VadConfig:
             "min_speech_ms": self.min_speech_ms,
             **pre_rolls,
             "post_roll_ms": self.post_roll_ms,
+            "early_final_ms": self.early_final_ms,
         }
         for name, value in durations.items():
             if value < 0:
@@ -73,6 +80,8 @@ class VadConfig:
             raise VadConfigError("batch_window_ms must be within [0, 200]")
         if self.min_silence_ms == 0:
             raise VadConfigError("min_silence_ms must be > 0 (an utterance needs an endpoint)")
+        if self.early_final_ms >= self.min_silence_ms:
+            raise VadConfigError("early_final_ms must be < min_silence_ms (0: off)")
         if self.post_roll_ms > self.min_silence_ms:
             raise VadConfigError("post_roll_ms must be <= min_silence_ms")
         for lang, ms in self.post_roll_ms_by_language.items():

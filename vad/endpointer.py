@@ -26,7 +26,7 @@ import numpy.typing as npt
 
 from vad.config import VadConfig
 from vad.errors import TimelineError
-from vad.segmenter import EndReason, Segmenter, SegmentEvent, SpeechStart
+from vad.segmenter import EndReason, Segmenter, SegmentEvent, SpeechPause, SpeechStart
 from vad.silero import WINDOW, Audio, SileroModel
 
 
@@ -55,7 +55,18 @@ class UtteranceEnded:
             raise ValueError("audio length must equal end - start")
 
 
-VadEvent = UtteranceStarted | UtteranceEnded
+@dataclass(frozen=True, slots=True, eq=False)
+class UtterancePaused:
+    """Utterance `index` has paused: should it end with no more speech, its `UtteranceEnded` will hold
+    exactly this [start, end) and `audio` (see `Segmenter`'s `SpeechPause`)."""
+
+    index: int
+    start: int
+    end: int
+    audio: Audio
+
+
+VadEvent = UtteranceStarted | UtteranceEnded | UtterancePaused
 
 
 _INITIAL_CAPACITY = WINDOW * 32  # ~1 s at 16 kHz
@@ -211,6 +222,9 @@ class LegEndpointer:
             index = self._open.index if self._open is not None else self._count - 1
             start, end = self._base + event.start, self._base + event.end
             audio = self._buffer.slice(start, end)
+            if isinstance(event, SpeechPause):
+                events.append(UtterancePaused(index, start, end, audio))
+                continue
             events.append(UtteranceEnded(index, start, end, audio, event.reason))
             self._open = None
         return events

@@ -15,6 +15,10 @@ Reported positions are samples: start = onset - pre_roll, never before the first
 the previous utterance's end (utterances never overlap); end = end of the last speech window +
 post_roll, which post_roll <= min_silence_ms keeps inside the audio already fed.
 
+While a confirmed utterance is silent for `early_final_ms` (at least its post-roll, and less than
+min_silence_ms) `SpeechPause(start, end)` is emitted, once per run of silence: [start, end) is what its
+`SpeechEnd` will be if no speech comes before the endpoint, so its final can be decoded ahead of it.
+
 When an open utterance reaches max_utterance_s, it is cut at the window with the lowest probability
 among the last split_search_s seconds, in that window's middle (but never past max_utterance_s, so
 no part is longer): `SpeechEnd(reason="max_length")`
@@ -64,7 +68,16 @@ class SpeechEnd:
             raise ValueError(f"unknown reason {self.reason!r}")
 
 
-SegmentEvent = SpeechStart | SpeechEnd
+@dataclass(frozen=True, slots=True)
+class SpeechPause:
+    """The open utterance has been silent for `early_final_ms` (and its post-roll): were it to end with no
+    more speech, its `SpeechEnd` would be exactly [start, end). Emitted once per silence run."""
+
+    start: int
+    end: int
+
+
+SegmentEvent = SpeechStart | SpeechEnd | SpeechPause
 
 
 @dataclass(slots=True)
@@ -75,6 +88,7 @@ class _Open:
     speech_from: int  # where min_speech is measured from, in samples
     last_speech: int  # index of the last speech window
     confirmed: bool = False  # SpeechStart emitted
+    paused_after: int = -1  # last_speech when the latest SpeechPause was emitted
     recent: deque[float] = field(default_factory=deque)  # probabilities of the last windows
 
 
@@ -91,6 +105,8 @@ class Segmenter:
         self._min_speech = _samples(config.min_speech_ms, rate)
         self._pre_roll = _samples(config.pre_roll_ms, rate)
         self._post_roll = _samples(config.post_roll_ms, rate)
+        early = _samples(config.early_final_ms, rate)
+        self._early = max(early, self._post_roll) if 0 < early < self._min_silence else None
         self._max_len = round(config.max_utterance_s * rate)
         self._search = max(1, math.ceil(config.split_search_s * rate / window))
         self._next: int | None = None  # index of the next window to feed
@@ -167,6 +183,14 @@ class Segmenter:
                 self._floor = end
                 events.append(SpeechEnd(u.start, end, "silence"))
             return
+        elif (
+            self._early is not None
+            and u.confirmed
+            and u.paused_after != u.last_speech
+            and (i - u.last_speech) * self._w >= self._early
+        ):
+            u.paused_after = u.last_speech
+            events.append(SpeechPause(u.start, self._speech_end(u)))
         if u.confirmed and (i + 1) * self._w - u.start >= self._max_len:
             self._split(u, i, events)
 

@@ -12,6 +12,11 @@ on the shared scheduler. The order of work for audio is fixed by DESIGN.md:
 3. per-leg VAD endpointing (`vad.endpointer`);
 4. a partial request every `partial_interval_s` of new utterance audio (stretched under load by the
    injected `partial_interval`), unless one for that leg is in flight; a final request when the utterance ends.
+   When an utterance pauses (`vad` `UtterancePaused`, `early_final_ms` of silence) and the injected
+   `early_final` gate allows it, the final is decoded ahead of the endpoint (ticket kind "early"): if the
+   utterance then ends on exactly that audio, that decode is its final, handled as if requested at the end
+   (order, context, seq); if speech resumed, its result is dropped. A failed early decode of an utterance
+   that ended is requested again as a plain final, so nothing is lost.
 
 Finals get `seq` numbers (1, 2, ... per call, no gaps) when they are sent. After `declined` nothing is
 sent but the consent state and `closed`: open utterances are discarded and results still in flight are
@@ -58,7 +63,7 @@ from protocol.messages import (
     Stop,
     Word,
 )
-from vad.endpointer import LegEndpointer, UtteranceEnded, UtteranceStarted, VadEvent, push_many
+from vad.endpointer import LegEndpointer, UtteranceEnded, UtterancePaused, UtteranceStarted, VadEvent, push_many
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +117,16 @@ class TextFilter(Protocol):
 
 
 @dataclass(slots=True)
+class _Early:
+    """A final decoded ahead of its endpoint, for an utterance that paused."""
+
+    ticket: Ticket  # kind "early", the span the utterance would end on
+    context: tuple[int, str]  # the context it was decoded with (its audio length, its prefix)
+    done: bool = False
+    result: DecodeResult | None = None
+
+
+@dataclass(slots=True)
 class _Utterance:
     uid: str
     start: int
@@ -119,6 +134,7 @@ class _Utterance:
     partial_audio: int = 0  # samples covered by the last partial request
     partial_in_flight: bool = False
     last_sent: str = ""
+    early: _Early | None = None
 
 
 @dataclass(slots=True)
@@ -139,6 +155,8 @@ class _Leg:
     """Finals (uid -> start, audio) waiting for the final just before them to be decoded (its context)."""
     vad_pending: list[tuple[np.ndarray, int]] = field(default_factory=list)
     """Deferred VAD: (16 kHz audio, its first sample on the leg clock) not yet pushed, oldest first."""
+    promoted: dict[str, tuple[Ticket, np.ndarray, Context]] = field(default_factory=dict)
+    """Finals whose early decode is still running: uid -> (the final's ticket, audio, context)."""
 
 
 _VAD_DEFER_MAX_SAMPLES = TARGET_RATE // 5
@@ -168,6 +186,8 @@ class SessionCounters:
     partials_sent: int = 0
     discarded_results: int = 0
     special_stops: int = 0  # 1 once a special-category mention stopped the call
+    early_decodes: int = 0  # finals decoded ahead of their endpoint
+    early_used: int = 0  # of those, the ones that became the final (the rest: speech resumed)
 
 
 class CallSession:
@@ -184,12 +204,16 @@ class CallSession:
         stages: StageClock | None = None,
         partial_interval: Callable[[], float] | None = None,
         vad_pending: Callable[[CallSession], None] | None = None,
+        early_final: Callable[[], bool] | None = None,
     ) -> None:
         self.start = start
         self.stages = stages or StageClock()
         """Where the audio path's time goes (`audio_decode`, `vad`); the runtime passes its own."""
         self._partial_interval = partial_interval or (lambda: config.partial_interval_s)
         """New utterance audio between two partials now (the runtime's `PartialCadence` under load)."""
+        self._early_final = early_final or (lambda: False)
+        """Whether a paused utterance may be decoded ahead of its endpoint now (the runtime: no final waits
+        and an engine worker is free). None = never."""
         self._vad_pending = vad_pending
         """Deferred VAD: called when a leg has audio waiting; the shell then takes `vad_jobs()`, pushes them
         (batched with other calls' legs) and hands the events to `vad_done()`. None = VAD inside `receive`."""
@@ -384,11 +408,28 @@ class CallSession:
                 leg.open = _Utterance(f"{self._uid_prefix}{leg.name}-{ev.index}", ev.start)
                 if self.start.vad_events:
                     effects.append(Send(SpeechStarted(leg.name, leg.open.uid, round(ev.start / TARGET_RATE, 3))))
+            elif isinstance(ev, UtterancePaused):
+                effects += self._early(leg, ev)
             elif isinstance(ev, UtteranceEnded):
                 uid = leg.open.uid if leg.open else f"{self._uid_prefix}{leg.name}-{ev.index}"
+                early = leg.open.early if leg.open else None
                 leg.open = None
-                effects += self._request_final(leg, uid, ev.start, ev.audio)
+                effects += self._request_final(leg, uid, ev.start, ev.audio, early)
         return effects
+
+    def _early(self, leg: _Leg, ev: UtterancePaused) -> list[Effect]:
+        """Decode a paused utterance's final ahead of its endpoint, if the gate allows and no final of the leg
+        is still decoding (its context would not be known yet)."""
+        u = leg.open
+        if u is None or not self._early_final():
+            return []
+        ctx = leg.context.peek(len(ev.audio), ev.start)
+        if ctx is None:
+            return []
+        decode = self._request(leg, u.uid, "final", ev.start, ev.audio, ctx, ticket_kind="early")
+        u.early = _Early(decode.ticket, _context_key(ctx))  # an older one's result will match nothing
+        self.counters.early_decodes += 1
+        return [decode]
 
     def _maybe_partial(self, leg: _Leg) -> list[Effect]:
         u = leg.open
@@ -407,15 +448,46 @@ class CallSession:
         u.partial_in_flight = True
         return [self._request(leg, u.uid, "partial", start, audio)]
 
-    def _request_final(self, leg: _Leg, uid: str, start: int, audio: np.ndarray) -> list[Effect]:
-        """A final's request, or none yet: it waits for the final just before it (`asr.context`)."""
+    def _request_final(
+        self, leg: _Leg, uid: str, start: int, audio: np.ndarray, early: _Early | None = None
+    ) -> list[Effect]:
+        """A final's request, or none yet: it waits for the final just before it (`asr.context`), or its early
+        decode (same span, same context) is, or will be, its result."""
         audio = audio.astype(np.float32, copy=False)
         leg.final_order.append(uid)
         ctx = leg.context.request(uid, audio, start)
         if ctx is None:
             leg.held[uid] = (start, audio)
             return []
+        ticket = Ticket(leg.name, uid, "final", start, start + len(audio))
+        if (
+            early is not None
+            and (early.ticket.start, early.ticket.end) == (ticket.start, ticket.end)
+            and early.context == _context_key(ctx)
+            and not (early.done and early.result is None)
+        ):
+            self.counters.early_used += 1
+            if early.done:
+                return self.decoded(ticket, early.result)
+            leg.promoted[uid] = (ticket, audio, ctx)
+            return []
         return [self._request(leg, uid, "final", start, audio, ctx)]
+
+    def _early_decoded(self, leg: _Leg, ticket: Ticket, result: DecodeResult | None) -> list[Effect]:
+        """An early decode came back: the final of an utterance that ended on its span, kept for an utterance
+        still open, or dropped (speech resumed after it)."""
+        uid = ticket.utterance_id
+        promoted = leg.promoted.get(uid)
+        if promoted is not None and (promoted[0].start, promoted[0].end) == (ticket.start, ticket.end):
+            final, audio, ctx = leg.promoted.pop(uid)
+            if result is None:  # the early decode failed: the final is requested as usual
+                self.counters.early_used -= 1
+                return [self._request(leg, uid, "final", final.start, audio, ctx)]
+            return self.decoded(final, result)
+        u = leg.open
+        if u is not None and u.early is not None and u.early.ticket == ticket:
+            u.early.done, u.early.result = True, result
+        return []
 
     def _release_held(self, leg: _Leg, waiter: tuple[str, Context] | None) -> list[Effect]:
         """The final that waited for the one just decoded goes to the engine with its context."""
@@ -430,7 +502,14 @@ class CallSession:
         return []
 
     def _request(
-        self, leg: _Leg, uid: str, kind: Kind, start: int, audio: np.ndarray, ctx: Context | None = None
+        self,
+        leg: _Leg,
+        uid: str,
+        kind: Kind,
+        start: int,
+        audio: np.ndarray,
+        ctx: Context | None = None,
+        ticket_kind: str | None = None,
     ) -> Decode:
         prompt = leg.previous_text if kind == "final" and self.config.condition_on_previous else ""
         audio = audio.astype(np.float32, copy=False)
@@ -440,7 +519,7 @@ class CallSession:
         c = self.counters
         c.engine_audio_samples += len(audio)
         c.earliest_engine_sample = start if c.earliest_engine_sample is None else min(c.earliest_engine_sample, start)
-        return Decode(Ticket(leg.name, uid, kind, start, start + len(audio)), request)
+        return Decode(Ticket(leg.name, uid, ticket_kind or kind, start, start + len(audio)), request)
 
     def _flush(self) -> list[Effect]:
         if self.halted:
@@ -463,6 +542,8 @@ class CallSession:
         """Turn an engine result into messages (None: the partial was replaced by a newer one, or the final
         could not be decoded; the shell reports that failure to the client)."""
         leg = next(leg for leg in self.legs if leg.name == ticket.leg)
+        if ticket.kind == "early":
+            return self._early_decoded(leg, ticket, result)
         if ticket.kind == "final" and ticket.utterance_id in leg.final_order:
             text, words = (result.text, result.words) if result is not None else ("", ())
             held = self._release_held(leg, leg.context.decoded(ticket.utterance_id, text, words))
@@ -554,6 +635,10 @@ class CallSession:
         self._decoder.reset()
         self._processed_until = None
         return [Send(PrivacyEvent("special_category_stop", category, round(self.now, 3)))]
+
+
+def _context_key(ctx: Context) -> tuple[int, str]:
+    return len(ctx.audio), ctx.prefix
 
 
 def _word(w: WordTiming, offset: float, last: float) -> Word:

@@ -21,7 +21,9 @@ async def test_concurrent_two_leg_calls_share_batches(gateway: Gateway) -> None:
         legs = {f["leg"] for f in run.finals}
         assert legs == {"agent", "caller"}
         caller = " ".join(f["text"] for f in run.finals if f["leg"] == "caller").lower()
-        assert "invoice" in caller
+        # "this month": tiny.en's int8 kernels differ between CPUs (AVX-512 heard "my invoice", an AVX2 EPYC
+        # "my advice"); the caller's words both heard are what shows the leg is right
+        assert "this month" in caller
     stats = gateway.runtime.scheduler.stats
     assert stats.multi_call_batches > 0
     assert stats.max_calls_in_batch >= 2

@@ -1,7 +1,8 @@
 """The segmenter on scripted probability sequences (no model).
 
 Windows of 160 samples at 16 kHz (10 ms) keep the arithmetic readable: with the default config,
-min_silence = 40 windows, min_speech = 20 windows, pre_roll = 3200 samples, post_roll = 2400 samples.
+min_silence = 40 windows, min_speech = 20 windows, pre_roll = 3200 samples, post_roll = 2400 samples,
+early_final = 20 windows (off in `seg()` unless asked for).
 """
 
 from __future__ import annotations
@@ -10,13 +11,15 @@ import itertools
 
 import pytest
 
-from vad import Segmenter, SegmentEvent, SpeechEnd, SpeechStart, TimelineError, VadConfig
+from vad import Segmenter, SegmentEvent, SpeechEnd, SpeechPause, SpeechStart, TimelineError, VadConfig
 
 W = 160
 PRE, POST = 3200, 2400
 
 
 def seg(**kwargs: float) -> Segmenter:
+    """A segmenter on the default config, with early finals off unless asked for (tests of them below)."""
+    kwargs.setdefault("early_final_ms", 0)
     return Segmenter(VadConfig(**kwargs), window=W, rate=16000)  # type: ignore[arg-type]
 
 
@@ -165,3 +168,29 @@ def test_split_in_a_final_pause_leaves_no_empty_utterance() -> None:
     probs = [0.9] * 195 + [0.1] * 100
     events = run(seg(max_utterance_s=2.0, split_search_s=0.5), probs)
     assert events == [SpeechStart(0), SpeechEnd(0, 199 * W + W // 2, "max_length")]
+
+
+def test_a_pause_announces_the_end_it_would_have_once_per_silence_run() -> None:
+    """After early_final_ms of silence the utterance's would-be end is announced; speech resumes and a
+    second pause announces the later end; the endpoint then reports exactly that span."""
+    segmenter = seg(early_final_ms=200)
+    events = run(segmenter, [0.0] * 50 + [0.9] * 30 + [0.1] * 19)
+    assert events == [SpeechStart(50 * W - PRE)]
+    assert run(segmenter, [0.1], first=99) == [SpeechPause(50 * W - PRE, 80 * W + POST)]
+    assert run(segmenter, [0.1] * 10, first=100) == []  # once per run of silence
+    resumed = run(segmenter, [0.9] * 30 + [0.1] * 40, first=110)
+    assert resumed == [
+        SpeechPause(50 * W - PRE, 140 * W + POST),
+        SpeechEnd(50 * W - PRE, 140 * W + POST, "silence"),
+    ]
+
+
+def test_the_pause_waits_for_the_post_roll_and_is_off_at_zero() -> None:
+    """An early final shorter than the post-roll waits for it (its audio must be there); 0 = no pauses."""
+    segmenter = seg(early_final_ms=50)
+    run(segmenter, [0.0] * 50 + [0.9] * 30)  # last speech window: 79
+    at = next(i for i in range(80, 120) if run(segmenter, [0.1], first=i))
+    assert at == 79 + POST // W  # the window that completes the post-roll
+    assert not [e for e in run(seg(), [0.0] * 50 + [0.9] * 30 + [0.1] * 40) if isinstance(e, SpeechPause)]
+    with pytest.raises(ValueError, match="early_final_ms"):
+        VadConfig(early_final_ms=400)
