@@ -138,7 +138,7 @@ class CallDriver:
             stages=rt.telemetry.stages,
             partial_interval=rt.partial_cadence.interval,
             vad_pending=self._vad_pending if rt.config.vad.batch_calls else None,
-            early_final=rt.scheduler.has_room_for_final,
+            early_final=rt.early_final_ok,
         )
         rt.publish(CallOpened(self.tenant, start.call_id, start, record.connections - 1, self.transport))
         if rt.config.limits.format_check:

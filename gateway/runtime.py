@@ -166,6 +166,14 @@ class Runtime:
         for record in self.registry.dropped():
             self.close_call(record, CloseReason.SHUTDOWN)
 
+    def early_final_ok(self) -> bool:
+        """Whether a paused utterance may be decoded ahead of its endpoint now: the engine has been busy less
+        than `vad.early_final_max_busy` of its capacity over the last seconds, and a final submitted now
+        would start at once. Under load an early decode that speech makes useless would only hold a worker."""
+        share = self.config.vad.early_final_max_busy
+        busy = self.telemetry.load.busy_ratio(self.telemetry.clock()) / max(1, self.scheduler.max_inflight)
+        return busy < share and self.scheduler.has_room_for_final()
+
     def new_endpointer(self, endpoint_ms: int | None = None, language: str = "") -> LegEndpointer:
         """A leg's VAD for a call in `language` (`vad.pre_roll_ms_by_language`, `vad.post_roll_ms_by_language`);
         `endpoint_ms` (`Start.endpoint_ms`) sets its endpoint silence, kept within [`vad.post_roll_ms`,

@@ -44,6 +44,10 @@ class VadConfig:
     rest of `min_silence_ms` instead of following it; if speech resumes, the decode is discarded. The gateway
     asks for it only while no final waits and a worker is free, so under load it costs nothing. Must be <
     `min_silence_ms`; the post-roll is always waited for."""
+    early_final_max_busy: float = 0.25
+    """Early finals only while the engine was busy less than this share of its workers' time (last 10 s). On
+    2 cores (docs/capacity.md) they took 1 call's final p50 from 0.72-0.78 to 0.58-0.59 s, but at 8 calls the
+    ones that speech made useless held a worker that another call's final then waited for."""
     max_utterance_s: float = 15.0
     """Longer speech is force-split so finals keep coming; stay well under Whisper's 30 s window."""
     split_search_s: float = 4.0
@@ -76,6 +80,8 @@ class VadConfig:
         for name, value in durations.items():
             if value < 0:
                 raise VadConfigError(f"{name} must be >= 0")
+        if not 0.0 <= self.early_final_max_busy <= 1.0:
+            raise VadConfigError("early_final_max_busy must be within [0, 1]")
         if not 0 <= self.batch_window_ms <= 200:
             raise VadConfigError("batch_window_ms must be within [0, 200]")
         if self.min_silence_ms == 0:

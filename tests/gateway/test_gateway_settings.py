@@ -195,6 +195,7 @@ min_speech_ms = 100
 pre_roll_ms = 100
 post_roll_ms = 100
 early_final_ms = 150
+early_final_max_busy = 0.4
 max_utterance_s = 12.0
 split_search_s = 3.0
 batch_calls = false
