@@ -212,8 +212,8 @@ class CallSession:
         self._partial_interval = partial_interval or (lambda: config.partial_interval_s)
         """New utterance audio between two partials now (the runtime's `PartialCadence` under load)."""
         self._early_final = early_final or (lambda: False)
-        """Whether a paused utterance may be decoded ahead of its endpoint now (the runtime: no final waits
-        and an engine worker is free). None = never."""
+        """Whether a paused utterance may be decoded ahead of its endpoint now (the runtime's
+        `early_final_ok`: the engine mostly idle, nothing waiting). None = never."""
         self._vad_pending = vad_pending
         """Deferred VAD: called when a leg has audio waiting; the shell then takes `vad_jobs()`, pushes them
         (batched with other calls' legs) and hands the events to `vad_done()`. None = VAD inside `receive`."""
