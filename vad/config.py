@@ -42,7 +42,7 @@ class VadConfig:
     """Silence after which the utterance so far is decoded ahead of its endpoint (0 = off). If the endpoint
     comes with no more speech, that decode is the final (the same audio), so the final's decode overlaps the
     rest of `min_silence_ms` instead of following it; if speech resumes, the decode is discarded. The gateway
-    asks for it only while no final waits and a worker is free, so under load it costs nothing. Must be <
+    asks for it only while the engine is mostly idle (`early_final_max_busy`) and nothing waits. Must be <
     `min_silence_ms`; the post-roll is always waited for."""
     early_final_max_busy: float = 0.25
     """Early finals only while the engine was busy less than this share of its workers' time (last 10 s). On
