@@ -21,11 +21,12 @@ from functools import partial
 import structlog
 
 from asr.types import DecodeResult
+from gateway.core.effects import Decode, Effect, Send, Ticket
 from gateway.core.events import CallOpened, CloseReason, ConnectionClosed, ConsentChanged, EraseReason, Sent
 from gateway.core.format_check import FormatCheck, first_channel
 from gateway.core.redaction import CallRedaction
 from gateway.core.registry import CallEndedError, CallRecord
-from gateway.core.session import CallSession, Decode, Effect, Send, Ticket
+from gateway.core.session import CallSession
 from gateway.runtime import Runtime
 from gateway.takeover import stored_seq, take_over
 from privacy import Policy

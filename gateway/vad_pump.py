@@ -18,7 +18,8 @@ from collections.abc import Callable
 
 import structlog
 
-from gateway.core.session import CallSession, Effect, VadJob
+from gateway.core.effects import Effect
+from gateway.core.session import CallSession, VadJob
 from gateway.core.stages import StageClock
 from vad.endpointer import VadEvent, push_many
 

@@ -40,6 +40,8 @@ from asr.context import Context, LegContext
 from asr.stabilizer import PartialStabilizer
 from asr.types import DecodeRequest, DecodeResult, Kind, WordTiming
 from gateway.core.consent import ConsentMachine, Event, IllegalTransition, Transition
+from gateway.core.early import EarlyDecode, EarlyFinals
+from gateway.core.effects import Decode, Effect, Send, Ticket
 from gateway.core.session_config import SessionConfig
 from gateway.core.stages import StageClock
 from protocol.audio import TARGET_RATE, AudioDecoder, frame_count
@@ -57,42 +59,12 @@ from protocol.messages import (
     Partial,
     PrivacyEvent,
     Redaction,
-    ServerMessage,
     SpeechStarted,
     Start,
     Stop,
     Word,
 )
 from vad.endpointer import LegEndpointer, UtteranceEnded, UtterancePaused, UtteranceStarted, VadEvent, push_many
-
-
-@dataclass(frozen=True, slots=True)
-class Send:
-    message: ServerMessage
-    raw_text: str | None = field(default=None, repr=False)
-    """For a final: the recognised text before redaction, for in-process listeners only (post-call
-    extraction of contact details); None when the final holds a special-category mention (then only the
-    masked text exists anywhere). Never sent to a client, logged or stored."""
-
-
-@dataclass(frozen=True, slots=True)
-class Decode:
-    ticket: Ticket
-    request: DecodeRequest
-
-
-@dataclass(frozen=True, slots=True)
-class Ticket:
-    """Identifies what a decode result belongs to."""
-
-    leg: str
-    utterance_id: str
-    kind: str
-    start: int  # 16 kHz samples on the leg clock
-    end: int
-
-
-Effect = Send | Decode
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,16 +89,6 @@ class TextFilter(Protocol):
 
 
 @dataclass(slots=True)
-class _Early:
-    """A final decoded ahead of its endpoint, for an utterance that paused."""
-
-    ticket: Ticket  # kind "early", the span the utterance would end on
-    context: tuple[int, str]  # the context it was decoded with (its audio length, its prefix)
-    done: bool = False
-    result: DecodeResult | None = None
-
-
-@dataclass(slots=True)
 class _Utterance:
     uid: str
     start: int
@@ -134,7 +96,6 @@ class _Utterance:
     partial_audio: int = 0  # samples covered by the last partial request
     partial_in_flight: bool = False
     last_sent: str = ""
-    early: _Early | None = None
 
 
 @dataclass(slots=True)
@@ -155,8 +116,8 @@ class _Leg:
     """Finals (uid -> start, audio) waiting for the final just before them to be decoded (its context)."""
     vad_pending: list[tuple[np.ndarray, int]] = field(default_factory=list)
     """Deferred VAD: (16 kHz audio, its first sample on the leg clock) not yet pushed, oldest first."""
-    promoted: dict[str, tuple[Ticket, np.ndarray, Context]] = field(default_factory=dict)
-    """Finals whose early decode is still running: uid -> (the final's ticket, audio, context)."""
+    early: EarlyFinals = field(default_factory=EarlyFinals)
+    """Finals decoded ahead of their endpoint (`gateway.core.early`)."""
 
 
 _VAD_DEFER_MAX_SAMPLES = TARGET_RATE // 5
@@ -412,9 +373,8 @@ class CallSession:
                 effects += self._early(leg, ev)
             elif isinstance(ev, UtteranceEnded):
                 uid = leg.open.uid if leg.open else f"{self._uid_prefix}{leg.name}-{ev.index}"
-                early = leg.open.early if leg.open else None
                 leg.open = None
-                effects += self._request_final(leg, uid, ev.start, ev.audio, early)
+                effects += self._request_final(leg, uid, ev.start, ev.audio, leg.early.take(uid))
         return effects
 
     def _early(self, leg: _Leg, ev: UtterancePaused) -> list[Effect]:
@@ -427,7 +387,7 @@ class CallSession:
         if ctx is None:
             return []
         decode = self._request(leg, u.uid, "final", ev.start, ev.audio, ctx, ticket_kind="early")
-        u.early = _Early(decode.ticket, _context_key(ctx))  # an older one's result will match nothing
+        leg.early.started(decode.ticket, ctx)
         self.counters.early_decodes += 1
         return [decode]
 
@@ -449,10 +409,10 @@ class CallSession:
         return [self._request(leg, u.uid, "partial", start, audio)]
 
     def _request_final(
-        self, leg: _Leg, uid: str, start: int, audio: np.ndarray, early: _Early | None = None
+        self, leg: _Leg, uid: str, start: int, audio: np.ndarray, early: EarlyDecode | None = None
     ) -> list[Effect]:
         """A final's request, or none yet: it waits for the final just before it (`asr.context`), or its early
-        decode (same span, same context) is, or will be, its result."""
+        decode (same span, same context) is, or will be, its result (`gateway.core.early`)."""
         audio = audio.astype(np.float32, copy=False)
         leg.final_order.append(uid)
         ctx = leg.context.request(uid, audio, start)
@@ -460,34 +420,23 @@ class CallSession:
             leg.held[uid] = (start, audio)
             return []
         ticket = Ticket(leg.name, uid, "final", start, start + len(audio))
-        if (
-            early is not None
-            and (early.ticket.start, early.ticket.end) == (ticket.start, ticket.end)
-            and early.context == _context_key(ctx)
-            and not (early.done and early.result is None)
-        ):
-            self.counters.early_used += 1
-            if early.done:
-                return self.decoded(ticket, early.result)
-            leg.promoted[uid] = (ticket, audio, ctx)
-            return []
-        return [self._request(leg, uid, "final", start, audio, ctx)]
+        served = leg.early.ended(early, ticket, audio, ctx)
+        if served is None:
+            return [self._request(leg, uid, "final", start, audio, ctx)]
+        self.counters.early_used += 1
+        return self.decoded(ticket, served.result) if served.done else []
 
     def _early_decoded(self, leg: _Leg, ticket: Ticket, result: DecodeResult | None) -> list[Effect]:
         """An early decode came back: the final of an utterance that ended on its span, kept for an utterance
         still open, or dropped (speech resumed after it)."""
-        uid = ticket.utterance_id
-        promoted = leg.promoted.get(uid)
-        if promoted is not None and (promoted[0].start, promoted[0].end) == (ticket.start, ticket.end):
-            final, audio, ctx = leg.promoted.pop(uid)
-            if result is None:  # the early decode failed: the final is requested as usual
-                self.counters.early_used -= 1
-                return [self._request(leg, uid, "final", final.start, audio, ctx)]
-            return self.decoded(final, result)
-        u = leg.open
-        if u is not None and u.early is not None and u.early.ticket == ticket:
-            u.early.done, u.early.result = True, result
-        return []
+        waiting = leg.early.came_back(ticket, result)
+        if waiting is None:
+            return []
+        if result is None:  # the early decode failed: the final is requested as usual
+            self.counters.early_used -= 1
+            final = waiting.ticket
+            return [self._request(leg, final.utterance_id, "final", final.start, waiting.audio, waiting.context)]
+        return self.decoded(waiting.ticket, result)
 
     def _release_held(self, leg: _Leg, waiter: tuple[str, Context] | None) -> list[Effect]:
         """The final that waited for the one just decoded goes to the engine with its context."""
@@ -635,10 +584,6 @@ class CallSession:
         self._decoder.reset()
         self._processed_until = None
         return [Send(PrivacyEvent("special_category_stop", category, round(self.now, 3)))]
-
-
-def _context_key(ctx: Context) -> tuple[int, str]:
-    return len(ctx.audio), ctx.prefix
 
 
 def _word(w: WordTiming, offset: float, last: float) -> Word:

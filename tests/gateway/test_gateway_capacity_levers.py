@@ -18,8 +18,9 @@ from asr.scheduler import Scheduler
 from asr.testing import FakeTranscriber
 from asr.types import DecodeRequest, DecodeResult
 from bench.audio import read_wav
+from gateway.core.effects import Decode, Effect, Send
 from gateway.core.load import PartialCadence
-from gateway.core.session import CallSession, Decode, Effect, Send
+from gateway.core.session import CallSession
 from gateway.core.session_config import SessionConfig
 from gateway.core.stages import StageClock
 from gateway.runtime import Runtime

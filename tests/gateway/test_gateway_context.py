@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from asr.types import DecodeResult, WordTiming
 from bench.audio import read_wav
-from gateway.core.session import CallSession, Decode, Effect, Send
+from gateway.core.effects import Decode, Effect, Send
+from gateway.core.session import CallSession
 from gateway.core.session_config import SessionConfig
 from protocol.messages import AudioFormat, Final, Start, Stop
 from tests.conftest import AUDIO

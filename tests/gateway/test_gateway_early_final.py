@@ -9,7 +9,8 @@ from collections.abc import Callable
 
 from asr.types import DecodeResult
 from bench.audio import read_wav
-from gateway.core.session import CallSession, Decode, Effect, Send, Ticket
+from gateway.core.effects import Decode, Effect, Send, Ticket
+from gateway.core.session import CallSession
 from gateway.core.session_config import SessionConfig
 from protocol.messages import AudioFormat, Final, Start, Stop
 from tests.conftest import AUDIO

@@ -14,8 +14,9 @@ import pytest
 
 from asr.types import DecodeResult, WordTiming
 from bench.audio import Clip, encode, read_wav
+from gateway.core.effects import Decode, Effect, Send, Ticket
 from gateway.core.redaction import CallRedaction
-from gateway.core.session import CallSession, Decode, Effect, Send, Ticket
+from gateway.core.session import CallSession
 from gateway.core.session_config import SessionConfig
 from privacy import Policy
 from protocol.errors import BadMessage

@@ -16,8 +16,9 @@ import websockets
 
 from asr.testing import FakeTranscriber
 from asr.types import DecodeRequest, DecodeResult, WordTiming
+from gateway.core.effects import Effect
 from gateway.core.redaction import CallRedaction, sentences
-from gateway.core.session import CallSession, Effect
+from gateway.core.session import CallSession
 from privacy import Policy
 from protocol.messages import ConsentEvent, ConsentState, Final, Partial, PrivacyEvent, SpecialPolicy, Stop
 from tests.conftest import TOKEN, Gateway, make_config, start_gateway

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from gateway.core.session import CallSession, Decode, Send
+from gateway.core.effects import Decode, Send
+from gateway.core.session import CallSession
 from gateway.core.session_config import SessionConfig
 from protocol.codec import server_to_dict
 from protocol.messages import SpeechStarted, Start
