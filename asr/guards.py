@@ -100,6 +100,41 @@ def doubled_phrase(text: str, min_words: int = 2) -> str | None:
     return None
 
 
+SPAN_MIN_WORDS = 4
+SPAN_MIN_CHARS = 18
+"""A span said twice back to back is a loop when it holds at least this many words and letters or digits:
+"we had nothing before us" (20) is, "thank you very much" (16) and "can you hear me now" (15), which people
+do say twice, are not."""
+
+
+def _repeated_span(keys: list[str]) -> tuple[int, int] | None:
+    """(start, length) of the first span of words directly followed by itself, long enough to be a loop."""
+    for i in range(len(keys)):
+        for n in range(SPAN_MIN_WORDS, (len(keys) - i) // 2 + 1):
+            if keys[i : i + n] == keys[i + n : i + 2 * n] and sum(map(len, keys[i : i + n])) >= SPAN_MIN_CHARS:
+                return i, n
+    return None
+
+
+def _keys(words: list[str]) -> list[str]:
+    return ["".join(ch for ch in w.lower() if ch.isalnum()) for w in words]
+
+
+def has_span_loop(text: str) -> bool:
+    """A clause or sentence said twice back to back ("There were a king ... France. There were a king ...
+    France."): too long for the n-gram guard, too short a text for the compression ratio to see."""
+    return _repeated_span(_keys(_WORD.findall(text))) is not None
+
+
+def collapse_span_loops(text: str) -> str:
+    """Keep one copy of every span said twice or more back to back (`has_span_loop`)."""
+    words = _WORD.findall(text)
+    while (found := _repeated_span(_keys(words))) is not None:
+        i, n = found
+        del words[i + n : i + 2 * n]
+    return " ".join(words)
+
+
 MAX_WORDS_PER_S = 4.5
 """More words than this per second of audio (plus 3) is not speech but a decoder running on: fast talkers
 and digits read out one by one stay near 3.5 words per second."""
@@ -111,8 +146,8 @@ def too_many_words(text: str, seconds: float, slack: int = 3) -> bool:
 
 
 def loop_reason(text: str, ratio: float, ratio_threshold: float, seconds: float, short_s: float = 4.0) -> str | None:
-    """Which loop guard a decode fails, if any: `compression_ratio`, `char_loop`, `token_loop`, `too_fast` or
-    `repeat`.
+    """Which loop guard a decode fails, if any: `compression_ratio`, `char_loop`, `token_loop`, `span_loop`,
+    `too_fast` or `repeat`.
 
     `repeat` (a phrase said twice, with nothing else) is only suspected on utterances of `short_s` or less,
     where a talker rarely repeats themself and a tight window makes Whisper do it.
@@ -124,6 +159,8 @@ def loop_reason(text: str, ratio: float, ratio_threshold: float, seconds: float,
     text = join_clitics(text)
     if collapse_repeats(text) != " ".join(_WORD.findall(text)) or has_unit_loop(text):
         return "token_loop"
+    if has_span_loop(text):
+        return "span_loop"
     if too_many_words(text, seconds):
         return "too_fast"
     if seconds <= short_s and doubled_phrase(text) is not None:
@@ -132,18 +169,21 @@ def loop_reason(text: str, ratio: float, ratio_threshold: float, seconds: float,
 
 
 def clean(text: str, seconds: float, short_s: float = 4.0) -> str:
-    """The text with every loop cut: character loops, n-gram loops, restarts, and on a short utterance
-    a doubled phrase holding a number (the invented "1992. 1992."; a doubled "thank you" is kept)."""
-    text = drop_restart(collapse_repeats(collapse_char_loops(join_clitics(text))))
+    """The text with every loop cut: character loops, n-gram loops, restarts, long spans said twice, and on a
+    short utterance a doubled phrase holding a number (the invented "1992. 1992."; a doubled "thank you" is
+    kept)."""
+    text = collapse_span_loops(drop_restart(collapse_repeats(collapse_char_loops(join_clitics(text)))))
     once = doubled_phrase(text) if seconds <= short_s else None
     return once if once is not None and any(ch.isdigit() for ch in once) else text
 
 
 def drop_echo(text: str, prefix: str, min_words: int = 4) -> str:
-    """Cut the context said again: a decode that repeats its forced prefix (4+ words) inside the new text.
+    """Cut the context said again: a decode that repeats its forced prefix (4+ words) inside the new text, or
+    ends on the prefix's own last words (4+ words, `SPAN_MIN_CHARS` letters).
 
     "In short, we were all going direct the other way." after the prefix "we were all going direct the
-    other way." -> "In short,".
+    other way." -> "In short,"; "private in the lifeguards, the form of prophetic" after a prefix ending
+    "... the form of prophetic" -> "private in the lifeguards,".
     """
     words = _WORD.findall(text)
     keys = [w.lower().strip(".,!?;:") for w in words]
@@ -154,4 +194,7 @@ def drop_echo(text: str, prefix: str, min_words: int = 4) -> str:
     for i in range(len(keys) - n + 1):
         if keys[i : i + n] == echo:
             return " ".join(words[:i] + words[i + n :])
+    for k in range(min(n, len(keys) - 1), min_words - 1, -1):
+        if keys[-k:] == echo[-k:] and sum(map(len, _keys(words[-k:]))) >= SPAN_MIN_CHARS:
+            return " ".join(words[:-k])
     return text

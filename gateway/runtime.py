@@ -177,9 +177,11 @@ class Runtime:
     def new_endpointer(self, endpoint_ms: int | None = None, language: str = "") -> LegEndpointer:
         """A leg's VAD for a call in `language` (`vad.pre_roll_ms_by_language`, `vad.post_roll_ms_by_language`);
         `endpoint_ms` (`Start.endpoint_ms`) sets its endpoint silence, kept within [`vad.post_roll_ms`,
-        `ENDPOINT_MAX_MS`] (and the utterance length budget)."""
+        `ENDPOINT_MAX_MS`] (and the utterance length budget), for every utterance: the longer endpoint inside a
+        turn (`vad.turn_silence_ms`) is then off, since the client asked for this one."""
         vad = self.config.vad.for_language(language)
         if endpoint_ms is not None:
             cap = min(ENDPOINT_MAX_MS, int(vad.max_utterance_s * 1000) - vad.pre_roll_ms - vad.min_speech_ms - 1)
-            vad = dataclasses.replace(vad, min_silence_ms=min(max(endpoint_ms, vad.post_roll_ms), cap))
+            ms = min(max(endpoint_ms, vad.post_roll_ms), cap)
+            vad = dataclasses.replace(vad, min_silence_ms=ms, turn_silence_ms=0)
         return LegEndpointer(self.vad_model, vad)

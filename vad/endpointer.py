@@ -133,6 +133,11 @@ class LegEndpointer:
         self._open: UtteranceStarted | None = None
 
     @property
+    def config(self) -> VadConfig:
+        """The endpointing settings this leg runs with (the call's language and endpoint applied)."""
+        return self._config
+
+    @property
     def windows(self) -> int:
         """Silero windows run on this leg so far (0 proves no audio reached the model)."""
         return self._stream.windows

@@ -6,10 +6,14 @@ Window i covers samples [i*W, (i+1)*W) (W = 512 at 16 kHz). The segmenter is idl
 utterance. While idle, a window with p >= threshold opens an utterance at that window (the onset);
 while open, a window with p >= neg_threshold is speech (hysteresis) and anything lower is silence.
 
+An utterance that starts at most `turn_gap_ms` after the previous one ended continues the talker's turn:
+its endpoint needs `turn_silence_ms` of silence instead (when that is set and longer), so a pause inside a
+sentence does not cut it. The first utterance of a turn, and any after a flush, ends after min_silence_ms.
+
 An open utterance is *tentative* until it holds min_speech_ms of speech (onset to the end of its last
 speech window); only then is `SpeechStart` emitted. A tentative utterance that ends is dropped without
 an event, so blips never reach ASR. An utterance ends when its run of silence windows reaches
-min_silence_ms: `SpeechEnd(reason="silence")`, emitted at that window.
+its endpoint silence: `SpeechEnd(reason="silence")`, emitted at that window.
 
 Reported positions are samples: start = onset - pre_roll, never before the first fed sample nor before
 the previous utterance's end (utterances never overlap); end = end of the last speech window +
@@ -89,6 +93,7 @@ class _Open:
     last_speech: int  # index of the last speech window
     confirmed: bool = False  # SpeechStart emitted
     paused_after: int = -1  # last_speech when the latest SpeechPause was emitted
+    silence: int = 0  # the silence, in samples, that ends it (min_silence, or turn_silence inside a turn)
     recent: deque[float] = field(default_factory=deque)  # probabilities of the last windows
 
 
@@ -102,6 +107,9 @@ class Segmenter:
         self._cfg = config
         self._w = window
         self._min_silence = _samples(config.min_silence_ms, rate)
+        self._turn_silence = max(self._min_silence, _samples(config.turn_silence_ms, rate))
+        self._turn_gap = _samples(config.turn_gap_ms, rate)
+        self._last_end: int | None = None  # where the last utterance ended (silence or split); None after a flush
         self._min_speech = _samples(config.min_speech_ms, rate)
         self._pre_roll = _samples(config.pre_roll_ms, rate)
         self._post_roll = _samples(config.post_roll_ms, rate)
@@ -152,6 +160,7 @@ class Segmenter:
     def flush(self) -> list[SegmentEvent]:
         """Close the open utterance at the last fed window (reason "flush"); drop a tentative one."""
         opened, self._open = self._open, None
+        self._last_end = None  # what follows a flush (finalize, a gap, hang-up) starts a turn
         if opened is None or not opened.confirmed or self._next is None:
             return []
         end = min(self._speech_end(opened), self._next * self._w)
@@ -161,6 +170,7 @@ class Segmenter:
     def discard(self) -> None:
         """Drop the open utterance without an event; later utterances never include its audio."""
         self._open = None
+        self._last_end = None
         if self._next is not None:
             self._floor = max(self._floor, self._next * self._w)
 
@@ -169,18 +179,20 @@ class Segmenter:
         if u is None:
             if p >= self._cfg.threshold:
                 start = max(self._floor, i * self._w - self._pre_roll)
-                self._open = _Open(start, i * self._w, i, recent=deque([p], maxlen=self._search))
+                turn = self._last_end is not None and i * self._w - self._last_end <= self._turn_gap
+                silence = self._turn_silence if turn else self._min_silence
+                self._open = _Open(start, i * self._w, i, recent=deque([p], maxlen=self._search), silence=silence)
                 self._confirm(self._open, events)
             return
         u.recent.append(p)
         if p >= self._cfg.neg_threshold:
             u.last_speech = i
             self._confirm(u, events)
-        elif (i - u.last_speech) * self._w >= self._min_silence:
+        elif (i - u.last_speech) * self._w >= u.silence:
             self._open = None
             if u.confirmed:
                 end = self._speech_end(u)
-                self._floor = end
+                self._floor = self._last_end = end
                 events.append(SpeechEnd(u.start, end, "silence"))
             return
         elif (
@@ -207,8 +219,10 @@ class Segmenter:
         quietest = i - (len(recent) - 1) + offset
         cut = max(min(quietest * self._w + self._w // 2, u.start + self._max_len), u.start + 1)
         events.append(SpeechEnd(u.start, cut, "max_length"))
-        self._floor = cut
-        rest = _Open(cut, cut, u.last_speech, recent=deque(recent[offset + 1 :], maxlen=self._search))
+        self._floor = self._last_end = cut
+        rest = _Open(
+            cut, cut, u.last_speech, recent=deque(recent[offset + 1 :], maxlen=self._search), silence=u.silence
+        )
         self._open = rest
         self._confirm(rest, events)
 

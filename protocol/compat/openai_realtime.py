@@ -144,7 +144,9 @@ class OpenAiRealtimeAdapter(WebSocketAdapter):
                     language=self.session.language or "auto",
                     consent=consent,
                     vad_events=True,
-                    endpoint_ms=self.session.silence_ms,
+                    # exactly the silence `session.updated` reported (the deployment's one when the client
+                    # set none): OpenAI's server_vad has one endpoint, not a longer one inside a turn
+                    endpoint_ms=self.session.silence_ms or self.vad.silence_duration_ms,
                 )
             )
             self._events.extend(then)

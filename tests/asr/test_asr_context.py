@@ -142,3 +142,17 @@ def test_a_context_decode_that_fails_a_guard_is_decoded_again_alone(audio_dir: P
     (alone,) = engine.transcribe_batch([DecodeRequest("c", "l", "final", audio[cut:], "en")])
     assert retried.text == alone.text and "country" in alone.text
     assert retried.timings["fallback_tries"] >= 1 and retried.timings["total"] > alone.timings["total"] / 2
+
+
+def test_drop_echo_cuts_the_prefix_tail_said_again_at_the_end() -> None:
+    """Seen on the stretched Tale of Two Cities at 8 kHz (`python -m bench.longform --sets stretched`, the
+    longer endpoint inside a turn): tiny.en decoded the new words, then the last words of its forced prefix
+    once more; the next final, given that text as its prefix, went wrong too. The tail is cut; the same last
+    words said by the talker in a short phrase, or a text made of nothing else, are kept."""
+    prefix = "Mrs. Southcott had recently attained her five and twenty at the Blessed Birth Day, the form of prophetic"
+    assert drop_echo("private in the lifeguards, the form of prophetic", prefix) == "private in the lifeguards,"
+    past = "after wrapping out its messages as the spirits of this very year last past."
+    said = "Supernaturally deficient in originality. As the spirits of this very year last past,"
+    assert drop_echo(said, past) == "Supernaturally deficient in originality."
+    assert drop_echo("and then in the morning", "we left early in the morning") == "and then in the morning"
+    assert drop_echo("the form of prophetic", prefix) == "the form of prophetic"

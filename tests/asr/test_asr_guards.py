@@ -138,3 +138,39 @@ def test_a_loop_whose_copies_are_tokenised_differently_is_caught() -> None:
 )
 def test_speech_is_not_a_unit_loop(text: str) -> None:
     assert loop_reason(text, compression_ratio(text), 2.4, 8.0) is None
+
+
+def test_a_sentence_said_twice_is_caught_and_cut_to_one_copy() -> None:
+    """Seen with `python -m bench.longform --sets stretched --vad min_silence_ms=800` on the stretched Tale of
+    Two Cities (tiny.en, AMD EPYC): utterances of two sentences came back with the last sentence, or a clause,
+    twice. No n-gram is said three times and the compression ratio stays under 2.4, so only this guard sees
+    it when the compression ratio stays under 2.4; the decode is re-decoded (temperature fallback), and
+    whatever comes out of the fallback is cut to one copy (before, a loop that every temperature repeated was
+    sent as it was)."""
+    france = "There were a king with a large jaw and a queen with a fair face on the throne of France."
+    text = (
+        f"There were a king with a large jaw and a queen with a plain face on the throne of England. {france} {france}"
+    )
+    assert loop_reason(text, compression_ratio(text), 3.0, 10.0) == "span_loop"
+    assert clean(text, 10.0).count("throne of France") == 1
+    assert clean(text, 10.0).count("throne of England") == 1
+    clause = "Supernaturally deficient in originality. Supernaturally deficient in originality. Supern"
+    assert loop_reason(clause, compression_ratio(clause), 2.4, 6.0) == "span_loop"
+    assert clean(clause, 6.0) == "Supernaturally deficient in originality. Supern"
+    tail = "We had everything before us. We had nothing before us. We had nothing before us."
+    assert clean(tail, 5.0) == "We had everything before us. We had nothing before us."
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I said thank you very much, thank you very much.",  # said twice, too short to be a loop (16 letters)
+        "Hello, can you hear me now, can you hear me now?",
+        "It was the age of wisdom, it was the age of foolishness, it was the epoch of belief.",
+        "We had everything before us, we had nothing before us.",
+    ],
+)
+def test_speech_that_repeats_itself_is_not_a_span_loop(text: str) -> None:
+    """Real repetitions (short, or with a word changed) pass untouched."""
+    assert loop_reason(text, compression_ratio(text), 2.4, 8.0) is None
+    assert clean(text, 8.0) == text

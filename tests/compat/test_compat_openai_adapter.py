@@ -137,3 +137,25 @@ def test_deltas_carry_only_the_stable_extension() -> None:
     ]
     assert done[2]["delta"] == "llow Americans." and done[3]["usage"] == {"type": "duration", "seconds": 1.9}
     assert [lp["token"] for lp in done[3]["logprobs"]] == ["And", "so"] and done[3]["logprobs"][1]["logprob"] < 0
+
+
+def test_the_call_gets_exactly_the_silence_the_session_reports() -> None:
+    """server_vad has one endpoint: with no `silence_duration_ms` from the client, the call is started with
+    the deployment's (as `session.updated` reports it), so the gateway's longer endpoint inside a turn
+    (`vad.turn_silence_ms`) never applies to an OpenAI client; with one, exactly that one."""
+    a = OpenAiRealtimeAdapter({"consent": "granted", "dialect": "beta", "vad_silence_duration_ms": "400"})
+    created = events(a)
+    assert created[0]["session"]["turn_detection"]["silence_duration_ms"] == 400
+    append(a, b"\x00\x00" * 480)
+    start = a.events_received()[0]
+    assert isinstance(start, Start) and start.endpoint_ms == 400
+    b = OpenAiRealtimeAdapter({"consent": "granted", "dialect": "beta", "vad_silence_duration_ms": "400"})
+    events(b)
+    send(
+        b,
+        type="transcription_session.update",
+        session={"turn_detection": {"type": "server_vad", "silence_duration_ms": 700}},
+    )
+    append(b, b"\x00\x00" * 480)
+    start = b.events_received()[0]
+    assert isinstance(start, Start) and start.endpoint_ms == 700

@@ -17,6 +17,10 @@ from vad.config import VadConfig
 from vad.endpointer import LegEndpointer
 from vad.silero import SileroModel
 
+PAUSES = VadConfig(turn_silence_ms=0)
+"""Every 400 ms pause ends an utterance (no longer endpoint inside a turn): these tests are about what happens
+between many short utterances; the longer endpoint has its own tests (tests/vad/test_vad_segmenter.py)."""
+
 SONNET = AUDIO / "extra" / "librivox_sonnet001.wav"
 PCM16 = AudioFormat("pcm_s16le", 16000, 1)
 RATE = 16000
@@ -25,7 +29,7 @@ RATE = 16000
 def session(model: SileroModel, context_s: float, longest: float = 30.0) -> tuple[CallSession, list[Decode]]:
     start = Start("ctx", PCM16, ("caller",), "en", consent="granted")  # type: ignore[arg-type]
     config = SessionConfig(context_s=context_s, context_max_utterance_s=longest)
-    s = CallSession(start, config, lambda: LegEndpointer(model, VadConfig()))
+    s = CallSession(start, config, lambda: LegEndpointer(model, PAUSES))
     effects: list[Effect] = []
     for frame in chunks(read_wav(SONNET), PCM16, 0.02, end_s=25.0):
         effects += s.receive(frame)

@@ -19,6 +19,10 @@ from vad.config import VadConfig
 from vad.endpointer import LegEndpointer
 from vad.silero import SileroModel
 
+PAUSES = VadConfig(turn_silence_ms=0)
+"""Every 400 ms pause ends an utterance (no longer endpoint inside a turn): these tests are about what happens
+between many short utterances; the longer endpoint has its own tests (tests/vad/test_vad_segmenter.py)."""
+
 SONNET = AUDIO / "extra" / "librivox_sonnet001.wav"
 PCM16 = AudioFormat("pcm_s16le", 16000, 1)
 
@@ -36,7 +40,7 @@ def run(
     """Stream 25 s of the reading; every decode is answered at once (early ones at the end with
     `hold_early`); returns the session, the finals sent and every decode requested."""
     start = Start("early", PCM16, ("caller",), "en", consent="granted", interim_results=False)  # type: ignore[arg-type]
-    s = CallSession(start, SessionConfig(), lambda: LegEndpointer(model, VadConfig()), early_final=lambda: early)
+    s = CallSession(start, SessionConfig(), lambda: LegEndpointer(model, PAUSES), early_final=lambda: early)
     sent: list[Final] = []
     decodes: list[Decode] = []
     held: list[Decode] = []

@@ -13,10 +13,14 @@ from vad.config import VadConfig
 from vad.endpointer import LegEndpointer
 from vad.silero import SileroModel
 
+PAUSES = VadConfig(turn_silence_ms=0)
+"""Every 400 ms pause ends an utterance (no longer endpoint inside a turn): these tests are about what happens
+between many short utterances; the longer endpoint has its own tests (tests/vad/test_vad_segmenter.py)."""
+
 
 def session(model: SileroModel, vad_events: bool) -> CallSession:
     start = Start("call-1", PCM16, ("caller",), language="en", consent="granted", vad_events=vad_events)
-    return CallSession(start, SessionConfig(), lambda: LegEndpointer(model, VadConfig()))
+    return CallSession(start, SessionConfig(), lambda: LegEndpointer(model, PAUSES))
 
 
 def test_onsets_come_before_their_decodes_with_the_utterance_start(vad_model: SileroModel) -> None:

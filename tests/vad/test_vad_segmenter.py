@@ -18,8 +18,10 @@ PRE, POST = 3200, 2400
 
 
 def seg(**kwargs: float) -> Segmenter:
-    """A segmenter on the default config, with early finals off unless asked for (tests of them below)."""
+    """A segmenter on the default config, with early finals and the longer endpoint inside a turn off unless
+    asked for (tests of them below)."""
     kwargs.setdefault("early_final_ms", 0)
+    kwargs.setdefault("turn_silence_ms", 0)
     return Segmenter(VadConfig(**kwargs), window=W, rate=16000)  # type: ignore[arg-type]
 
 
@@ -194,3 +196,36 @@ def test_the_pause_waits_for_the_post_roll_and_is_off_at_zero() -> None:
     assert not [e for e in run(seg(), [0.0] * 50 + [0.9] * 30 + [0.1] * 40) if isinstance(e, SpeechPause)]
     with pytest.raises(ValueError, match="early_final_ms"):
         VadConfig(early_final_ms=400)
+
+
+def test_a_pause_inside_a_turn_needs_the_longer_endpoint() -> None:
+    """The first utterance ends after min_silence_ms (400); one that starts within turn_gap_ms of it
+    continues the turn, so a 600 ms pause (W = 10 ms windows) no longer cuts it; 900 ms does."""
+    segmenter = seg(turn_silence_ms=800)
+    first = run(segmenter, [0.0] * 50 + [0.9] * 50 + [0.1] * 40)
+    assert first == [SpeechStart(50 * W - PRE), SpeechEnd(50 * W - PRE, 100 * W + POST, "silence")]
+    # 40 windows of silence so far (400 ms); speech again after 200 ms more: same turn
+    second = run(segmenter, [0.1] * 20 + [0.9] * 50 + [0.1] * 60 + [0.9] * 50 + [0.1] * 90, first=140)
+    start = 160 * W - PRE
+    assert second == [SpeechStart(start), SpeechEnd(start, 320 * W + POST, "silence")]  # the 600 ms pause kept
+
+
+def test_a_new_turn_after_a_long_gap_or_a_flush_ends_after_min_silence() -> None:
+    """More than turn_gap_ms after the previous utterance, or after a flush, the short endpoint applies."""
+    segmenter = seg(turn_silence_ms=800, turn_gap_ms=1000)
+    run(segmenter, [0.0] * 50 + [0.9] * 50 + [0.1] * 40)  # ended at 100 * W + POST
+    later = run(segmenter, [0.1] * 150 + [0.9] * 50 + [0.1] * 50, first=140)  # starts 1.5 s after
+    assert later == [SpeechStart(290 * W - PRE), SpeechEnd(290 * W - PRE, 340 * W + POST, "silence")]
+    segmenter.flush()
+    after_flush = run(segmenter, [0.9] * 50 + [0.1] * 50, first=390)
+    assert after_flush == [SpeechStart(390 * W - PRE), SpeechEnd(390 * W - PRE, 440 * W + POST, "silence")]
+
+
+def test_the_longer_endpoint_inside_a_turn_is_off_at_zero_and_never_shorter() -> None:
+    with pytest.raises(ValueError, match="turn_silence_ms"):
+        VadConfig(turn_silence_ms=300)
+    off = seg(turn_silence_ms=0)
+    run(off, [0.0] * 50 + [0.9] * 50 + [0.1] * 40)
+    assert run(off, [0.1] * 10 + [0.9] * 50 + [0.1] * 40, first=140)[-1] == SpeechEnd(
+        150 * W - PRE, 200 * W + POST, "silence"
+    )
