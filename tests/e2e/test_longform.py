@@ -55,9 +55,10 @@ def _offline(engines: dict[str, Transcriber], items: Sequence[Item]) -> list[str
 async def test_long_clips_streamed_as_accurate_as_offline(gateway: Gateway, engines: dict[str, Transcriber]) -> None:
     """The long read clips (53-124 s, natural pauses) streamed with tiny.en, one at real-time pace, are
     within 1 WER point of offline faster-whisper word-weighted at 16 kHz and at 8 kHz mu-law, and each
-    clip within 4 points (issue 12 asks 1 point per clip: sonnet 1 at 16 kHz is two words over on an AVX-512
-    Xeon, 9.3 vs 7.4 %, and four on an AVX2 EPYC, 11.1 vs 7.4 %: tiny.en's int8 kernels differ per CPU; see
-    docs/accuracy-longform.md)."""
+    clip within 3 points. Issue 12 asks 1 point per clip: with the longer endpoint inside a turn every clip
+    is within 1 point on an AVX2 EPYC (sonnet 1 at 8 kHz 21.3 vs 20.4 %), but one word is 0.9 points on a
+    sonnet and tiny.en's int8 kernels give other words on other CPUs (before that endpoint, sonnet 1 at
+    16 kHz was two words over on an AVX-512 Xeon and four on the EPYC); see docs/accuracy-longform.md."""
     items = build(["long"])
     assert len(items) == 6 and any(i.name == REAL_TIME for i in items)
     runs = await _stream(gateway, items)
@@ -67,7 +68,7 @@ async def test_long_clips_streamed_as_accurate_as_offline(gateway: Gateway, engi
         baseline = wer([item.reference], [off], "en")
         print(f"{item.name}: streamed {streamed:.3f} offline {baseline:.3f} finals {len(run.finals)}")
         assert len(run.finals) > 3  # really streamed as a long turn cut at its pauses, not one blob
-        assert streamed <= baseline + 0.04, item.name
+        assert streamed <= baseline + 0.03, item.name
     for rate in (16000, 8000):
         idx = [k for k, i in enumerate(items) if i.rate == rate]
         refs = [items[k].reference for k in idx]
