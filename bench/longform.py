@@ -99,7 +99,7 @@ def offline(items: Sequence[Item], engines: dict[str, Any], cache: Path) -> dict
 
 
 class _Metered:
-    """A `Transcriber` that adds up the engine seconds of finals, fallback included (bench only)."""
+    """A `Transcriber` that adds up the engine seconds of finals, fallback included, and of partials (bench only)."""
 
     def __init__(self, engine: Any) -> None:
         self.engine = engine
@@ -109,6 +109,8 @@ class _Metered:
             "fallback_s": 0.0,
             "fallback_tries": 0,
             "fallback_finals": 0,
+            "partials": 0,
+            "partial_s": 0.0,
         }
 
     @property
@@ -128,6 +130,9 @@ class _Metered:
             tot["fallback_s"] += t.get("fallback", 0.0)
             tot["fallback_tries"] += t.get("fallback_tries", 0.0)
             tot["fallback_finals"] += t.get("fallback_tries", 0.0) > 0
+        elif requests and results:  # partials (with --partials): what the longer utterances cost them
+            self.totals["partials"] += len(results)
+            self.totals["partial_s"] += results[0].timings.get("total", 0.0)
         return results
 
     def transcribe_offline(self, audio: Any, language: str) -> str:
@@ -265,7 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     table = score(items, streamed, offline(items, engines, args.cache))
     print(markdown(table, items))
     meters = {m: e.totals for m, e in engines.items()}
-    print("\nengine seconds of finals (fallback = temperature re-decodes):", json.dumps(meters))
+    print("\nengine seconds of finals and partials (fallback = temperature re-decodes):", json.dumps(meters))
     if args.out:
         args.out.write_text(
             json.dumps(
