@@ -8,7 +8,8 @@ while open, a window with p >= neg_threshold is speech (hysteresis) and anything
 
 An utterance that starts at most `turn_gap_ms` after the previous one ended continues the talker's turn:
 its endpoint needs `turn_silence_ms` of silence instead (when that is set and longer), so a pause inside a
-sentence does not cut it. The first utterance of a turn, and any after a flush, ends after min_silence_ms.
+sentence does not cut it. The first utterance of a turn, and any after a flush, ends after min_silence_ms;
+the remainder of a forced split (below) keeps the endpoint of the utterance it was cut from.
 
 An open utterance is *tentative* until it holds min_speech_ms of speech (onset to the end of its last
 speech window); only then is `SpeechStart` emitted. A tentative utterance that ends is dropped without
