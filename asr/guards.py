@@ -111,6 +111,8 @@ def _repeated_span(keys: list[str]) -> tuple[int, int] | None:
     """(start, length) of the first span of words directly followed by itself, long enough to be a loop."""
     for i in range(len(keys)):
         for n in range(SPAN_MIN_WORDS, (len(keys) - i) // 2 + 1):
+            if keys[i] != keys[i + n]:  # the cheap test first: most spans differ in their first word
+                continue
             if keys[i : i + n] == keys[i + n : i + 2 * n] and sum(map(len, keys[i : i + n])) >= SPAN_MIN_CHARS:
                 return i, n
     return None
