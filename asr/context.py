@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from asr.guards import word_key
 from asr.types import SAMPLE_RATE, Audio, WordTiming
 
 
@@ -114,10 +115,6 @@ def tail_context(
     return Context(np.concatenate([audio[cut:], gap]).astype(np.float32), prefix)
 
 
-def _key(word: str) -> str:
-    return "".join(ch for ch in word.lower() if ch.isalnum())
-
-
 def context_split(text: str, prefix: str) -> int:
     """How many leading words of `text` (a decode of context + utterance) are the context's words.
 
@@ -125,8 +122,8 @@ def context_split(text: str, prefix: str) -> int:
     head, so a new word is never dropped for nothing). Word timestamps cannot do this on small models:
     tiny.en's alignment was seen to put a word up to a second early.
     """
-    words = [_key(w) for w in text.split()]
-    ref = [_key(w) for w in prefix.split()]
+    words = [word_key(w) for w in text.split()]
+    ref = [word_key(w) for w in prefix.split()]
     if not ref:
         return 0
     # row[j]: distance between words[:k] and ref[:j]; we need, for every k, the distance to all of ref

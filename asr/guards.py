@@ -118,8 +118,13 @@ def _repeated_span(keys: list[str]) -> tuple[int, int] | None:
     return None
 
 
+def word_key(word: str) -> str:
+    """A word as loops and context are compared: lower case, letters and digits only ("World's," -> "worlds")."""
+    return "".join(ch for ch in word.lower() if ch.isalnum())
+
+
 def _keys(words: list[str]) -> list[str]:
-    return ["".join(ch for ch in w.lower() if ch.isalnum()) for w in words]
+    return [word_key(w) for w in words]
 
 
 def has_span_loop(text: str) -> bool:
