@@ -35,18 +35,21 @@ def collapse_repeats(text: str, max_n: int = 6, max_repeats: int = 2) -> str:
 
     "yes yes yes yes" -> "yes yes"; keeps legitimate doubles ("no, no").
     """
-    words = _WORD.findall(text)
     out: list[str] = []
-    for word in words:
+    keys: list[str] = []
+    for word in _WORD.findall(text):
         out.append(word)
+        keys.append(word.lower().strip(".,!?"))
+        end = len(keys)
         for n in range(1, max_n + 1):
-            span = n * (max_repeats + 1)
-            if len(out) < span:
+            start = end - n * (max_repeats + 1)
+            if start < 0:
                 break
-            tail = [w.lower().strip(".,!?") for w in out[-span:]]
-            grams = [tail[i : i + n] for i in range(0, span, n)]
-            if all(g == grams[0] for g in grams):
-                del out[-n:]
+            if keys[end - 1] != keys[end - 1 - n]:  # cheap first: the last words of two grams differ
+                continue
+            last = keys[end - n :]
+            if all(keys[start + k * n : start + (k + 1) * n] == last for k in range(max_repeats)):
+                del out[-n:], keys[-n:]
                 break
     return " ".join(out)
 
