@@ -40,7 +40,7 @@ from asr.context import Context, LegContext
 from asr.stabilizer import PartialStabilizer
 from asr.types import DecodeRequest, DecodeResult, Kind, WordTiming
 from gateway.core.consent import ConsentMachine, Event, IllegalTransition, Transition
-from gateway.core.early import EarlyDecode, EarlyFinals
+from gateway.core.early import EarlyFinals
 from gateway.core.effects import Decode, Effect, Send, Ticket
 from gateway.core.session_config import SessionConfig
 from gateway.core.stages import StageClock
@@ -374,7 +374,7 @@ class CallSession:
             elif isinstance(ev, UtteranceEnded):
                 uid = leg.open.uid if leg.open else f"{self._uid_prefix}{leg.name}-{ev.index}"
                 leg.open = None
-                effects += self._request_final(leg, uid, ev.start, ev.audio, leg.early.take(uid))
+                effects += self._request_final(leg, uid, ev.start, ev.audio)
         return effects
 
     def _early(self, leg: _Leg, ev: UtterancePaused) -> list[Effect]:
@@ -408,11 +408,10 @@ class CallSession:
         u.partial_in_flight = True
         return [self._request(leg, u.uid, "partial", start, audio)]
 
-    def _request_final(
-        self, leg: _Leg, uid: str, start: int, audio: np.ndarray, early: EarlyDecode | None = None
-    ) -> list[Effect]:
+    def _request_final(self, leg: _Leg, uid: str, start: int, audio: np.ndarray) -> list[Effect]:
         """A final's request, or none yet: it waits for the final just before it (`asr.context`), or its early
         decode (same span, same context) is, or will be, its result (`gateway.core.early`)."""
+        early = leg.early.take(uid)  # the utterance ended: its early decode is no longer the open one's
         audio = audio.astype(np.float32, copy=False)
         leg.final_order.append(uid)
         ctx = leg.context.request(uid, audio, start)
