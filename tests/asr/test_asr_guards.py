@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from asr.guards import (
@@ -41,6 +43,28 @@ def test_compression_ratio_flags_loops() -> None:
 def test_collapse_repeats(text: str, expected: str) -> None:
     """Back-to-back n-grams repeated more than twice are cut to two; legitimate doubles are kept."""
     assert collapse_repeats(text) == expected
+
+
+def _runs(keys: list[str], n: int) -> bool:
+    """Whether some n-gram of `keys` is said three times back to back."""
+    return any(keys[i : i + n] == keys[i + n : i + 2 * n] == keys[i + 2 * n : i + 3 * n] for i in range(len(keys)))
+
+
+def test_collapse_repeats_leaves_no_triple_and_only_drops_words() -> None:
+    """On random texts of a small vocabulary (loops of every length up to 6 words come up): nothing is said a
+    third time back to back, the words kept are the input's in order, and a text without triples is kept."""
+    rng = random.Random(7)
+    vocab = ["yes", "Yes.", "no,", "the", "cat", "sat", "on", "mat.", "thank", "you"]
+    for _ in range(3000):
+        words = [rng.choice(vocab[: rng.randint(2, len(vocab))]) for _ in range(rng.randint(0, 40))]
+        out = collapse_repeats(" ".join(words)).split()
+        keys = [w.lower().strip(".,!?") for w in out]
+        assert not any(_runs(keys, n) for n in range(1, 7))
+        it = iter(words)
+        assert all(any(w == x for x in it) for w in out)  # a subsequence of the input
+        in_keys = [w.lower().strip(".,!?") for w in words]
+        if not any(_runs(in_keys, n) for n in range(1, 7)):
+            assert out == words
 
 
 @pytest.mark.parametrize(
