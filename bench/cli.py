@@ -62,6 +62,12 @@ def _run_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--target", type=float, default=1.2, help="capacity target: p95 final latency (s)")
     p.add_argument("--max-calls", type=int, default=32, help="capacity search ceiling")
     p.add_argument("--min-completion", type=float, default=0.95)
+    p.add_argument(
+        "--min-turns",
+        type=int,
+        default=None,
+        help="replay calls in waves until each level has this many turns (default: 40 with --capacity, else 0)",
+    )
     p.add_argument("--url", help="an already running gateway's stream URL (not started by the bench)")
     p.add_argument("--token", default="bench-token-0123456789")
     p.add_argument("--pid", type=int, help="with --url: the gateway's pid, for CPU and memory")
@@ -98,6 +104,8 @@ def _config(args: argparse.Namespace) -> RunConfig:
     out = args.out or cache / "runs" / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     tail = args.tail if args.tail is not None else (2.0 if args.quick else 3.0)
     criteria = capacity.Criteria(args.target, args.min_completion, args.max_calls) if args.capacity else None
+    if args.min_turns is not None and args.min_turns < 0:
+        raise SystemExit(f"--min-turns must be >= 0, not {args.min_turns}")
     return RunConfig(
         systems=systems,
         calls=tuple(args.calls or ([1, 2] if args.quick else [1, 4])),
@@ -111,6 +119,7 @@ def _config(args: argparse.Namespace) -> RunConfig:
         stagger_s=1.0 if args.quick and args.stagger == 2.0 else args.stagger,
         seed=args.seed,
         phases=args.phases,
+        min_turns=args.min_turns if args.min_turns is not None else (40 if args.capacity else 0),
         background_load=args.background_load,
         criteria=criteria,
         url=args.url,

@@ -49,6 +49,8 @@ class RunConfig:
     seed: int = 7
     phases: str = "aligned"
     """Where each call starts in its clip (`bench.scenario.ScenarioSpec.phases`)."""
+    min_turns: int = 0
+    """Each level replays calls in waves until it has this many turns (`ScenarioSpec.min_turns`)."""
     background_load: int = 0
     """CPU-bound processes run beside the systems for the whole run (`bench.background`)."""
     criteria: capacity.Criteria | None = None
@@ -74,6 +76,7 @@ class RunConfig:
             "stagger_s": self.stagger_s,
             "seed": self.seed,
             "phases": self.phases,
+            "min_turns": self.min_turns,
             "background_load": self.background_load,
             "target_p95_s": self.criteria.target_p95_s if self.criteria else None,
             "external_url": self.url,
@@ -106,7 +109,7 @@ def start_system(name: str, cfg: RunConfig) -> Server:
 
 
 def _spec(cfg: RunConfig, n: int, items: tuple[Item, ...] | None = None) -> ScenarioSpec:
-    return ScenarioSpec(n, items or cfg.items, cfg.pacing, cfg.stagger_s, cfg.seed, cfg.phases)
+    return ScenarioSpec(n, items or cfg.items, cfg.pacing, cfg.stagger_s, cfg.seed, cfg.phases, cfg.min_turns)
 
 
 async def _warm_up(server: Server, cfg: RunConfig) -> None:

@@ -3,16 +3,22 @@ audio is where its reference says), and the background load really occupies a co
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from bench.background import BackgroundLoad
 from bench.manifest import WRAP_GAP_S, load_manifest
+from bench.pacing import Pacing
 from bench.procstat import cpu_seconds
-from bench.scenario import load_clip
+from bench.progress import Progress
+from bench.scenario import ScenarioSpec, load_clip, run_calls
+from bench.servers import Server
+from bench.trace import CallTrace
 
 MANIFEST = Path(__file__).resolve().parents[3] / "shared" / "audio" / "manifest.tsv"
 
@@ -74,3 +80,35 @@ def test_profile_level_shares_are_per_wall_second_and_loop_other_is_the_rest() -
     level.update(calls=8, final_latency={"p50": 0.4, "p95": 0.5}, partial_lag={"p50": 0.1, "p95": 0.2}, completion=1.0)
     table = markdown([level], "python -m bench.profile --calls 8")
     assert "| vad_pump | 0.200 |" in table and "| final p50 / p95 (s) | 0.4 / 0.5 |" in table
+
+
+class _CountingDriver:
+    """A driver that plays nothing: it records how many calls run at once and which phases they got."""
+
+    def __init__(self) -> None:
+        self.running = self.most = 0
+        self.starts: list[float] = []
+
+    async def call(self, item: Any, clip: Any, call_id: str, pacing: Any, clock: Any) -> CallTrace:
+        self.running += 1
+        self.most = max(self.most, self.running)
+        self.starts.append(item.turns[0].start if item.turns else 0.0)
+        await asyncio.sleep(0.01)
+        self.running -= 1
+        return CallTrace.empty(call_id, item.file, item.legs)
+
+
+@pytest.mark.asyncio
+async def test_min_turns_replays_calls_in_waves_at_the_same_concurrency() -> None:
+    item = load_manifest(MANIFEST, ["synthetic/synthetic_call_en.wav"])[0]
+    turns = len(item.turns)
+    spec = ScenarioSpec(2, (item,), Pacing(), stagger_s=0, seed=3, phases="random", min_turns=8 * turns)
+    assert spec.total_calls == 8
+    assert ScenarioSpec(2, (item,), Pacing(), min_turns=9 * turns).total_calls == 10  # whole waves
+    assert ScenarioSpec(4, (item,), Pacing(), min_turns=turns).total_calls == 4  # enough already
+    driver = _CountingDriver()
+    calls = await run_calls(Server("fake", driver, None), spec, Progress("fake", spec.total_calls, 1.0))  # type: ignore[arg-type]
+    assert len(calls) == 8 and driver.most == 2
+    assert len(set(driver.starts)) > 1  # each replayed call draws its own phase
+    with pytest.raises(ValueError, match="min_turns"):
+        ScenarioSpec(1, (item,), Pacing(), min_turns=-1)
