@@ -54,7 +54,7 @@ class VadConfig:
     rest of `min_silence_ms` instead of following it; if speech resumes, the decode is discarded. The gateway
     asks for it only while the engine is mostly idle (`early_final_max_busy`) and nothing waits. Must be <
     `min_silence_ms`; the post-roll is always waited for."""
-    early_final_max_busy: float = 0.25
+    early_final_max_busy: float = 0.4
     """Early finals only while the engine was busy less than this share of its workers' time (last 10 s). On
     2 cores (docs/capacity.md) they took 1 call's final p50 from 0.72-0.78 to 0.58-0.59 s, but at 8 calls the
     ones that speech made useless held a worker that another call's final then waited for."""
