@@ -57,7 +57,9 @@ class VadConfig:
     early_final_max_busy: float = 0.4
     """Early finals only while the engine was busy less than this share of its workers' time (last 10 s). On
     2 cores (docs/capacity.md) they took 1 call's final p50 from 0.72-0.78 to 0.58-0.59 s, but at 8 calls the
-    ones that speech made useless held a worker that another call's final then waited for."""
+    ones that speech made useless held a worker that another call's final then waited for. 0.25 shut them
+    out at 2 calls (engine busy 28 %); 0.4 let them through there and stays shut at 8: capacity at p95 <= 1.2 s
+    on the 2-core EPYC 1 -> 2 calls."""
     max_utterance_s: float = 15.0
     """Longer speech is force-split so finals keep coming; stay well under Whisper's 30 s window."""
     split_search_s: float = 4.0
