@@ -67,7 +67,12 @@ _KIND_CONTEXT = {
     ),
     "card": re.compile(r"\b(?:card|kaart\w*|creditcard\w*|visa|mastercard|amex)\b", re.IGNORECASE),
 }
-_MOBILE_CONTEXT = re.compile(r"\b(?:nummer|number|mobiel|mobile|bel\w*|call)\b", re.IGNORECASE)
+#: Words before a nine-digit number starting with 6 that make it a Dutch mobile number whose leading
+#: nul went unsaid or was swallowed by the word before ("reach me on oh six" heard as "reach Miano six").
+_MOBILE_CONTEXT = re.compile(
+    r"\b(?:nummer|number|mobiel|mobile|bel\w*|call|ring|reach\w*|bereik\w*|contact\w*|sms|whatsapp|app)\b",
+    re.IGNORECASE,
+)
 _MAX_DIGITS = 20
 _REGIONS = {"nl": ("NL", "BE"), "en": ("GB", "NL", "US", "IE")}
 _POSTCODE_CONTEXT = re.compile(r"\b(?:postcode|post code|zip|postal code|adres|address)\b", re.IGNORECASE)

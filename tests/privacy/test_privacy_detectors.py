@@ -31,6 +31,20 @@ def _found(text: str, language: str, numbers: NumberRule | None = None) -> list[
             "nul zes, twaalf, vierendertig, zesenvijftig, achtenzeventig",
         ),
         ("nl", "Bel 06-48231957 maar.", "phone", "06-48231957"),
+        # The "oh" of "reach me on oh six" swallowed into one misheard word (Whisper tiny.en on an 8 kHz
+        # espeak-ng caller, seen on an Intel CI runner): nine digits, still a Dutch mobile number.
+        (
+            "en",
+            "You can reach Miano six, one two three four, five six seven eight.",
+            "phone",
+            "six, one two three four, five six seven eight",
+        ),
+        (
+            "nl",
+            "Je kunt me bereiken op zes, twaalf, vierendertig, zesenvijftig, achtenzeventig.",
+            "phone",
+            "zes, twaalf, vierendertig, zesenvijftig, achtenzeventig",
+        ),
         ("en", "Email me at sarah dot johnson at gmail dot com please.", "email", "sarah dot johnson at gmail dot com"),
         ("nl", "Het is pietje apenstaartje hotmail punt com.", "email", "pietje apenstaartje hotmail punt com"),
         ("en", "Write to m.vandenberg@outlook.com today.", "email", "m.vandenberg@outlook.com"),
